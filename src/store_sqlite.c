@@ -1,0 +1,639 @@
+/*
+ * store_sqlite.c - the state store on SQLite (WAL), behind store.h.
+ *
+ * One connection per struct bw_store.  Prepared statements are cached by the
+ * address of their (static) SQL text.  Every value goes through a bound
+ * parameter: no SQL is ever built from input.  Schema changes are versioned
+ * migrations (table schema_version), applied in one transaction at open, so
+ * two processes opening the same file at once migrate it once.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+#include "store_p.h"
+#include "util.h"
+
+#define STMT_CACHE 96
+
+struct bw_store {
+	sqlite3 *db;                 /* owned */
+	char err[256];
+	int fail_after;              /* tests: fail the n-th write from now */
+	struct {
+		const char *sql;     /* borrowed: a string literal */
+		sqlite3_stmt *stmt;  /* owned */
+	} cache[STMT_CACHE];
+};
+
+/* ---------------------------------------------------------------- schema */
+
+/* migrations[i] takes the schema from version i to version i + 1. */
+static const char *const migrations[] = {
+	/* 1: the base schema */
+	"CREATE TABLE folders ("
+	"  account TEXT NOT NULL, folder TEXT NOT NULL,"
+	"  uidvalidity INTEGER NOT NULL, last_uid INTEGER NOT NULL,"
+	"  PRIMARY KEY (account, folder));"
+	"CREATE TABLE processed ("
+	"  id INTEGER PRIMARY KEY, account TEXT NOT NULL, folder TEXT NOT NULL,"
+	"  uidvalidity INTEGER NOT NULL, uid INTEGER NOT NULL,"
+	"  content_key TEXT NOT NULL, verdict TEXT NOT NULL, processed_at INTEGER NOT NULL);"
+	"CREATE UNIQUE INDEX processed_uid ON processed (account, folder, uidvalidity, uid)"
+	"  WHERE uid <> 0;"
+	"CREATE UNIQUE INDEX processed_key ON processed (account, content_key);"
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY, msg_id INTEGER, account TEXT NOT NULL,"
+	"  recipient TEXT NOT NULL, kind TEXT NOT NULL, reason TEXT NOT NULL,"
+	"  hard INTEGER NOT NULL, status TEXT NOT NULL, reply_code TEXT NOT NULL,"
+	"  action TEXT NOT NULL, diagnostic TEXT NOT NULL, remote_mta TEXT NOT NULL,"
+	"  reporting_mta TEXT NOT NULL, feedback_type TEXT NOT NULL, detector TEXT NOT NULL,"
+	"  matched TEXT NOT NULL, orig_message_id TEXT NOT NULL, orig_subject TEXT NOT NULL,"
+	"  orig_from TEXT NOT NULL, orig_to TEXT NOT NULL, campaign TEXT NOT NULL,"
+	"  time INTEGER NOT NULL, unverified INTEGER NOT NULL);"
+	"CREATE INDEX events_recipient ON events (recipient);"
+	"CREATE INDEX events_time ON events (time);"
+	"CREATE TABLE addresses ("
+	"  account TEXT NOT NULL, address TEXT NOT NULL, status INTEGER NOT NULL,"
+	"  soft_total INTEGER NOT NULL, hard_total INTEGER NOT NULL,"
+	"  nocamp_streak INTEGER NOT NULL, campaign_streak INTEGER NOT NULL,"
+	"  last_campaign_seq INTEGER NOT NULL, first_soft INTEGER NOT NULL,"
+	"  last_soft INTEGER NOT NULL, first_mailboxfull INTEGER NOT NULL,"
+	"  last_success INTEGER NOT NULL, last_event INTEGER NOT NULL, events INTEGER NOT NULL,"
+	"  PRIMARY KEY (account, address));"
+	"CREATE INDEX addresses_address ON addresses (address);"
+	"CREATE TABLE suppressions ("
+	"  address TEXT NOT NULL, scope TEXT NOT NULL, account TEXT NOT NULL,"
+	"  reason TEXT NOT NULL, detail TEXT NOT NULL, created INTEGER NOT NULL,"
+	"  event_id INTEGER NOT NULL, PRIMARY KEY (address, account));"
+	"CREATE TABLE deferrals ("
+	"  address TEXT NOT NULL, scope TEXT NOT NULL, account TEXT NOT NULL,"
+	"  reason TEXT NOT NULL, detail TEXT NOT NULL, created INTEGER NOT NULL,"
+	"  event_id INTEGER NOT NULL, PRIMARY KEY (address, account));"
+	"CREATE TABLE campaigns ("
+	"  account TEXT NOT NULL, campaign TEXT NOT NULL, seq INTEGER NOT NULL,"
+	"  first_seen INTEGER NOT NULL, hard INTEGER NOT NULL, soft INTEGER NOT NULL,"
+	"  block INTEGER NOT NULL, complaint INTEGER NOT NULL, total INTEGER NOT NULL,"
+	"  hard_alerted INTEGER NOT NULL, soft_alerted INTEGER NOT NULL,"
+	"  PRIMARY KEY (account, campaign));"
+	"CREATE TABLE decisions ("
+	"  id INTEGER PRIMARY KEY, event_id INTEGER NOT NULL, type TEXT NOT NULL,"
+	"  address TEXT NOT NULL, reason TEXT NOT NULL, scope TEXT NOT NULL,"
+	"  account TEXT NOT NULL, campaign TEXT NOT NULL, detail TEXT NOT NULL,"
+	"  time INTEGER NOT NULL);"
+	"CREATE INDEX decisions_address ON decisions (address);"
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY, webhook_id TEXT NOT NULL UNIQUE, hook TEXT NOT NULL,"
+	"  event TEXT NOT NULL, payload TEXT NOT NULL, state INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL, created INTEGER NOT NULL,"
+	"  next_attempt INTEGER NOT NULL, last_error TEXT NOT NULL);",
+
+	/* 2: sent counts per campaign (for the rate alerts), a due-rows index */
+	"CREATE TABLE campaign_sent ("
+	"  campaign TEXT NOT NULL, account TEXT NOT NULL, sent INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL, PRIMARY KEY (campaign, account));"
+	"CREATE INDEX outbox_due ON outbox (state, next_attempt);",
+};
+
+/* ---------------------------------------------------------------- helpers */
+
+static int fail(struct bw_store *st, const char *what)
+{
+	snprintf(st->err, sizeof st->err, "%s: %s", what, sqlite3_errmsg(st->db));
+	return -1;
+}
+
+/* A cached prepared statement for sql (a literal), reset and unbound; NULL
+ * with st->err set on failure. */
+static sqlite3_stmt *prep(struct bw_store *st, const char *sql)
+{
+	size_t i;
+	for (i = 0; i < STMT_CACHE && st->cache[i].sql; i++) {
+		if (st->cache[i].sql == sql) {
+			sqlite3_reset(st->cache[i].stmt);
+			sqlite3_clear_bindings(st->cache[i].stmt);
+			return st->cache[i].stmt;
+		}
+	}
+	sqlite3_stmt *stmt = NULL;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		fail(st, "prepare");
+		return NULL;
+	}
+	if (i >= STMT_CACHE) {
+		/* STMT_CACHE is sized above the number of statements here */
+		sqlite3_finalize(stmt);
+		snprintf(st->err, sizeof st->err, "statement cache full");
+		return NULL;
+	}
+	st->cache[i].sql = sql;
+	st->cache[i].stmt = stmt;
+	return stmt;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	sqlite3_bind_text(s, i, v ? v : "", -1, SQLITE_TRANSIENT);
+}
+
+static void bind_int(sqlite3_stmt *s, int i, int64_t v)
+{
+	sqlite3_bind_int64(s, i, v);
+}
+
+/* Step a statement that returns no rows.  Counts writes for fault injection. */
+static int run(struct bw_store *st, sqlite3_stmt *s, const char *what)
+{
+	if (st->fail_after > 0 && --st->fail_after == 0) {
+		sqlite3_reset(s);
+		snprintf(st->err, sizeof st->err, "%s: injected failure", what);
+		return -1;
+	}
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		fail(st, what);
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	return 0;
+}
+
+/* Step a query: 1 = a row is ready, 0 = done, -1 = error. */
+static int row(struct bw_store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(s);
+		return 0;
+	}
+	fail(st, what);
+	sqlite3_reset(s);
+	return -1;
+}
+
+static void col_text(sqlite3_stmt *s, int i, char *dst, size_t dstsz)
+{
+	const unsigned char *v = sqlite3_column_text(s, i);
+	size_t n = v ? (size_t)sqlite3_column_bytes(s, i) : 0;
+	if (n >= dstsz)
+		n = dstsz - 1;
+	if (n)
+		memcpy(dst, v, n);
+	dst[n] = '\0';
+}
+
+static int64_t col_int(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_int64(s, i);
+}
+
+static int exec(struct bw_store *st, const char *sql, const char *what)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(st->err, sizeof st->err, "%s: %s", what, msg ? msg : "?");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Grow *v (of elements of size sz) to hold one more; returns the new slot,
+ * zeroed. */
+static void *push(void **v, size_t *n, size_t *cap, size_t sz)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		*v = xrealloc(*v, *cap * sz);
+	}
+	void *slot = (char *)*v + (*n)++ * sz;
+	memset(slot, 0, sz);
+	return slot;
+}
+
+/* ---------------------------------------------------------------- open */
+
+static int schema_version(struct bw_store *st, int *version)
+{
+	*version = 0;
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+			       " AND name = 'schema_version'", -1, &s, NULL) != SQLITE_OK)
+		return fail(st, "schema");
+	int exists = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
+	sqlite3_finalize(s);
+	if (!exists)
+		return 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT max(version) FROM schema_version", -1, &s,
+			       NULL) != SQLITE_OK)
+		return fail(st, "schema version");
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return 0;
+}
+
+/* Apply migrations up to max_version in one IMMEDIATE transaction. */
+static int migrate(struct bw_store *st, int max_version)
+{
+	int version;
+	if (exec(st, "BEGIN IMMEDIATE", "migrate") < 0)
+		return -1;
+	if (schema_version(st, &version) < 0)
+		goto bad;
+	if (version > (int)ARRAY_LEN(migrations)) {
+		snprintf(st->err, sizeof st->err,
+			 "state schema version %d is newer than this program (%d)", version,
+			 (int)ARRAY_LEN(migrations));
+		goto bad;
+	}
+	if (version == 0 && exec(st, "CREATE TABLE schema_version (version INTEGER NOT NULL,"
+				 " applied INTEGER NOT NULL)", "migrate") < 0)
+		goto bad;
+	for (int v = version; v < max_version && v < (int)ARRAY_LEN(migrations); v++) {
+		char what[32];
+		snprintf(what, sizeof what, "migration %d", v + 1);
+		if (exec(st, migrations[v], what) < 0)
+			goto bad;
+		sqlite3_stmt *s = NULL;
+		if (sqlite3_prepare_v2(st->db, "INSERT INTO schema_version VALUES (?, strftime('%s','now'))",
+				       -1, &s, NULL) != SQLITE_OK) {
+			fail(st, what);
+			goto bad;
+		}
+		sqlite3_bind_int(s, 1, v + 1);
+		int rc = sqlite3_step(s);
+		sqlite3_finalize(s);
+		if (rc != SQLITE_DONE) {
+			fail(st, what);
+			goto bad;
+		}
+	}
+	return exec(st, "COMMIT", "migrate");
+bad:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+struct bw_store *store_open_version(const char *spec, int max_version, char *err, size_t errsz)
+{
+	if (strncmp(spec, "postgresql://", 13) == 0 || strncmp(spec, "postgres://", 11) == 0) {
+		snprintf(err, errsz, "%s: the PostgreSQL store is not built in", "state");
+		return NULL;
+	}
+	struct bw_store *st = xcalloc(1, sizeof *st);
+	int rc = sqlite3_open_v2(spec, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				 SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errsz, "%s: %s", spec, st->db ? sqlite3_errmsg(st->db) : "cannot open");
+		store_close(st);
+		return NULL;
+	}
+	sqlite3_busy_timeout(st->db, 10000);
+	/* WAL: readers (the CLI) never block the daemon; FULL: a commit is on
+	 * disk before the IMAP post-action deletes or moves the message. */
+	if (exec(st, "PRAGMA journal_mode = WAL", "wal") < 0 ||
+	    exec(st, "PRAGMA synchronous = FULL", "synchronous") < 0 ||
+	    migrate(st, max_version) < 0) {
+		snprintf(err, errsz, "%s: %s", spec, st->err);
+		store_close(st);
+		return NULL;
+	}
+	return st;
+}
+
+struct bw_store *store_open(const char *spec, char *err, size_t errsz)
+{
+	return store_open_version(spec, BW_STORE_SCHEMA_VERSION, err, errsz);
+}
+
+void store_close(struct bw_store *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < STMT_CACHE && st->cache[i].sql; i++)
+		sqlite3_finalize(st->cache[i].stmt);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+const char *store_error(const struct bw_store *st)
+{
+	return st->err;
+}
+
+int store_schema_version(struct bw_store *st)
+{
+	int v;
+	return schema_version(st, &v) < 0 ? -1 : v;
+}
+
+void store_test_fail_after(struct bw_store *st, int n)
+{
+	st->fail_after = n;
+}
+
+int store_test_exec(struct bw_store *st, const char *sql)
+{
+	return exec(st, sql, "exec");
+}
+
+long store_test_count(struct bw_store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	long n = -1;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return fail(st, "count");
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+/* ---------------------------------------------------------------- transactions */
+
+int store_begin(struct bw_store *st)
+{
+	/* IMMEDIATE: take the write lock now, so a second writer waits (busy
+	 * timeout) instead of failing half-way through a message. */
+	return exec(st, "BEGIN IMMEDIATE", "begin");
+}
+
+int store_commit(struct bw_store *st)
+{
+	return exec(st, "COMMIT", "commit");
+}
+
+int store_rollback(struct bw_store *st)
+{
+	if (sqlite3_get_autocommit(st->db))
+		return 0;    /* nothing open (SQLite may have rolled back itself) */
+	return exec(st, "ROLLBACK", "rollback");
+}
+
+/* ---------------------------------------------------------------- folders */
+
+int store_folder_get(struct bw_store *st, const char *account, const char *folder,
+		     struct bw_folder_state *fs)
+{
+	static const char sql[] =
+		"SELECT uidvalidity, last_uid FROM folders WHERE account = ? AND folder = ?";
+	memset(fs, 0, sizeof *fs);
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, account);
+	bind_text(s, 2, folder);
+	int r = row(st, s, "folder get");
+	if (r <= 0)
+		return r < 0 ? -1 : 1;
+	fs->uidvalidity = (uint32_t)col_int(s, 0);
+	fs->last_uid = (uint32_t)col_int(s, 1);
+	sqlite3_reset(s);
+	return 0;
+}
+
+int store_folder_set(struct bw_store *st, const char *account, const char *folder,
+		     const struct bw_folder_state *fs)
+{
+	static const char sql[] =
+		"INSERT INTO folders (account, folder, uidvalidity, last_uid) VALUES (?, ?, ?, ?)"
+		" ON CONFLICT (account, folder) DO UPDATE SET uidvalidity = excluded.uidvalidity,"
+		" last_uid = excluded.last_uid";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, account);
+	bind_text(s, 2, folder);
+	bind_int(s, 3, fs->uidvalidity);
+	bind_int(s, 4, fs->last_uid);
+	return run(st, s, "folder set");
+}
+
+/* ---------------------------------------------------------------- processed */
+
+int store_is_processed(struct bw_store *st, const char *account, const char *folder,
+		       uint32_t uidvalidity, uint32_t uid, const char *content_key)
+{
+	static const char sql[] =
+		"SELECT 1 FROM processed WHERE account = ?1 AND ((uid <> 0 AND uid = ?4"
+		" AND folder = ?2 AND uidvalidity = ?3) OR (?5 <> '' AND content_key = ?5)) LIMIT 1";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, account);
+	bind_text(s, 2, folder);
+	bind_int(s, 3, uidvalidity);
+	bind_int(s, 4, uid);
+	bind_text(s, 5, content_key);
+	int r = row(st, s, "processed");
+	if (r == 1)
+		sqlite3_reset(s);
+	return r;
+}
+
+int store_mark_processed(struct bw_store *st, const char *account, const char *folder,
+			 uint32_t uidvalidity, uint32_t uid, const char *content_key,
+			 const char *verdict, time_t now, int64_t *msg_id)
+{
+	static const char sql[] =
+		"INSERT INTO processed (account, folder, uidvalidity, uid, content_key, verdict,"
+		" processed_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, account);
+	bind_text(s, 2, folder);
+	bind_int(s, 3, uidvalidity);
+	bind_int(s, 4, uid);
+	bind_text(s, 5, content_key);
+	bind_text(s, 6, verdict);
+	bind_int(s, 7, now);
+	if (run(st, s, "mark processed") < 0)
+		return -1;
+	if (msg_id)
+		*msg_id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- outbox */
+
+#define OUTBOX_COLS "id, webhook_id, hook, event, payload, state, attempts, created," \
+	" next_attempt, last_error"
+
+static void outbox_from_row(sqlite3_stmt *s, struct bw_outbox_row *r)
+{
+	memset(r, 0, sizeof *r);
+	r->id = col_int(s, 0);
+	col_text(s, 1, r->webhook_id, sizeof r->webhook_id);
+	col_text(s, 2, r->hook, sizeof r->hook);
+	col_text(s, 3, r->event, sizeof r->event);
+	const unsigned char *p = sqlite3_column_text(s, 4);
+	r->payload = xstrndup(p ? (const char *)p : "", p ? (size_t)sqlite3_column_bytes(s, 4) : 0);
+	int64_t state = col_int(s, 5);
+	r->state = state >= BW_OUTBOX_PENDING && state <= BW_OUTBOX_DEAD ?
+		(enum bw_outbox_state)state : BW_OUTBOX_DEAD;
+	r->attempts = (unsigned)col_int(s, 6);
+	r->created = (time_t)col_int(s, 7);
+	r->next_attempt = (time_t)col_int(s, 8);
+	col_text(s, 9, r->last_error, sizeof r->last_error);
+}
+
+/* Read every row of a prepared, bound query into a malloc'd array. */
+static int outbox_rows(struct bw_store *st, sqlite3_stmt *s, struct bw_outbox_row **rows,
+		       size_t *n)
+{
+	size_t cap = 0;
+	int r;
+	*rows = NULL;
+	*n = 0;
+	while ((r = row(st, s, "outbox read")) == 1)
+		outbox_from_row(s, push((void **)rows, n, &cap, sizeof **rows));
+	if (r < 0) {
+		store_outbox_rows_free(*rows, *n);
+		*rows = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
+}
+
+int store_outbox_add(struct bw_store *st, struct bw_outbox_row *row_)
+{
+	static const char ins[] =
+		"INSERT INTO outbox (webhook_id, hook, event, payload, state, attempts, created,"
+		" next_attempt, last_error) VALUES (?, ?, ?, ?, 0, 0, ?, ?, '')"
+		" ON CONFLICT (webhook_id) DO NOTHING";
+	static const char find[] = "SELECT id FROM outbox WHERE webhook_id = ?";
+	sqlite3_stmt *s = prep(st, ins);
+	if (!s)
+		return -1;
+	bind_text(s, 1, row_->webhook_id);
+	bind_text(s, 2, row_->hook);
+	bind_text(s, 3, row_->event);
+	bind_text(s, 4, row_->payload ? row_->payload : "{}");
+	bind_int(s, 5, row_->created);
+	bind_int(s, 6, row_->created);
+	if (run(st, s, "outbox add") < 0)
+		return -1;
+	if (sqlite3_changes(st->db) == 1) {
+		row_->id = sqlite3_last_insert_rowid(st->db);
+		row_->state = BW_OUTBOX_PENDING;
+		row_->attempts = 0;
+		row_->next_attempt = row_->created;
+		return 0;
+	}
+	if (!(s = prep(st, find)))
+		return -1;
+	bind_text(s, 1, row_->webhook_id);
+	if (row(st, s, "outbox add") == 1) {
+		row_->id = col_int(s, 0);
+		sqlite3_reset(s);
+	}
+	return 0;
+}
+
+int store_outbox_due(struct bw_store *st, time_t now, unsigned max,
+		     struct bw_outbox_row **rows, size_t *n)
+{
+	static const char sql[] = "SELECT " OUTBOX_COLS " FROM outbox"
+		" WHERE state = 0 AND next_attempt <= ? ORDER BY id LIMIT ?";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_int(s, 1, now);
+	bind_int(s, 2, max ? (int64_t)max : -1);
+	return outbox_rows(st, s, rows, n);
+}
+
+int store_outbox_update(struct bw_store *st, const struct bw_outbox_row *r)
+{
+	static const char sql[] = "UPDATE outbox SET state = ?, attempts = ?, next_attempt = ?,"
+		" last_error = ? WHERE id = ?";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_int(s, 1, r->state);
+	bind_int(s, 2, r->attempts);
+	bind_int(s, 3, r->next_attempt);
+	bind_text(s, 4, r->last_error);
+	bind_int(s, 5, r->id);
+	return run(st, s, "outbox update");
+}
+
+int store_outbox_list(struct bw_store *st, int state, unsigned max,
+		      struct bw_outbox_row **rows, size_t *n)
+{
+	static const char sql[] = "SELECT " OUTBOX_COLS " FROM outbox"
+		" WHERE ?1 < 0 OR state = ?1 ORDER BY id DESC LIMIT ?2";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_int(s, 1, state);
+	bind_int(s, 2, max ? (int64_t)max : -1);
+	return outbox_rows(st, s, rows, n);
+}
+
+int store_outbox_retry(struct bw_store *st, int64_t id, time_t now)
+{
+	/* attempts restart at 0; created (the retry window's start, SPEC §6)
+	 * is left as it was. */
+	static const char sql[] = "UPDATE outbox SET state = 0, attempts = 0, next_attempt = ?1,"
+		" last_error = '' WHERE state = 2 AND (?2 = 0 OR id = ?2)";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_int(s, 1, now);
+	bind_int(s, 2, id);
+	if (run(st, s, "outbox retry") < 0)
+		return -1;
+	return sqlite3_changes(st->db);
+}
+
+int store_outbox_purge(struct bw_store *st, bool with_dead)
+{
+	static const char sql[] = "DELETE FROM outbox WHERE state = 1 OR (?1 AND state = 2)";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_int(s, 1, with_dead);
+	if (run(st, s, "outbox purge") < 0)
+		return -1;
+	return sqlite3_changes(st->db);
+}
+
+int store_outbox_count(struct bw_store *st, unsigned counts[3])
+{
+	static const char sql[] = "SELECT state, count(*) FROM outbox GROUP BY state";
+	counts[0] = counts[1] = counts[2] = 0;
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	int r;
+	while ((r = row(st, s, "outbox count")) == 1) {
+		int64_t state = col_int(s, 0);
+		if (state >= 0 && state <= 2)
+			counts[state] = (unsigned)col_int(s, 1);
+	}
+	return r;
+}
+
+void store_outbox_rows_free(struct bw_outbox_row *rows, size_t n)
+{
+	if (!rows)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(rows[i].payload);
+	free(rows);
+}
