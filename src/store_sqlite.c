@@ -637,3 +637,570 @@ void store_outbox_rows_free(struct bw_outbox_row *rows, size_t n)
 		free(rows[i].payload);
 	free(rows);
 }
+
+/* ---------------------------------------------------------------- events */
+
+#define EVENT_COLS "id, msg_id, account, recipient, kind, reason, hard, status, reply_code," \
+	" action, diagnostic, remote_mta, reporting_mta, feedback_type, detector, matched," \
+	" orig_message_id, orig_subject, orig_from, orig_to, campaign, time, unverified"
+
+int store_event_add(struct bw_store *st, int64_t msg_id, const char *account,
+		    const struct bw_event *ev, time_t t, int64_t *event_id)
+{
+	static const char sql[] = "INSERT INTO events (msg_id, account, recipient, kind, reason,"
+		" hard, status, reply_code, action, diagnostic, remote_mta, reporting_mta,"
+		" feedback_type, detector, matched, orig_message_id, orig_subject, orig_from,"
+		" orig_to, campaign, time, unverified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+		" ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	int i = 1;
+	bind_int(s, i++, msg_id);
+	bind_text(s, i++, account);
+	bind_text(s, i++, ev->recipient);
+	bind_text(s, i++, bw_kind_name(ev->kind));
+	bind_text(s, i++, bw_reason_name(ev->reason));
+	bind_int(s, i++, ev->hard);
+	bind_text(s, i++, ev->status);
+	bind_text(s, i++, ev->reply_code);
+	bind_text(s, i++, ev->action);
+	bind_text(s, i++, ev->diagnostic);
+	bind_text(s, i++, ev->remote_mta);
+	bind_text(s, i++, ev->reporting_mta);
+	bind_text(s, i++, ev->feedback_type);
+	bind_text(s, i++, ev->detector);
+	bind_text(s, i++, ev->matched);
+	bind_text(s, i++, ev->original.message_id);
+	bind_text(s, i++, ev->original.subject);
+	bind_text(s, i++, ev->original.from);
+	bind_text(s, i++, ev->original.to);
+	bind_text(s, i++, ev->original.campaign);
+	bind_int(s, i++, t);
+	bind_int(s, i++, ev->unverified);
+	if (run(st, s, "event add") < 0)
+		return -1;
+	if (event_id)
+		*event_id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+static void event_from_row(sqlite3_stmt *s, struct bw_event_rec *r)
+{
+	struct bw_event *ev = &r->ev;
+	char name[32];
+	int i = 0, k;
+	r->id = col_int(s, i++);
+	r->msg_id = col_int(s, i++);
+	col_text(s, i++, r->account, sizeof r->account);
+	col_text(s, i++, ev->recipient, sizeof ev->recipient);
+	col_text(s, i++, name, sizeof name);
+	ev->kind = (k = bw_kind_from_name(name)) < 0 ? BW_KIND_UNKNOWN : (enum bw_kind)k;
+	col_text(s, i++, name, sizeof name);
+	ev->reason = (k = bw_reason_from_name(name)) < 0 ? BW_R_UNDEFINED : (enum bw_reason)k;
+	ev->hard = col_int(s, i++) != 0;
+	col_text(s, i++, ev->status, sizeof ev->status);
+	col_text(s, i++, ev->reply_code, sizeof ev->reply_code);
+	col_text(s, i++, ev->action, sizeof ev->action);
+	col_text(s, i++, ev->diagnostic, sizeof ev->diagnostic);
+	col_text(s, i++, ev->remote_mta, sizeof ev->remote_mta);
+	col_text(s, i++, ev->reporting_mta, sizeof ev->reporting_mta);
+	col_text(s, i++, ev->feedback_type, sizeof ev->feedback_type);
+	col_text(s, i++, ev->detector, sizeof ev->detector);
+	col_text(s, i++, ev->matched, sizeof ev->matched);
+	col_text(s, i++, ev->original.message_id, sizeof ev->original.message_id);
+	col_text(s, i++, ev->original.subject, sizeof ev->original.subject);
+	col_text(s, i++, ev->original.from, sizeof ev->original.from);
+	col_text(s, i++, ev->original.to, sizeof ev->original.to);
+	col_text(s, i++, ev->original.campaign, sizeof ev->original.campaign);
+	r->time = ev->time = (time_t)col_int(s, i++);
+	ev->unverified = col_int(s, i++) != 0;
+}
+
+int store_events_for(struct bw_store *st, const char *address, unsigned max,
+		     struct bw_event_rec **recs, size_t *n)
+{
+	static const char sql[] = "SELECT " EVENT_COLS " FROM events WHERE recipient = ?"
+		" ORDER BY time, id LIMIT ?";
+	size_t cap = 0;
+	int r;
+	*recs = NULL;
+	*n = 0;
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, address);
+	bind_int(s, 2, max ? (int64_t)max : -1);
+	while ((r = row(st, s, "events")) == 1)
+		event_from_row(s, push((void **)recs, n, &cap, sizeof **recs));
+	return r;
+}
+
+/* ---------------------------------------------------------------- addresses */
+
+#define ADDR_COLS "account, address, status, soft_total, hard_total, nocamp_streak," \
+	" campaign_streak, last_campaign_seq, first_soft, last_soft, first_mailboxfull," \
+	" last_success, last_event, events"
+
+static void address_from_row(sqlite3_stmt *s, struct bw_address_state *as)
+{
+	int i = 0;
+	col_text(s, i++, as->account, sizeof as->account);
+	col_text(s, i++, as->address, sizeof as->address);
+	int64_t status = col_int(s, i++);
+	as->status = status >= 0 && status < BW_ADDR__COUNT ? (enum bw_addr_status)status : BW_ADDR_OK;
+	as->soft_total = (unsigned)col_int(s, i++);
+	as->hard_total = (unsigned)col_int(s, i++);
+	as->nocamp_streak = (unsigned)col_int(s, i++);
+	as->campaign_streak = (unsigned)col_int(s, i++);
+	as->last_campaign_seq = col_int(s, i++);
+	as->first_soft = (time_t)col_int(s, i++);
+	as->last_soft = (time_t)col_int(s, i++);
+	as->first_mailboxfull = (time_t)col_int(s, i++);
+	as->last_success = (time_t)col_int(s, i++);
+	as->last_event = (time_t)col_int(s, i++);
+	as->events = (unsigned)col_int(s, i++);
+}
+
+/* Fill the list flags of as from the suppression and deferral lists. */
+static int address_flags(struct bw_store *st, struct bw_address_state *as)
+{
+	static const char sql[] =
+		"SELECT (SELECT count(*) FROM suppressions WHERE address = ?1 AND account = ?2"
+		"        AND scope = 'account'),"
+		"       (SELECT count(*) FROM suppressions WHERE address = ?1 AND scope = 'global'),"
+		"       (SELECT count(*) FROM deferrals WHERE address = ?1 AND (account = ?2"
+		"        OR scope = 'global'))";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, as->address);
+	bind_text(s, 2, as->account);
+	int r = row(st, s, "address flags");
+	if (r <= 0)
+		return r < 0 ? -1 : 0;
+	as->suppressed = col_int(s, 0) > 0;
+	as->suppressed_global = col_int(s, 1) > 0;
+	as->deferred = col_int(s, 2) > 0;
+	sqlite3_reset(s);
+	return 0;
+}
+
+int store_address_get(struct bw_store *st, const char *account, const char *address,
+		      struct bw_address_state *as)
+{
+	static const char sql[] = "SELECT " ADDR_COLS " FROM addresses"
+		" WHERE account = ? AND address = ?";
+	memset(as, 0, sizeof *as);
+	snprintf(as->account, sizeof as->account, "%s", account);
+	snprintf(as->address, sizeof as->address, "%s", address);
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, account);
+	bind_text(s, 2, address);
+	int r = row(st, s, "address get");
+	if (r < 0)
+		return -1;
+	if (r == 1) {
+		address_from_row(s, as);
+		sqlite3_reset(s);
+	}
+	if (address_flags(st, as) < 0)
+		return -1;
+	return r == 1 ? 0 : 1;
+}
+
+int store_address_put(struct bw_store *st, const struct bw_address_state *as)
+{
+	static const char sql[] = "INSERT OR REPLACE INTO addresses (" ADDR_COLS ")"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	int i = 1;
+	bind_text(s, i++, as->account);
+	bind_text(s, i++, as->address);
+	bind_int(s, i++, as->status);
+	bind_int(s, i++, as->soft_total);
+	bind_int(s, i++, as->hard_total);
+	bind_int(s, i++, as->nocamp_streak);
+	bind_int(s, i++, as->campaign_streak);
+	bind_int(s, i++, as->last_campaign_seq);
+	bind_int(s, i++, as->first_soft);
+	bind_int(s, i++, as->last_soft);
+	bind_int(s, i++, as->first_mailboxfull);
+	bind_int(s, i++, as->last_success);
+	bind_int(s, i++, as->last_event);
+	bind_int(s, i++, as->events);
+	return run(st, s, "address put");
+}
+
+int store_address_all(struct bw_store *st, const char *address,
+		      struct bw_address_state **v, size_t *n)
+{
+	static const char sql[] = "SELECT " ADDR_COLS " FROM addresses WHERE address = ?"
+		" ORDER BY account";
+	size_t cap = 0;
+	int r;
+	*v = NULL;
+	*n = 0;
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, address);
+	while ((r = row(st, s, "address all")) == 1)
+		address_from_row(s, push((void **)v, n, &cap, sizeof **v));
+	for (size_t i = 0; r == 0 && i < *n; i++)
+		r = address_flags(st, &(*v)[i]);
+	return r;
+}
+
+int store_hard_accounts(struct bw_store *st, const char *address, const char *except,
+			unsigned *n)
+{
+	static const char sql[] = "SELECT count(DISTINCT account) FROM addresses"
+		" WHERE address = ? AND account <> ? AND hard_total > 0";
+	*n = 0;
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, address);
+	bind_text(s, 2, except);
+	int r = row(st, s, "hard accounts");
+	if (r == 1) {
+		*n = (unsigned)col_int(s, 0);
+		sqlite3_reset(s);
+	}
+	return r < 0 ? -1 : 0;
+}
+
+/* ---------------------------------------------------------------- lists */
+
+static int listing_add(struct bw_store *st, const char *sql, const struct bw_listing *l)
+{
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, l->address);
+	bind_text(s, 2, l->scope);
+	bind_text(s, 3, strcmp(l->scope, "global") == 0 ? "" : l->account);
+	bind_text(s, 4, l->reason);
+	bind_text(s, 5, l->detail);
+	bind_int(s, 6, l->created);
+	bind_int(s, 7, l->event_id);
+	if (run(st, s, "list add") < 0)
+		return -1;
+	return sqlite3_changes(st->db) == 1 ? 0 : 1;
+}
+
+static int listing_remove(struct bw_store *st, const char *sql, const char *address,
+			  const char *account, unsigned *removed)
+{
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, address);
+	if (account)
+		bind_text(s, 2, account);
+	if (run(st, s, "list remove") < 0)
+		return -1;
+	if (removed)
+		*removed = (unsigned)sqlite3_changes(st->db);
+	return 0;
+}
+
+static int listing_read(struct bw_store *st, const char *sql, const char *address,
+			struct bw_listing **v, size_t *n)
+{
+	size_t cap = 0;
+	int r;
+	*v = NULL;
+	*n = 0;
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	if (address)
+		bind_text(s, 1, address);
+	while ((r = row(st, s, "list")) == 1) {
+		struct bw_listing *l = push((void **)v, n, &cap, sizeof **v);
+		col_text(s, 0, l->address, sizeof l->address);
+		col_text(s, 1, l->scope, sizeof l->scope);
+		col_text(s, 2, l->account, sizeof l->account);
+		col_text(s, 3, l->reason, sizeof l->reason);
+		col_text(s, 4, l->detail, sizeof l->detail);
+		l->created = (time_t)col_int(s, 5);
+		l->event_id = col_int(s, 6);
+	}
+	return r;
+}
+
+#define LIST_COLS "address, scope, account, reason, detail, created, event_id"
+
+int store_suppress_add(struct bw_store *st, const struct bw_listing *l)
+{
+	static const char sql[] = "INSERT OR IGNORE INTO suppressions (" LIST_COLS ")"
+		" VALUES (?, ?, ?, ?, ?, ?, ?)";
+	return listing_add(st, sql, l);
+}
+
+int store_suppress_remove(struct bw_store *st, const char *address, const char *account,
+			  unsigned *removed)
+{
+	static const char all[] = "DELETE FROM suppressions WHERE address = ?1";
+	static const char one[] = "DELETE FROM suppressions WHERE address = ?1"
+		" AND (account = ?2 OR scope = 'global')";
+	return listing_remove(st, account ? one : all, address, account, removed);
+}
+
+int store_suppress_list(struct bw_store *st, const char *address,
+			struct bw_listing **v, size_t *n)
+{
+	static const char all[] = "SELECT " LIST_COLS " FROM suppressions"
+		" ORDER BY address, scope DESC, account";
+	static const char one[] = "SELECT " LIST_COLS " FROM suppressions WHERE address = ?1"
+		" ORDER BY address, scope DESC, account";
+	return listing_read(st, address ? one : all, address, v, n);
+}
+
+int store_defer_add(struct bw_store *st, const struct bw_listing *l)
+{
+	static const char sql[] = "INSERT OR IGNORE INTO deferrals (" LIST_COLS ")"
+		" VALUES (?, ?, ?, ?, ?, ?, ?)";
+	return listing_add(st, sql, l);
+}
+
+int store_defer_remove(struct bw_store *st, const char *address, const char *account,
+		       unsigned *removed)
+{
+	static const char all[] = "DELETE FROM deferrals WHERE address = ?1";
+	static const char one[] = "DELETE FROM deferrals WHERE address = ?1"
+		" AND (account = ?2 OR scope = 'global')";
+	return listing_remove(st, account ? one : all, address, account, removed);
+}
+
+int store_defer_list(struct bw_store *st, const char *address,
+		     struct bw_listing **v, size_t *n)
+{
+	static const char all[] = "SELECT " LIST_COLS " FROM deferrals"
+		" ORDER BY address, scope DESC, account";
+	static const char one[] = "SELECT " LIST_COLS " FROM deferrals WHERE address = ?1"
+		" ORDER BY address, scope DESC, account";
+	return listing_read(st, address ? one : all, address, v, n);
+}
+
+/* ---------------------------------------------------------------- campaigns */
+
+/* The known sent count: the account's own, else the one for every account. */
+#define SENT_EXPR "coalesce((SELECT sent FROM campaign_sent s WHERE s.campaign = c.campaign" \
+	" AND s.account = c.account), (SELECT sent FROM campaign_sent s" \
+	" WHERE s.campaign = c.campaign AND s.account = ''), -1)"
+#define CAMPAIGN_COLS "c.account, c.campaign, c.seq, c.first_seen, c.hard, c.soft, c.block," \
+	" c.complaint, c.total, " SENT_EXPR ", c.hard_alerted, c.soft_alerted"
+
+static void campaign_from_row(sqlite3_stmt *s, struct bw_campaign_stats *cs)
+{
+	int i = 0;
+	col_text(s, i++, cs->account, sizeof cs->account);
+	col_text(s, i++, cs->campaign, sizeof cs->campaign);
+	cs->seq = col_int(s, i++);
+	cs->first_seen = (time_t)col_int(s, i++);
+	cs->hard = (unsigned)col_int(s, i++);
+	cs->soft = (unsigned)col_int(s, i++);
+	cs->block = (unsigned)col_int(s, i++);
+	cs->complaint = (unsigned)col_int(s, i++);
+	cs->total = (unsigned)col_int(s, i++);
+	cs->sent = col_int(s, i++);
+	cs->hard_alerted = col_int(s, i++) != 0;
+	cs->soft_alerted = col_int(s, i++) != 0;
+}
+
+int store_campaign_touch(struct bw_store *st, const char *account, const char *campaign,
+			 time_t t, struct bw_campaign_stats *cs)
+{
+	static const char ins[] = "INSERT OR IGNORE INTO campaigns (account, campaign, seq,"
+		" first_seen, hard, soft, block, complaint, total, hard_alerted, soft_alerted)"
+		" VALUES (?1, ?2, (SELECT coalesce(max(seq), 0) + 1 FROM campaigns"
+		" WHERE account = ?1), ?3, 0, 0, 0, 0, 0, 0, 0)";
+	static const char get[] = "SELECT " CAMPAIGN_COLS " FROM campaigns c"
+		" WHERE c.account = ? AND c.campaign = ?";
+	memset(cs, 0, sizeof *cs);
+	sqlite3_stmt *s = prep(st, ins);
+	if (!s)
+		return -1;
+	bind_text(s, 1, account);
+	bind_text(s, 2, campaign);
+	bind_int(s, 3, t);
+	if (run(st, s, "campaign add") < 0 || !(s = prep(st, get)))
+		return -1;
+	bind_text(s, 1, account);
+	bind_text(s, 2, campaign);
+	int r = row(st, s, "campaign get");
+	if (r != 1) {
+		if (r == 0)
+			snprintf(st->err, sizeof st->err, "campaign get: row vanished");
+		return -1;
+	}
+	campaign_from_row(s, cs);
+	sqlite3_reset(s);
+	return 0;
+}
+
+int store_campaign_put(struct bw_store *st, const struct bw_campaign_stats *cs)
+{
+	static const char sql[] = "UPDATE campaigns SET hard = ?, soft = ?, block = ?,"
+		" complaint = ?, total = ?, hard_alerted = ?, soft_alerted = ?"
+		" WHERE account = ? AND campaign = ?";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	int i = 1;
+	bind_int(s, i++, cs->hard);
+	bind_int(s, i++, cs->soft);
+	bind_int(s, i++, cs->block);
+	bind_int(s, i++, cs->complaint);
+	bind_int(s, i++, cs->total);
+	bind_int(s, i++, cs->hard_alerted);
+	bind_int(s, i++, cs->soft_alerted);
+	bind_text(s, i++, cs->account);
+	bind_text(s, i++, cs->campaign);
+	return run(st, s, "campaign put");
+}
+
+int store_campaign_set_sent(struct bw_store *st, const char *campaign, const char *account,
+			    int64_t sent, time_t now)
+{
+	static const char sql[] = "INSERT INTO campaign_sent (campaign, account, sent, updated)"
+		" VALUES (?, ?, ?, ?) ON CONFLICT (campaign, account) DO UPDATE SET"
+		" sent = excluded.sent, updated = excluded.updated";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, campaign);
+	bind_text(s, 2, account ? account : "");
+	bind_int(s, 3, sent);
+	bind_int(s, 4, now);
+	return run(st, s, "campaign sent");
+}
+
+int store_campaign_list(struct bw_store *st, const char *campaign,
+			struct bw_campaign_stats **v, size_t *n)
+{
+	static const char all[] = "SELECT " CAMPAIGN_COLS " FROM campaigns c"
+		" ORDER BY c.account, c.seq";
+	static const char one[] = "SELECT " CAMPAIGN_COLS " FROM campaigns c"
+		" WHERE c.campaign = ?1 ORDER BY c.account, c.seq";
+	size_t cap = 0;
+	int r;
+	*v = NULL;
+	*n = 0;
+	sqlite3_stmt *s = prep(st, campaign ? one : all);
+	if (!s)
+		return -1;
+	if (campaign)
+		bind_text(s, 1, campaign);
+	while ((r = row(st, s, "campaigns")) == 1)
+		campaign_from_row(s, push((void **)v, n, &cap, sizeof **v));
+	return r;
+}
+
+/* ---------------------------------------------------------------- decisions */
+
+int store_decision_add(struct bw_store *st, const struct bw_decision *d, int64_t event_id,
+		       time_t t)
+{
+	static const char sql[] = "INSERT INTO decisions (event_id, type, address, reason, scope,"
+		" account, campaign, detail, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	int i = 1;
+	bind_int(s, i++, event_id);
+	bind_text(s, i++, bw_decision_name(d->type));
+	bind_text(s, i++, d->address);
+	bind_text(s, i++, d->reason);
+	bind_text(s, i++, d->scope);
+	bind_text(s, i++, d->account);
+	bind_text(s, i++, d->campaign);
+	bind_text(s, i++, d->detail);
+	bind_int(s, i++, t);
+	return run(st, s, "decision add");
+}
+
+int store_decisions_for(struct bw_store *st, const char *address,
+			struct bw_decision_rec **v, size_t *n)
+{
+	static const char sql[] = "SELECT id, event_id, type, address, reason, scope, account,"
+		" campaign, detail, time FROM decisions WHERE address = ? ORDER BY time, id";
+	size_t cap = 0;
+	int r;
+	*v = NULL;
+	*n = 0;
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, address);
+	while ((r = row(st, s, "decisions")) == 1) {
+		struct bw_decision_rec *d = push((void **)v, n, &cap, sizeof **v);
+		char name[32];
+		d->id = col_int(s, 0);
+		d->event_id = col_int(s, 1);
+		col_text(s, 2, name, sizeof name);
+		int t = bw_decision_from_name(name);
+		d->d.type = t < 0 ? BW_DEC_ALERT : (enum bw_decision_type)t;
+		col_text(s, 3, d->d.address, sizeof d->d.address);
+		col_text(s, 4, d->d.reason, sizeof d->d.reason);
+		col_text(s, 5, d->d.scope, sizeof d->d.scope);
+		col_text(s, 6, d->d.account, sizeof d->d.account);
+		col_text(s, 7, d->d.campaign, sizeof d->d.campaign);
+		col_text(s, 8, d->d.detail, sizeof d->d.detail);
+		d->time = (time_t)col_int(s, 9);
+	}
+	return r;
+}
+
+/* ---------------------------------------------------------------- report */
+
+#define REPORT_COUNTS "sum(kind = 'hard'), sum(kind = 'soft'), sum(kind = 'block')," \
+	" sum(kind = 'complaint'), sum(kind = 'delayed')," \
+	" sum(kind NOT IN ('hard', 'soft', 'block', 'complaint', 'delayed')), count(*)"
+
+int store_report(struct bw_store *st, enum bw_report_by by, time_t since,
+		 struct bw_report_row **v, size_t *n)
+{
+	/* One statement per grouping: the GROUP BY key is never built from input. */
+	static const char by_campaign[] = "SELECT campaign, " REPORT_COUNTS ","
+		" coalesce((SELECT sent FROM campaign_sent s WHERE s.campaign = e.campaign"
+		"  AND s.account = ''), (SELECT sum(sent) FROM campaign_sent s"
+		"  WHERE s.campaign = e.campaign), -1)"
+		" FROM events e WHERE time >= ? GROUP BY campaign ORDER BY campaign";
+	static const char by_domain[] = "SELECT lower(substr(recipient, instr(recipient, '@') + 1)) AS d, "
+		REPORT_COUNTS ", -1 FROM events WHERE time >= ? GROUP BY d ORDER BY d";
+	static const char by_reason[] = "SELECT reason, " REPORT_COUNTS ", -1"
+		" FROM events WHERE time >= ? GROUP BY reason ORDER BY count(*) DESC, reason";
+	static const char by_account[] = "SELECT account, " REPORT_COUNTS ", -1"
+		" FROM events WHERE time >= ? GROUP BY account ORDER BY account";
+	const char *sql = by == BW_BY_DOMAIN ? by_domain : by == BW_BY_REASON ? by_reason :
+		by == BW_BY_ACCOUNT ? by_account : by_campaign;
+	size_t cap = 0;
+	int r;
+	*v = NULL;
+	*n = 0;
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_int(s, 1, since);
+	while ((r = row(st, s, "report")) == 1) {
+		struct bw_report_row *rr = push((void **)v, n, &cap, sizeof **v);
+		col_text(s, 0, rr->key, sizeof rr->key);
+		rr->hard = (unsigned)col_int(s, 1);
+		rr->soft = (unsigned)col_int(s, 2);
+		rr->block = (unsigned)col_int(s, 3);
+		rr->complaint = (unsigned)col_int(s, 4);
+		rr->delayed = (unsigned)col_int(s, 5);
+		rr->other = (unsigned)col_int(s, 6);
+		rr->total = (unsigned)col_int(s, 7);
+		rr->sent = col_int(s, 8);
+	}
+	return r;
+}
