@@ -1,0 +1,84 @@
+/*
+ * mime.h - a bounded MIME walk over one message.
+ *
+ * mime_parse() copies the message once with every line ending (CRLF, CR, LF)
+ * turned into LF and NUL bytes into spaces, then splits it into a flat list
+ * of parts in document order.  message/rfc822 parts are descended into (their
+ * header block becomes a part of its own, type "message/rfc822"), multiparts
+ * are split on their boundary.  Bodies of text and message parts are decoded
+ * (base64, quoted-printable); other bodies are left as they are.
+ *
+ * Everything is bounded by struct bw_limits.  The parser is pure: no I/O, no
+ * globals.  Pointers in the parts point into memory the struct mime owns.
+ */
+#ifndef BW_MIME_H
+#define BW_MIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf.h"
+
+enum mime_error {
+	MIME_OK = 0,
+	MIME_TOO_BIG,        /* max_message_bytes */
+	MIME_TOO_DEEP,       /* max_depth */
+	MIME_HEADER_TOO_BIG, /* max_header_bytes */
+	MIME_TOO_MANY_PARTS, /* max_parts */
+	MIME_EMPTY,
+};
+
+struct mime_part {
+	int parent;              /* index of the enclosing part, -1 for the top */
+	unsigned depth;          /* 0 for the top-level message */
+	char type[64];           /* lower-case "type/subtype"; "text/plain" by default */
+	char charset[32];        /* lower-case, "" when none */
+	char report_type[40];    /* multipart/report's report-type, lower-case */
+	char encoding[24];       /* Content-Transfer-Encoding, lower-case */
+	bool multipart;
+	bool is_message;         /* the header block of a message (top or rfc822) */
+	const char *hdr;         /* header block, LF line ends (borrowed from mime) */
+	size_t hdr_len;
+	const char *body;        /* decoded body (borrowed from mime) */
+	size_t body_len;
+};
+
+struct mime {
+	struct mime_part *parts; /* owned */
+	unsigned n_parts;
+	enum mime_error error;
+	char *text;              /* owned: the normalised copy */
+	size_t text_len;
+	/* private: decoded bodies */
+	char **chunks;
+	unsigned n_chunks, cap_chunks;
+	unsigned cap_parts;
+};
+
+/* Parse raw[0..len).  Returns MIME_OK or the limit that stopped the walk;
+ * parts found before a limit was hit stay available. */
+enum mime_error mime_parse(struct mime *m, const char *raw, size_t len,
+			   const struct bw_limits *lim);
+void mime_free(struct mime *m);
+const char *mime_error_text(enum mime_error e);
+
+/*
+ * Find header `name` (case-insensitive) in the block hdr[0..len) and copy its
+ * value, unfolded, with leading/trailing blanks removed, into out (always
+ * NUL-terminated, truncated to outsz-1).  Returns true when found.
+ */
+bool mime_header(const char *hdr, size_t len, const char *name, char *out, size_t outsz);
+/* Same, but return a pointer to the raw (folded) value and its length. */
+const char *mime_header_raw(const char *hdr, size_t len, const char *name, size_t *vlen);
+
+/* Decode RFC 2047 encoded words in place (bytes, no charset conversion). */
+void mime_decode_words(char *s);
+
+/* Decoders; return the decoded length (out must hold inlen bytes). */
+size_t mime_decode_base64(const char *in, size_t inlen, char *out);
+size_t mime_decode_qp(const char *in, size_t inlen, char *out);
+
+/* Is the line at p (up to the next LF) a "Name: value" header line? */
+bool mime_looks_like_header(const char *p, size_t len);
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * output.h - reports for people (one line per event), for scripts (JSON
+ * lines, the format score.py reads) and for `explain`.
+ */
+#ifndef BW_OUTPUT_H
+#define BW_OUTPUT_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "classify.h"
+
+/* The JSON object of one event (SPEC §3 field names).  New reference. */
+json_t *output_event_json(const struct bw_event *ev);
+
+/* {"file", "message_id", "verdict", "events": [...]} as one line.
+ * index > 0 adds "index" (the message's place in an mbox). */
+void output_report_json(FILE *out, const char *file, unsigned index, const struct bw_report *rep);
+
+/* One line per event: file, recipient, kind, reason, status, reply code. */
+void output_report_text(FILE *out, const char *file, unsigned index, const struct bw_report *rep);
+
+/* The verdict, every event, and the explain lines that led to them. */
+void output_explain(FILE *out, const char *file, unsigned index, const struct bw_report *rep);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * reason.h - from what a bounce says to kind, reason and the hard flag.
+ *
+ * The phrase table (reason.c) maps diagnostic words to reasons; the status
+ * code table (status.c) maps RFC 3463 codes to reasons.  reason_decide()
+ * weighs both: the more specific wins (SPEC §3).
+ */
+#ifndef BW_REASON_H
+#define BW_REASON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "classify.h"
+#include "event.h"
+
+struct reason_match {
+	enum bw_reason reason;
+	bool strong;          /* outranks even a specific status code */
+	const char *phrase;   /* the table entry that matched (static) */
+};
+
+/* Look the text up in the phrase table.  Returns false when nothing matches. */
+bool reason_from_text(const char *text, size_t len, struct reason_match *m);
+
+/* Decide ev->reason, ev->kind and ev->hard from everything the event holds;
+ * explain lines go to rep (may be NULL). */
+void reason_decide(struct bw_event *ev, struct bw_report *rep);
+
+/* Reasons that are the sender's problem, not the recipient's (SPEC §4). */
+bool reason_is_sender_side(enum bw_reason r);
+
+/* Number of entries in the phrase table (for tests and `explain`). */
+size_t reason_table_size(void);
+
+#endif

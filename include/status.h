@@ -1,0 +1,41 @@
+/*
+ * status.h - RFC 3463 enhanced status codes and SMTP reply codes.
+ */
+#ifndef BW_STATUS_H
+#define BW_STATUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "event.h"
+
+/* Is s a well-formed code "C.SSS.DDD" with class 2, 4 or 5? */
+bool status_valid(const char *s);
+
+/*
+ * Find the first enhanced status code in s[0..len) that stands as a word of
+ * its own (not inside an IP address or a version number).  Copies it into
+ * out and returns true.
+ */
+bool status_find(const char *s, size_t len, char *out, size_t outsz);
+
+/*
+ * Find an SMTP reply code: three digits, class 2/4/5, second digit 0-5,
+ * standing alone at the start of the text or of a line, or followed by '-'
+ * or ' '.  Copies it into out[4] and returns true.
+ */
+bool reply_find(const char *s, size_t len, char out[4]);
+
+/*
+ * The reason an enhanced status code implies.  *specific is set when the code
+ * names the failure precisely (X.1.1, X.2.2, ...) rather than a family
+ * (X.0.0, X.7.1, ...): a specific code outranks a generic phrase.
+ * Returns BW_R_UNDEFINED when the code says nothing useful.
+ */
+enum bw_reason status_reason(const char *status, bool *specific);
+
+/* Name of a code's meaning per RFC 3463/RFC 5248 ("Bad destination mailbox
+ * address"), or NULL. */
+const char *status_text(const char *status);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * util.h - allocation that never returns NULL, bounded string helpers.
+ */
+#ifndef BW_UTIL_H
+#define BW_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Print "bouncewatch: fatal: ..." on stderr and exit(1).  For start-up,
+ * configuration and out-of-memory only. */
+void fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* malloc'd printf. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ASCII-only case folding, independent of the locale. */
+static inline int bw_lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+static inline bool bw_isspace(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+static inline bool bw_isdigit(int c) { return c >= '0' && c <= '9'; }
+static inline bool bw_isalpha(int c) { return (c | 32) >= 'a' && (c | 32) <= 'z'; }
+
+/* Case-insensitive search for needle (NUL-terminated, ASCII) in hay[0..len). */
+const char *bw_memcasemem(const char *hay, size_t len, const char *needle);
+/* Case-insensitive prefix test of hay[0..len) against a NUL-terminated word. */
+bool bw_prefixcase(const char *hay, size_t len, const char *word);
+
+/* A growable byte buffer with a cap: appends past cap fail (return false). */
+struct bw_buf {
+	char *data;     /* owned, always NUL-terminated when non-NULL */
+	size_t len;
+	size_t cap;     /* allocated */
+	size_t limit;   /* 0 = no limit */
+};
+bool bw_buf_append(struct bw_buf *b, const void *p, size_t n);
+bool bw_buf_printf(struct bw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void bw_buf_free(struct bw_buf *b);
+
+/* Read a whole file (or stdin for "-") into a malloc'd buffer, at most limit
+ * bytes (more is an error: *too_big set).  Returns NULL with errno set. */
+char *bw_read_file(const char *path, size_t limit, size_t *len, bool *too_big);
+
+#endif

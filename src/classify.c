@@ -1,0 +1,271 @@
+/*
+ * classify.c - one message -> report.  Runs the detectors in order of
+ * confidence, then lets reason.c decide every event's kind and reason.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "date.h"
+#include "detect.h"
+#include "reason.h"
+#include "status.h"
+#include "util.h"
+
+struct bw_classifier {
+	const struct bw_classify_conf *conf;   /* borrowed */
+	char *verp_secret;                     /* owned, may be NULL */
+};
+
+struct bw_classifier *classifier_new(const struct bw_classify_conf *conf, const char *verp_secret)
+{
+	struct bw_classifier *c = xcalloc(1, sizeof(*c));
+	c->conf = conf;
+	c->verp_secret = verp_secret && *verp_secret ? xstrdup(verp_secret) : NULL;
+	return c;
+}
+
+void classifier_free(struct bw_classifier *c)
+{
+	if (!c)
+		return;
+	if (c->verp_secret) {
+		explicit_bzero(c->verp_secret, strlen(c->verp_secret));
+		free(c->verp_secret);
+	}
+	free(c);
+}
+
+struct bw_event *det_event(struct det_ctx *c, const char *detector)
+{
+	struct bw_event *ev = report_add_event(c->rep, c->conf->limits.max_events);
+	if (!ev) {
+		report_trace(c->rep, "limit: more than max_events (%u) events; the rest are dropped",
+			     c->conf->limits.max_events);
+		return NULL;
+	}
+	snprintf(ev->detector, sizeof(ev->detector), "%s", detector);
+	return ev;
+}
+
+void det_set_diagnostic(struct bw_event *ev, const char *text, size_t len)
+{
+	char tmp[BW_DIAG_MAX];
+	size_t o = 0;
+	bool space = false;
+	/* unfold: every run of blanks and line ends becomes one space */
+	for (size_t i = 0; i < len && o + 1 < sizeof(tmp); i++) {
+		unsigned char ch = (unsigned char)text[i];
+		if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
+			space = o > 0;
+			continue;
+		}
+		if (space && o + 2 < sizeof(tmp))
+			tmp[o++] = ' ';
+		space = false;
+		tmp[o++] = ch < 32 || ch == 127 ? ' ' : (char)ch;
+	}
+	tmp[o] = '\0';
+	memcpy(ev->diagnostic, tmp, o + 1);
+	if (!ev->reply_code[0]) {
+		char rc[4];
+		if (reply_find(ev->diagnostic, o, rc))
+			memcpy(ev->reply_code, rc, 4);
+	}
+	if (!ev->status[0])
+		status_find(ev->diagnostic, o, ev->status, sizeof(ev->status));
+}
+
+static void header_value(const struct mime_part *pt, const char *name, char *out, size_t outsz)
+{
+	if (mime_header(pt->hdr, pt->hdr_len, name, out, outsz))
+		mime_decode_words(out);
+}
+
+void det_fill_original(const struct det_ctx *c, struct bw_event *ev)
+{
+	struct bw_original *o = &ev->original;
+	char v[BW_SUBJECT_MAX];
+	if (!c->orig_hdr)
+		return;
+	if (mime_header(c->orig_hdr, c->orig_hdr_len, "Message-ID", v, sizeof(v)))
+		snprintf(o->message_id, sizeof(o->message_id), "%s", v);
+	if (mime_header(c->orig_hdr, c->orig_hdr_len, "Subject", o->subject, sizeof(o->subject)))
+		mime_decode_words(o->subject);
+	if (mime_header(c->orig_hdr, c->orig_hdr_len, "From", v, sizeof(v)))
+		addr_extract(v, strlen(v), o->from, sizeof(o->from));
+	if (mime_header(c->orig_hdr, c->orig_hdr_len, "To", v, sizeof(v)))
+		addr_extract(v, strlen(v), o->to, sizeof(o->to));
+	for (size_t i = 0; i < c->conf->n_campaign_headers; i++)
+		if (mime_header(c->orig_hdr, c->orig_hdr_len, c->conf->campaign_headers[i],
+				o->campaign, sizeof(o->campaign)))
+			break;
+}
+
+/* The returned message's header block: a message/rfc822 part's headers or
+ * a text/rfc822-headers body (the first one found). */
+static void find_original(struct det_ctx *c)
+{
+	const struct mime *m = c->mime;
+	for (unsigned i = 1; i < m->n_parts; i++) {
+		const struct mime_part *pt = &m->parts[i];
+		if (pt->is_message && pt->hdr_len) {
+			c->orig_hdr = pt->hdr;
+			c->orig_hdr_len = pt->hdr_len;
+			return;
+		}
+		if (strcmp(pt->type, "text/rfc822-headers") == 0) {
+			c->orig_hdr = pt->body;
+			c->orig_hdr_len = pt->body_len;
+			return;
+		}
+	}
+	/* free-form bounces quote the message inline after a marker */
+	static const char *const markers[] = {
+		"--- below this line is a copy of the message.", "------ this is a copy of the message",
+		"----- original message -----", "original message follows", "\nreturn-path:",
+	};
+	const struct mime_part *top = &m->parts[0];
+	for (size_t k = 0; k < ARRAY_LEN(markers); k++) {
+		const char *p = bw_memcasemem(top->body, top->body_len, markers[k]);
+		if (!p)
+			continue;
+		const char *nl = memchr(p + 1, '\n', top->body_len - (size_t)(p + 1 - top->body));
+		if (!nl)
+			continue;
+		const char *h = nl + 1;
+		while (h < top->body + top->body_len && *h == '\n')
+			h++;
+		if (markers[k][0] == '\n')
+			h = p + 1;
+		const char *end = top->body + top->body_len;
+		const char *blank = h;
+		while (blank < end) {
+			const char *e = memchr(blank, '\n', (size_t)(end - blank));
+			if (!e || e == blank)
+				break;
+			blank = e + 1;
+		}
+		if (blank > h && mime_looks_like_header(h, (size_t)(end - h))) {
+			c->orig_hdr = h;
+			c->orig_hdr_len = (size_t)(blank - h);
+			return;
+		}
+	}
+}
+
+/* The human-readable text: the first text/plain part outside any returned message. */
+static void find_text(struct det_ctx *c)
+{
+	const struct mime *m = c->mime;
+	const struct mime_part *html = NULL;
+	for (unsigned i = 0; i < m->n_parts; i++) {
+		const struct mime_part *pt = &m->parts[i];
+		bool inside = false;
+		for (int p = pt->parent; p >= 0; p = m->parts[p].parent)
+			inside = inside || m->parts[p].is_message;
+		if (i > 0 && (pt->is_message || inside) && m->parts[0].multipart)
+			continue;
+		if (pt->multipart)
+			continue;
+		if (strcmp(pt->type, "text/plain") == 0 && pt->body_len) {
+			c->text = pt->body;
+			c->text_len = pt->body_len;
+			return;
+		}
+		if (!html && strcmp(pt->type, "text/html") == 0)
+			html = pt;
+	}
+	const struct mime_part *pt = html ? html : &m->parts[0];
+	c->text = pt->body;
+	c->text_len = pt->body_len;
+}
+
+static void read_top(struct det_ctx *c, struct bw_report *rep)
+{
+	const struct mime_part *top = c->top;
+	char v[BW_SUBJECT_MAX];
+	header_value(top, "From", c->from_raw, sizeof(c->from_raw));
+	addr_extract(c->from_raw, strlen(c->from_raw), c->from, sizeof(c->from));
+	header_value(top, "Subject", c->subject, sizeof(c->subject));
+	if (mime_header(top->hdr, top->hdr_len, "To", v, sizeof(v)))
+		addr_extract(v, strlen(v), c->to, sizeof(c->to));
+	snprintf(rep->from, sizeof(rep->from), "%s", c->from);
+	snprintf(rep->to, sizeof(rep->to), "%s", c->to);
+	snprintf(rep->subject, sizeof(rep->subject), "%s", c->subject);
+	mime_header(top->hdr, top->hdr_len, "Message-ID", rep->message_id, sizeof(rep->message_id));
+	if (mime_header(top->hdr, top->hdr_len, "Date", v, sizeof(v)))
+		rep->date = bw_parse_date(v);
+}
+
+/* After detection: fill, decide, drop what cannot be used. */
+static void finish(struct det_ctx *c)
+{
+	struct bw_report *rep = c->rep;
+	unsigned w = 0;
+	for (unsigned i = 0; i < rep->n_events; i++) {
+		struct bw_event *ev = &rep->events[i];
+		if (!ev->recipient[0]) {
+			report_trace(rep, "event %u from %s names no recipient: dropped", i + 1, ev->detector);
+			continue;
+		}
+		det_fill_original(c, ev);
+		if (!ev->time)
+			ev->time = rep->date;
+		report_trace(rep, "event %u: %s (%s)", w + 1, ev->recipient, ev->detector);
+		reason_decide(ev, rep);
+		if (w != i)
+			rep->events[w] = *ev;
+		w++;
+	}
+	rep->n_events = w;
+}
+
+void classify_message(const struct bw_classifier *cl, const char *raw, size_t len,
+		      struct bw_report *rep)
+{
+	struct mime m;
+	enum mime_error err = mime_parse(&m, raw, len, &cl->conf->limits);
+	rep->verdict = BW_VERDICT_UNPARSED;
+	if (err != MIME_OK || m.n_parts == 0) {
+		snprintf(rep->error, sizeof(rep->error), "%s", mime_error_text(err));
+		report_trace(rep, "unparsed: %s", rep->error);
+		mime_free(&m);
+		return;
+	}
+	struct det_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.mime = &m;
+	c.conf = cl->conf;
+	c.verp_secret = cl->verp_secret;
+	c.rep = rep;
+	c.top = &m.parts[0];
+	read_top(&c, rep);
+	find_original(&c);
+	find_text(&c);
+	report_trace(rep, "message: %u MIME part%s, top type %s, From %s, Subject \"%s\"", m.n_parts,
+		     m.n_parts == 1 ? "" : "s", c.top->type, c.from[0] ? c.from : "(none)", c.subject);
+
+	if (det_arf(&c)) {
+		rep->verdict = BW_VERDICT_COMPLAINT;
+	} else if (det_dsn(&c)) {
+		rep->verdict = BW_VERDICT_BOUNCE;
+	} else if (det_autoreply(&c)) {
+		rep->verdict = BW_VERDICT_AUTOREPLY;
+	} else if (det_rules(&c) || det_heuristic(&c)) {
+		rep->verdict = BW_VERDICT_BOUNCE;
+	} else {
+		rep->verdict = BW_VERDICT_NOT_BOUNCE;
+	}
+	if (rep->verdict == BW_VERDICT_BOUNCE || rep->verdict == BW_VERDICT_NOT_BOUNCE)
+		det_verp(&c);
+	if (rep->verdict == BW_VERDICT_NOT_BOUNCE && rep->n_events)
+		rep->verdict = BW_VERDICT_BOUNCE;       /* VERP alone named a recipient */
+	finish(&c);
+	if (rep->verdict == BW_VERDICT_BOUNCE && rep->n_events == 0) {
+		rep->verdict = BW_VERDICT_NOT_BOUNCE;
+		report_trace(rep, "verdict not-bounce: no usable recipient");
+	}
+	mime_free(&m);
+}

@@ -1,0 +1,126 @@
+/*
+ * date.c - RFC 5322 dates, tolerant of the variants MTAs write.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "date.h"
+#include "util.h"
+
+static const char *const months[12] = {
+	"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"
+};
+
+static const char *skip_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == ',')
+		p++;
+	return p;
+}
+
+static const char *read_num(const char *p, int maxdigits, int *out)
+{
+	int v = 0, n = 0;
+	while (bw_isdigit((unsigned char)*p) && n < maxdigits) {
+		v = v * 10 + (*p - '0');
+		p++;
+		n++;
+	}
+	*out = n ? v : -1;
+	return p;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's method). */
+static long days_from_civil(int y, int m, int d)
+{
+	y -= m <= 2;
+	long era = (y >= 0 ? y : y - 399) / 400;
+	long yoe = y - era * 400;
+	long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int zone_offset(const char *p)
+{
+	if (*p == '+' || *p == '-') {
+		int v;
+		read_num(p + 1, 4, &v);
+		if (v < 0)
+			return 0;
+		int mins = (v / 100) * 60 + v % 100;
+		return *p == '-' ? -mins : mins;
+	}
+	static const struct { const char *n; int off; } zones[] = {
+		{ "UT", 0 }, { "GMT", 0 }, { "UTC", 0 }, { "Z", 0 },
+		{ "EST", -300 }, { "EDT", -240 }, { "CST", -360 }, { "CDT", -300 },
+		{ "MST", -420 }, { "MDT", -360 }, { "PST", -480 }, { "PDT", -420 },
+		{ "JST", 540 }, { "CET", 60 }, { "CEST", 120 },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(zones); i++)
+		if (bw_prefixcase(p, strlen(p), zones[i].n))
+			return zones[i].off;
+	return 0;
+}
+
+time_t bw_parse_date(const char *s)
+{
+	const char *p = skip_ws(s);
+	/* optional day name */
+	if (bw_isalpha((unsigned char)*p)) {
+		while (bw_isalpha((unsigned char)*p))
+			p++;
+		p = skip_ws(p);
+	}
+	int day, mon = -1, year, hh, mm, ss = 0;
+	p = read_num(p, 2, &day);
+	if (day < 1 || day > 31)
+		return 0;
+	p = skip_ws(p);
+	if (*p == '-')
+		p++;
+	for (int i = 0; i < 12; i++)
+		if (bw_prefixcase(p, 3, months[i]))
+			mon = i + 1;
+	if (mon < 0)
+		return 0;
+	while (bw_isalpha((unsigned char)*p))
+		p++;
+	if (*p == '-')
+		p++;
+	p = skip_ws(p);
+	p = read_num(p, 4, &year);
+	if (year < 0)
+		return 0;
+	if (year < 50)
+		year += 2000;
+	else if (year < 1000)
+		year += 1900;
+	p = skip_ws(p);
+	p = read_num(p, 2, &hh);
+	if (hh < 0 || *p != ':')
+		return 0;
+	p = read_num(p + 1, 2, &mm);
+	if (mm < 0)
+		return 0;
+	if (*p == ':')
+		p = read_num(p + 1, 2, &ss);
+	if (ss < 0)
+		ss = 0;
+	p = skip_ws(p);
+	if (hh > 23 || mm > 59 || ss > 60)
+		return 0;
+	long days = days_from_civil(year, mon, day);
+	long long t = (long long)days * 86400 + hh * 3600 + mm * 60 + ss;
+	t -= (long long)zone_offset(p) * 60;
+	return t > 0 ? (time_t)t : 0;
+}
+
+void bw_format_time(time_t t, char *out, size_t outsz)
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, outsz, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

@@ -1,0 +1,69 @@
+/*
+ * detect.h - private interface between classify.c and the detectors.
+ *
+ * A detector looks at the parsed message and, when it recognises it, adds
+ * events to the report (recipient, status, reply code, diagnostic, detector
+ * name, the line that decided) and returns true.  Detectors never decide
+ * kind and hard: reason.c does that for every event afterwards, so that one
+ * table rules them all.  A detector may preset ev->reason when the format
+ * itself says it (ARF: feedback, auto-reply: vacation, success DSN: delivered)
+ * or when its rule names one.
+ */
+#ifndef BW_DETECT_H
+#define BW_DETECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "classify.h"
+#include "mime.h"
+
+struct det_ctx {
+	const struct mime *mime;                 /* borrowed */
+	const struct bw_classify_conf *conf;     /* borrowed */
+	const char *verp_secret;                 /* borrowed, may be NULL */
+	struct bw_report *rep;                   /* borrowed: where events go */
+	const struct mime_part *top;             /* the bounce's own header part */
+	/* The returned message's headers, if the bounce quotes them. */
+	const char *orig_hdr;
+	size_t orig_hdr_len;
+	/* The human-readable text: the first text/plain part outside the
+	 * returned message (else text/html, else the top body). */
+	const char *text;
+	size_t text_len;
+	/* Top-level header values (unfolded, encoded words decoded). */
+	char from[BW_ADDR_MAX + 1];      /* the address only */
+	char from_raw[BW_SUBJECT_MAX];   /* the whole From: value */
+	char subject[BW_SUBJECT_MAX];
+	char to[BW_ADDR_MAX + 1];
+};
+
+bool det_arf(struct det_ctx *c);
+bool det_dsn(struct det_ctx *c);
+bool det_autoreply(struct det_ctx *c);
+bool det_rules(struct det_ctx *c);
+bool det_heuristic(struct det_ctx *c);
+/* VERP: fill events with no recipient, cross-check the others. */
+void det_verp(struct det_ctx *c);
+
+/* Add an event named after detector; NULL past the max_events limit. */
+struct bw_event *det_event(struct det_ctx *c, const char *detector);
+
+/* Fill the original-message fields of ev from the returned headers. */
+void det_fill_original(const struct det_ctx *c, struct bw_event *ev);
+
+/* Set diagnostic from text[0..len) (unfolded), and take status and reply
+ * code out of it where the event has none. */
+void det_set_diagnostic(struct bw_event *ev, const char *text, size_t len);
+
+/*
+ * Addresses.  addr_extract finds the first plausible e-mail address in
+ * s[0..len) ("<a@b>", "a@b", "rfc822; a@b"), writes it normalised (domain
+ * lower-cased, no brackets) and returns a pointer just past it in s, or NULL.
+ */
+const char *addr_extract(const char *s, size_t len, char *out, size_t outsz);
+bool addr_valid(const char *a);
+/* Lower-case the domain part in place. */
+void addr_normalise(char *a);
+
+#endif

@@ -1,0 +1,209 @@
+/*
+ * dsn.c - RFC 3464 delivery status notifications.
+ *
+ * The message/delivery-status body is a series of header blocks: the first
+ * holds per-message fields (Reporting-MTA, Arrival-Date), every later one a
+ * recipient (Final-Recipient, Action, Status, Diagnostic-Code, ...).  Blank
+ * lines separate them; a Final-Recipient line inside a block also starts a
+ * new recipient, since some MTAs forget the blank line.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "date.h"
+#include "detect.h"
+#include "status.h"
+#include "util.h"
+
+struct dsn_msg {
+	char reporting_mta[BW_HOST_MAX];
+	time_t arrival;
+};
+
+/* Strip a "type;" prefix ("rfc822; a@b", "dns; host", "smtp; 550 ..."). */
+static const char *after_type(const char *v)
+{
+	const char *semi = strchr(v, ';');
+	if (!semi)
+		return v;
+	for (const char *p = v; p < semi; p++)
+		if (!(bw_isalpha((unsigned char)*p) || bw_isdigit((unsigned char)*p) || *p == '-' || *p == ' '))
+			return v;
+	semi++;
+	while (*semi == ' ')
+		semi++;
+	return semi;
+}
+
+static bool is_recipient_block(const char *b, size_t len)
+{
+	size_t vl;
+	return mime_header_raw(b, len, "Final-Recipient", &vl) ||
+	       mime_header_raw(b, len, "Original-Recipient", &vl) ||
+	       mime_header_raw(b, len, "X-Actual-Recipient", &vl);
+}
+
+static void read_message_fields(const char *b, size_t len, struct dsn_msg *dm)
+{
+	char v[BW_HOST_MAX];
+	if (mime_header(b, len, "Reporting-MTA", v, sizeof(v)) && !dm->reporting_mta[0])
+		snprintf(dm->reporting_mta, sizeof(dm->reporting_mta), "%s", after_type(v));
+	if (mime_header(b, len, "Arrival-Date", v, sizeof(v)) && !dm->arrival)
+		dm->arrival = bw_parse_date(v);
+}
+
+static void lower(char *s)
+{
+	for (; *s; s++)
+		*s = (char)bw_lower((unsigned char)*s);
+}
+
+static bool recipient_of(const char *b, size_t len, char *out, size_t outsz)
+{
+	static const char *const fields[] = { "Final-Recipient", "Original-Recipient", "X-Actual-Recipient" };
+	char v[BW_ADDR_MAX * 2];
+	for (size_t i = 0; i < ARRAY_LEN(fields); i++) {
+		if (!mime_header(b, len, fields[i], v, sizeof(v)))
+			continue;
+		const char *a = after_type(v);
+		if (addr_extract(a, strlen(a), out, outsz))
+			return true;
+	}
+	return false;
+}
+
+/* One recipient block -> one event (failed, delayed, delivered). */
+static void read_recipient(struct det_ctx *c, const char *b, size_t len, const struct dsn_msg *dm)
+{
+	char rcpt[BW_ADDR_MAX + 1];
+	char action[32] = "", status[BW_STATUS_MAX] = "", v[BW_DIAG_MAX];
+
+	bool have_rcpt = recipient_of(b, len, rcpt, sizeof(rcpt));
+	mime_header(b, len, "Action", action, sizeof(action));
+	lower(action);
+	char *sp = strchr(action, ' ');
+	if (sp)
+		*sp = '\0';   /* "failed (bad address)" */
+	if (mime_header(b, len, "Status", v, sizeof(v)))
+		status_find(v, strlen(v), status, sizeof(status));
+
+	struct bw_event *ev = det_event(c, "rfc3464");
+	if (!ev)
+		return;
+	if (have_rcpt)
+		snprintf(ev->recipient, sizeof(ev->recipient), "%s", rcpt);
+	snprintf(ev->action, sizeof(ev->action), "%s", action);
+	snprintf(ev->status, sizeof(ev->status), "%s", status);
+	snprintf(ev->reporting_mta, sizeof(ev->reporting_mta), "%s", dm->reporting_mta);
+	ev->time = dm->arrival;
+	if (mime_header(b, len, "Remote-MTA", v, sizeof(v)))
+		snprintf(ev->remote_mta, sizeof(ev->remote_mta), "%s", after_type(v));
+	if (mime_header(b, len, "Diagnostic-Code", v, sizeof(v))) {
+		const char *d = after_type(v);
+		det_set_diagnostic(ev, d, strlen(d));
+	}
+	if (!ev->time && mime_header(b, len, "Last-Attempt-Date", v, sizeof(v)))
+		ev->time = bw_parse_date(v);
+	snprintf(ev->matched, sizeof(ev->matched), "Final-Recipient: %s; Action: %s; Status: %s",
+		 ev->recipient, action, status);
+	/* a status of x.0.0 says less than the code in the diagnostic */
+	if (ev->diagnostic[0] && (!status[0] || strcmp(status + 1, ".0.0") == 0)) {
+		char s2[BW_STATUS_MAX];
+		if (status_find(ev->diagnostic, strlen(ev->diagnostic), s2, sizeof(s2)) &&
+		    (s2[0] == status[0] || !status[0]))
+			snprintf(ev->status, sizeof(ev->status), "%s", s2);
+	}
+	report_trace(c->rep, "rfc3464: recipient %s, Action %s, Status %s%s%s",
+		     ev->recipient[0] ? ev->recipient : "(none)", action[0] ? action : "(none)",
+		     ev->status[0] ? ev->status : "(none)",
+		     ev->diagnostic[0] ? ", Diagnostic-Code " : "", ev->diagnostic);
+}
+
+/* Walk the blocks of one delivery-status body. */
+static unsigned parse_body(struct det_ctx *c, const char *body, size_t len)
+{
+	struct dsn_msg dm = { "", 0 };
+	const char *p = body, *end = body + len;
+	unsigned before = c->rep->n_events;
+
+	/* first pass: per-message fields anywhere outside recipient blocks */
+	while (p < end) {
+		while (p < end && (*p == '\n' || *p == ' ' || *p == '\t'))
+			p++;
+		const char *b = p;
+		const char *e = p;
+		/* block ends at a blank line or at the next Final-Recipient */
+		while (e < end) {
+			const char *nl = memchr(e, '\n', (size_t)(end - e));
+			const char *le = nl ? nl : end;
+			if (le == e)
+				break;
+			if (e != b && bw_prefixcase(e, (size_t)(le - e), "Final-Recipient:") &&
+			    is_recipient_block(b, (size_t)(e - b)))
+				break;
+			e = nl ? nl + 1 : end;
+		}
+		size_t bl = (size_t)(e - b);
+		if (bl) {
+			if (is_recipient_block(b, bl)) {
+				read_message_fields(b, bl, &dm);   /* some MTAs put them here */
+				read_recipient(c, b, bl, &dm);
+			} else {
+				read_message_fields(b, bl, &dm);
+			}
+		}
+		p = e;
+		if (p < end && *p == '\n')
+			p++;
+	}
+	/* per-message fields seen after a recipient block still apply */
+	for (unsigned i = before; i < c->rep->n_events; i++) {
+		struct bw_event *ev = &c->rep->events[i];
+		if (!ev->reporting_mta[0])
+			snprintf(ev->reporting_mta, sizeof(ev->reporting_mta), "%s", dm.reporting_mta);
+		if (!ev->time)
+			ev->time = dm.arrival;
+	}
+	return c->rep->n_events - before;
+}
+
+bool det_dsn(struct det_ctx *c)
+{
+	const struct mime *m = c->mime;
+	unsigned found = 0;
+	bool had_part = false;
+	for (unsigned i = 0; i < m->n_parts; i++) {
+		const struct mime_part *pt = &m->parts[i];
+		if (strcmp(pt->type, "message/delivery-status") != 0 &&
+		    strcmp(pt->type, "message/global-delivery-status") != 0)
+			continue;
+		had_part = true;
+		report_trace(c->rep, "rfc3464: %s part %u", pt->type, i);
+		found += parse_body(c, pt->body, pt->body_len);
+	}
+	if (!had_part) {
+		/* a text part that carries the DSN fields inline */
+		for (unsigned i = 0; i < m->n_parts && !found; i++) {
+			const struct mime_part *pt = &m->parts[i];
+			if (strncmp(pt->type, "text/", 5) != 0 || strcmp(pt->type, "text/rfc822-headers") == 0 ||
+			    strcmp(pt->type, "text/html") == 0)
+				continue;
+			const char *fr = bw_memcasemem(pt->body, pt->body_len, "\nFinal-Recipient:");
+			if (!fr)
+				continue;
+			size_t vl;
+			const char *rest = fr + 1;
+			size_t rl = pt->body_len - (size_t)(rest - pt->body);
+			if (!mime_header_raw(rest, rl, "Status", &vl) && !mime_header_raw(rest, rl, "Action", &vl))
+				continue;
+			/* start at the per-message block when there is one */
+			const char *start = bw_memcasemem(pt->body, (size_t)(fr - pt->body), "Reporting-MTA:");
+			if (!start)
+				start = rest;
+			report_trace(c->rep, "rfc3464: DSN fields inline in %s part %u", pt->type, i);
+			found += parse_body(c, start, pt->body_len - (size_t)(start - pt->body));
+		}
+	}
+	return found > 0;
+}

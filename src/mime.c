@@ -1,0 +1,517 @@
+/*
+ * mime.c - bounded MIME walk: normalise line ends, split parts, decode bodies.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mime.h"
+#include "util.h"
+
+#define BOUNDARY_MAX 200
+
+struct walk {
+	struct mime *m;
+	const struct bw_limits *lim;
+};
+
+const char *mime_error_text(enum mime_error e)
+{
+	switch (e) {
+	case MIME_OK: return "ok";
+	case MIME_TOO_BIG: return "message larger than max_message_bytes";
+	case MIME_TOO_DEEP: return "MIME nesting deeper than max_depth";
+	case MIME_HEADER_TOO_BIG: return "header block larger than max_header_bytes";
+	case MIME_TOO_MANY_PARTS: return "more MIME parts than max_parts";
+	case MIME_EMPTY: return "empty message";
+	}
+	return "?";
+}
+
+/* Copy with CRLF/CR -> LF and NUL -> space. */
+static size_t normalise(const char *in, size_t len, char *out)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = in[i];
+		if (c == '\r') {
+			out[o++] = '\n';
+			if (i + 1 < len && in[i + 1] == '\n')
+				i++;
+		} else {
+			out[o++] = c ? c : ' ';
+		}
+	}
+	out[o] = '\0';
+	return o;
+}
+
+static char *chunk_new(struct mime *m, size_t n)
+{
+	if (m->n_chunks == m->cap_chunks) {
+		m->cap_chunks = m->cap_chunks ? m->cap_chunks * 2 : 8;
+		m->chunks = xrealloc(m->chunks, m->cap_chunks * sizeof(*m->chunks));
+	}
+	char *p = xmalloc(n + 1);
+	m->chunks[m->n_chunks++] = p;
+	return p;
+}
+
+bool mime_looks_like_header(const char *p, size_t len)
+{
+	size_t i = 0;
+	while (i < len && p[i] != ':' && p[i] != '\n') {
+		unsigned char c = (unsigned char)p[i];
+		if (c <= ' ' || c >= 127)
+			return false;
+		i++;
+	}
+	return i > 0 && i < len && p[i] == ':';
+}
+
+static const char *line_end(const char *p, const char *end)
+{
+	const char *e = memchr(p, '\n', (size_t)(end - p));
+	return e ? e : end;
+}
+
+/* Find the end of the header block starting at p; *body gets the body start. */
+static size_t header_len(const char *p, const char *end, const char **body)
+{
+	const char *q = p;
+	if (q < end && *q == '\n') {
+		*body = q + 1;
+		return 0;
+	}
+	if (!mime_looks_like_header(q, (size_t)(end - q))) {
+		*body = p;
+		return 0;
+	}
+	while (q < end) {
+		const char *e = line_end(q, end);
+		if (e == q) {                     /* blank line */
+			*body = q + 1 <= end ? q + 1 : end;
+			return (size_t)(q - p);
+		}
+		/* a line that is neither a header nor a continuation ends the block */
+		if (q != p && *q != ' ' && *q != '\t' && !mime_looks_like_header(q, (size_t)(e - q))) {
+			*body = q;
+			return (size_t)(q - p);
+		}
+		q = e < end ? e + 1 : end;
+	}
+	*body = end;
+	return (size_t)(end - p);
+}
+
+const char *mime_header_raw(const char *hdr, size_t len, const char *name, size_t *vlen)
+{
+	size_t nl = strlen(name);
+	const char *p = hdr, *end = hdr + len;
+	while (p < end) {
+		const char *e = line_end(p, end);
+		if ((size_t)(e - p) > nl && p[nl] == ':' && bw_prefixcase(p, (size_t)(e - p), name)) {
+			const char *v = p + nl + 1;
+			/* extend over continuation lines */
+			while (e < end && e + 1 < end && (e[1] == ' ' || e[1] == '\t'))
+				e = line_end(e + 1, end);
+			*vlen = (size_t)(e - v);
+			return v;
+		}
+		p = e < end ? e + 1 : end;
+	}
+	return NULL;
+}
+
+bool mime_header(const char *hdr, size_t len, const char *name, char *out, size_t outsz)
+{
+	size_t vlen;
+	const char *v = mime_header_raw(hdr, len, name, &vlen);
+	if (!v) {
+		if (outsz)
+			out[0] = '\0';
+		return false;
+	}
+	size_t o = 0;
+	bool space = false;
+	for (size_t i = 0; i < vlen && o + 1 < outsz; i++) {
+		char c = v[i];
+		if (c == '\n' || c == '\t' || c == ' ') {
+			space = true;
+			continue;
+		}
+		if (space && o > 0)
+			out[o++] = ' ';
+		space = false;
+		if (o + 1 < outsz)
+			out[o++] = c;
+	}
+	out[o] = '\0';
+	return true;
+}
+
+/* Parse "type/subtype; a=b; c="d"" into the part. */
+static void parse_param_value(const char **pp, const char *end, char *out, size_t outsz)
+{
+	const char *p = *pp;
+	size_t o = 0;
+	if (p < end && *p == '"') {
+		p++;
+		while (p < end && *p != '"') {
+			if (*p == '\\' && p + 1 < end)
+				p++;
+			if (o + 1 < outsz)
+				out[o++] = *p;
+			p++;
+		}
+		if (p < end)
+			p++;
+	} else {
+		while (p < end && *p != ';' && !bw_isspace((unsigned char)*p)) {
+			if (o + 1 < outsz)
+				out[o++] = *p;
+			p++;
+		}
+	}
+	out[o] = '\0';
+	*pp = p;
+}
+
+static void lower_str(char *s)
+{
+	for (; *s; s++)
+		*s = (char)bw_lower((unsigned char)*s);
+}
+
+static void parse_content_type(struct mime_part *pt, char *boundary, size_t bsz)
+{
+	char v[1024];
+	boundary[0] = '\0';
+	if (!mime_header(pt->hdr, pt->hdr_len, "Content-Type", v, sizeof(v)))
+		return;
+	const char *p = v, *end = v + strlen(v);
+	size_t o = 0;
+	while (p < end && bw_isspace((unsigned char)*p))
+		p++;
+	while (p < end && *p != ';' && !bw_isspace((unsigned char)*p) && o + 1 < sizeof(pt->type))
+		pt->type[o++] = (char)bw_lower((unsigned char)*p++);
+	pt->type[o] = '\0';
+	if (!strchr(pt->type, '/'))
+		strcpy(pt->type, "text/plain");
+	while (p < end) {
+		const char *semi = memchr(p, ';', (size_t)(end - p));
+		if (!semi)
+			break;
+		p = semi + 1;
+		while (p < end && bw_isspace((unsigned char)*p))
+			p++;
+		char name[32];
+		size_t n = 0;
+		while (p < end && *p != '=' && *p != ';' && !bw_isspace((unsigned char)*p)) {
+			if (n + 1 < sizeof(name))
+				name[n++] = (char)bw_lower((unsigned char)*p);
+			p++;
+		}
+		name[n] = '\0';
+		while (p < end && bw_isspace((unsigned char)*p))
+			p++;
+		if (p >= end || *p != '=')
+			continue;
+		p++;
+		while (p < end && bw_isspace((unsigned char)*p))
+			p++;
+		char val[BOUNDARY_MAX + 1];
+		parse_param_value(&p, end, val, sizeof(val));
+		if (strcmp(name, "boundary") == 0)
+			snprintf(boundary, bsz, "%s", val);
+		else if (strcmp(name, "charset") == 0) {
+			snprintf(pt->charset, sizeof(pt->charset), "%s", val);
+			lower_str(pt->charset);
+		} else if (strcmp(name, "report-type") == 0) {
+			snprintf(pt->report_type, sizeof(pt->report_type), "%s", val);
+			lower_str(pt->report_type);
+		}
+	}
+}
+
+static int b64val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z') return c - 'A';
+	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+	if (c >= '0' && c <= '9') return c - '0' + 52;
+	if (c == '+' || c == '-') return 62;
+	if (c == '/' || c == '_') return 63;
+	return -1;
+}
+
+size_t mime_decode_base64(const char *in, size_t inlen, char *out)
+{
+	size_t o = 0;
+	unsigned acc = 0;
+	int bits = 0;
+	for (size_t i = 0; i < inlen; i++) {
+		unsigned char c = (unsigned char)in[i];
+		if (c == '=')
+			break;
+		int v = b64val(c);
+		if (v < 0)
+			continue;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	return o;
+}
+
+static int hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if ((c | 32) >= 'a' && (c | 32) <= 'f') return (c | 32) - 'a' + 10;
+	return -1;
+}
+
+size_t mime_decode_qp(const char *in, size_t inlen, char *out)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < inlen; i++) {
+		char c = in[i];
+		if (c == '=' && i + 1 < inlen && in[i + 1] == '\n') {
+			i++;                               /* soft line break */
+		} else if (c == '=' && i + 2 < inlen && hexval((unsigned char)in[i + 1]) >= 0 &&
+			   hexval((unsigned char)in[i + 2]) >= 0) {
+			char d = (char)(hexval((unsigned char)in[i + 1]) * 16 + hexval((unsigned char)in[i + 2]));
+			out[o++] = d ? d : ' ';
+			i += 2;
+		} else {
+			out[o++] = c;
+		}
+	}
+	return o;
+}
+
+void mime_decode_words(char *s)
+{
+	char *r = s, *w = s;
+	bool last_was_word = false;
+	while (*r) {
+		if (r[0] == '=' && r[1] == '?') {
+			char *q1 = strchr(r + 2, '?');
+			char *q2 = q1 && q1[1] && q1[2] == '?' ? q1 + 2 : NULL;
+			char *e = q2 ? strstr(q2 + 1, "?=") : NULL;
+			if (e) {
+				char enc = (char)bw_lower((unsigned char)q1[1]);
+				const char *data = q2 + 1;
+				size_t dlen = (size_t)(e - data);
+				if (enc == 'b' || enc == 'q') {
+					/* whitespace between two encoded words is dropped */
+					if (last_was_word) {
+						while (w > s && (w[-1] == ' ' || w[-1] == '\t'))
+							w--;
+					}
+					size_t n;
+					if (enc == 'b') {
+						n = mime_decode_base64(data, dlen, w);
+					} else {
+						n = 0;
+						for (size_t i = 0; i < dlen; i++) {
+							if (data[i] == '_')
+								w[n++] = ' ';
+							else if (data[i] == '=' && i + 2 < dlen &&
+								 hexval((unsigned char)data[i + 1]) >= 0 &&
+								 hexval((unsigned char)data[i + 2]) >= 0) {
+								w[n++] = (char)(hexval((unsigned char)data[i + 1]) * 16 +
+									       hexval((unsigned char)data[i + 2]));
+								i += 2;
+							} else
+								w[n++] = data[i];
+						}
+					}
+					for (size_t i = 0; i < n; i++)
+						if (w[i] == '\0')
+							w[i] = ' ';
+					w += n;
+					r = e + 2;
+					last_was_word = true;
+					continue;
+				}
+			}
+		}
+		if (*r != ' ' && *r != '\t')
+			last_was_word = false;
+		*w++ = *r++;
+	}
+	*w = '\0';
+}
+
+static bool needs_decoding(const char *type)
+{
+	return strncmp(type, "text/", 5) == 0 || strncmp(type, "message/", 8) == 0 ||
+	       strncmp(type, "multipart/", 10) == 0;
+}
+
+static void decode_body(struct mime *m, struct mime_part *pt, const char *b, size_t blen)
+{
+	pt->body = b;
+	pt->body_len = blen;
+	if (!needs_decoding(pt->type) && strcmp(pt->type, "application/octet-stream") != 0)
+		return;
+	if (strcmp(pt->encoding, "base64") == 0) {
+		char *out = chunk_new(m, blen);
+		pt->body_len = mime_decode_base64(b, blen, out);
+		for (size_t i = 0; i < pt->body_len; i++)
+			if (out[i] == '\0')
+				out[i] = ' ';
+		/* decoded text may carry CRLF again */
+		char *norm = chunk_new(m, pt->body_len);
+		pt->body_len = normalise(out, pt->body_len, norm);
+		pt->body = norm;
+	} else if (strcmp(pt->encoding, "quoted-printable") == 0) {
+		char *out = chunk_new(m, blen);
+		pt->body_len = mime_decode_qp(b, blen, out);
+		out[pt->body_len] = '\0';
+		pt->body = out;
+	}
+}
+
+static struct mime_part *part_new(struct walk *w, int parent, unsigned depth)
+{
+	struct mime *m = w->m;
+	if (m->n_parts >= w->lim->max_parts) {
+		m->error = MIME_TOO_MANY_PARTS;
+		return NULL;
+	}
+	if (m->n_parts == m->cap_parts) {
+		m->cap_parts = m->cap_parts ? m->cap_parts * 2 : 8;
+		m->parts = xrealloc(m->parts, m->cap_parts * sizeof(*m->parts));
+	}
+	struct mime_part *pt = &m->parts[m->n_parts++];
+	memset(pt, 0, sizeof(*pt));
+	pt->parent = parent;
+	pt->depth = depth;
+	return pt;
+}
+
+static void walk_entity(struct walk *w, const char *p, const char *end, int parent,
+			unsigned depth, bool is_message);
+
+/* Split a multipart body on its boundary and walk each piece. */
+static bool walk_multipart(struct walk *w, const char *b, const char *end, const char *boundary,
+			   int self, unsigned depth, size_t *preamble)
+{
+	char delim[BOUNDARY_MAX + 4];
+	int dl = snprintf(delim, sizeof(delim), "--%s", boundary);
+	const char *p = b, *start = NULL;
+	bool found = false;
+	*preamble = (size_t)(end - b);
+	while (p < end) {
+		const char *e = line_end(p, end);
+		if ((size_t)(e - p) >= (size_t)dl && memcmp(p, delim, (size_t)dl) == 0) {
+			bool closing = (size_t)(e - p) >= (size_t)dl + 2 && p[dl] == '-' && p[dl + 1] == '-';
+			if (!found)
+				*preamble = (size_t)(p - b);
+			found = true;
+			if (start) {
+				const char *stop = p > start ? p - 1 : p;  /* the LF before belongs to the delimiter */
+				walk_entity(w, start, stop, self, depth + 1, false);
+				if (w->m->error == MIME_TOO_MANY_PARTS)
+					return true;
+			}
+			start = closing ? NULL : (e < end ? e + 1 : end);
+			if (closing)
+				break;
+		}
+		p = e < end ? e + 1 : end;
+	}
+	if (start && start < end)               /* no closing delimiter: take the rest */
+		walk_entity(w, start, end, self, depth + 1, false);
+	return found;
+}
+
+static void walk_entity(struct walk *w, const char *p, const char *end, int parent,
+			unsigned depth, bool is_message)
+{
+	struct mime *m = w->m;
+	if (depth > w->lim->max_depth) {
+		m->error = MIME_TOO_DEEP;
+		return;
+	}
+	const char *body;
+	size_t hl = header_len(p, end, &body);
+	if (hl > w->lim->max_header_bytes) {
+		m->error = MIME_HEADER_TOO_BIG;
+		return;
+	}
+	struct mime_part *pt = part_new(w, parent, depth);
+	if (!pt)
+		return;
+	int self = (int)(pt - m->parts);
+	pt->is_message = is_message;
+	pt->hdr = p;
+	pt->hdr_len = hl;
+	strcpy(pt->type, "text/plain");
+	char boundary[BOUNDARY_MAX + 1];
+	parse_content_type(pt, boundary, sizeof(boundary));
+	if (mime_header(pt->hdr, pt->hdr_len, "Content-Transfer-Encoding", pt->encoding,
+			sizeof(pt->encoding)))
+		lower_str(pt->encoding);
+
+	if (strncmp(pt->type, "multipart/", 10) == 0 && boundary[0]) {
+		size_t pre;
+		pt->multipart = true;
+		pt->body = body;
+		pt->body_len = (size_t)(end - body);
+		if (walk_multipart(w, body, end, boundary, self, depth, &pre)) {
+			pt = &m->parts[self];        /* parts may have moved */
+			pt->body_len = pre;          /* the preamble */
+		} else {
+			pt = &m->parts[self];
+			pt->multipart = false;       /* no delimiter at all: treat as text */
+			strcpy(pt->type, "text/plain");
+		}
+		return;
+	}
+	decode_body(m, pt, body, (size_t)(end - body));
+	if (strcmp(pt->type, "message/rfc822") == 0 || strcmp(pt->type, "message/global") == 0) {
+		const char *ib = pt->body, *ie = pt->body + pt->body_len;
+		walk_entity(w, ib, ie, self, depth + 1, true);
+	}
+}
+
+enum mime_error mime_parse(struct mime *m, const char *raw, size_t len,
+			   const struct bw_limits *lim)
+{
+	memset(m, 0, sizeof(*m));
+	if (len > lim->max_message_bytes)
+		return m->error = MIME_TOO_BIG;
+	m->text = xmalloc(len + 1);
+	m->text_len = normalise(raw, len, m->text);
+	size_t skip = 0;
+	/* an mbox "From " line or leading blank lines are not headers */
+	while (skip < m->text_len && m->text[skip] == '\n')
+		skip++;
+	if (m->text_len - skip >= 5 && memcmp(m->text + skip, "From ", 5) == 0) {
+		const char *e = memchr(m->text + skip, '\n', m->text_len - skip);
+		skip = e ? (size_t)(e - m->text) + 1 : m->text_len;
+	}
+	if (skip >= m->text_len)
+		return m->error = MIME_EMPTY;
+	struct walk w = { m, lim };
+	walk_entity(&w, m->text + skip, m->text + m->text_len, -1, 0, true);
+	return m->error;
+}
+
+void mime_free(struct mime *m)
+{
+	if (!m)
+		return;
+	for (unsigned i = 0; i < m->n_chunks; i++)
+		free(m->chunks[i]);
+	free(m->chunks);
+	free(m->parts);
+	free(m->text);
+	memset(m, 0, sizeof(*m));
+}

@@ -1,0 +1,219 @@
+/*
+ * rules.c - free-form bounces: MTA rules as data, one engine.
+ *
+ * A rule names an MTA (or provider), how to recognise its bounces (markers in
+ * From, Subject, a header, or the text), and where its list of failed
+ * recipients starts and ends.  The engine reads that section: a line that
+ * begins with an address starts a recipient; the lines after it, up to a
+ * blank line or the next address line, are its diagnostic.  Rules are
+ * written from the messages MTAs send, not from anyone's rule set.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "detect.h"
+#include "status.h"
+#include "util.h"
+
+/* A marker is "from:TEXT", "subject:TEXT", "header:NAME" or "body:TEXT";
+ * TEXT matches case-insensitively anywhere in the field. */
+struct mta_rule {
+	const char *name;              /* detector name, "lhost:postfix" */
+	const char *markers[4];        /* any one identifies the MTA */
+	const char *start[4];          /* the failure list begins after one of these */
+	const char *stop[4];           /* and ends at one of these (else the generic stops) */
+};
+
+static const struct mta_rule rules[] = {
+	{ "lhost:qmail",
+	  { "body:this is the qmail-send program", "body:qmail-send", NULL },
+	  { "given up. sorry it didn't work out.", "following addresses", NULL },
+	  { "--- below this line is a copy", "--- enclosed are the original headers", NULL } },
+	{ "lhost:postfix",
+	  { "body:this is the mail system at host", "body:postfix program", "header:X-Postfix-Queue-ID", NULL },
+	  { "the mail system", NULL },
+	  { NULL } },
+	{ "lhost:exim",
+	  { "body:this message was created automatically by mail delivery software", "header:X-Failed-Recipients", NULL },
+	  { "following address(es) failed:", "following addresses failed:", "the following address(es) failed", "delivery to the following" },
+	  { "------ this is a copy of the message", "------ the body of the message", NULL } },
+	{ "lhost:sendmail",
+	  { "body:----- the following addresses had permanent fatal errors -----",
+	    "body:----- transcript of session follows -----", NULL },
+	  { "----- the following addresses had permanent fatal errors -----",
+	    "----- the following addresses had transient non-fatal errors -----", NULL },
+	  { "----- transcript of session follows -----", NULL } },
+	{ "lhost:courier",
+	  { "body:courier mail server at", NULL },
+	  { NULL },
+	  { NULL } },
+	{ "lhost:exchange",
+	  { "subject:undeliverable:", "body:microsoft exchange", "body:did not reach the following recipient", NULL },
+	  { "did not reach the following recipient", "delivery has failed to these recipients",
+	    "your message did not reach some or all of the intended recipients", NULL },
+	  { NULL } },
+	{ "lhost:notes",
+	  { "body:lotus domino", "body:domino", NULL },
+	  { "was not delivered to", NULL },
+	  { NULL } },
+	{ "lhost:gmail",
+	  { "from:mailer-daemon@googlemail.com", "from:mailer-daemon@google.com", NULL },
+	  { "delivery to the following recipient", "your message wasn't delivered to", "address not found", NULL },
+	  { "----- original message -----", NULL } },
+	{ "lhost:yahoo",
+	  { "body:message from yahoo", "body:yahoo! mail", NULL },
+	  { "sorry, we were unable to deliver your message to the following address", NULL },
+	  { "--- below this line is a copy", NULL } },
+	{ "lhost:opensmtpd",
+	  { "body:hi! this is the mailer-daemon", "body:opensmtpd", NULL },
+	  { "an error has occurred while attempting to deliver a message", NULL },
+	  { "below is a copy of the original message", NULL } },
+};
+
+static const char *const generic_stops[] = {
+	"--- below this line is a copy", "------ this is a copy of the message",
+	"----- original message -----", "original message follows", "--- enclosed are the original",
+	"----- transcript of session follows -----", "------ original message", "----- the header of the original message",
+	"original message headers", "return-path:",
+};
+
+static bool field_has(const char *v, const char *text)
+{
+	return bw_memcasemem(v, strlen(v), text) != NULL;
+}
+
+static bool rule_matches(const struct det_ctx *c, const struct mta_rule *r, const char **why)
+{
+	for (size_t i = 0; i < ARRAY_LEN(r->markers) && r->markers[i]; i++) {
+		const char *mk = r->markers[i];
+		bool hit = false;
+		if (strncmp(mk, "from:", 5) == 0)
+			hit = field_has(c->from_raw, mk + 5);
+		else if (strncmp(mk, "subject:", 8) == 0)
+			hit = field_has(c->subject, mk + 8);
+		else if (strncmp(mk, "header:", 7) == 0) {
+			size_t vl;
+			hit = mime_header_raw(c->top->hdr, c->top->hdr_len, mk + 7, &vl) != NULL;
+		} else if (strncmp(mk, "body:", 5) == 0)
+			hit = bw_memcasemem(c->text, c->text_len, mk + 5) != NULL;
+		if (hit) {
+			*why = mk;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The failure section of the text for this rule. */
+static void section(const struct det_ctx *c, const struct mta_rule *r, const char **s, const char **e)
+{
+	const char *t = c->text, *end = c->text + c->text_len;
+	*s = t;
+	for (size_t i = 0; i < ARRAY_LEN(r->start) && r->start[i]; i++) {
+		const char *p = bw_memcasemem(t, c->text_len, r->start[i]);
+		if (p) {
+			*s = p + strlen(r->start[i]);
+			break;
+		}
+	}
+	*e = end;
+	size_t rest = (size_t)(end - *s);
+	for (size_t i = 0; i < ARRAY_LEN(r->stop) && r->stop[i]; i++) {
+		const char *p = bw_memcasemem(*s, rest, r->stop[i]);
+		if (p && p < *e)
+			*e = p;
+	}
+	for (size_t i = 0; i < ARRAY_LEN(generic_stops); i++) {
+		const char *p = bw_memcasemem(*s, rest, generic_stops[i]);
+		if (p && p < *e)
+			*e = p;
+	}
+}
+
+/* If the line begins (after blanks, quotes, '<') with an address, copy it. */
+static bool line_starts_with_addr(const char *p, const char *le, char *out, size_t outsz,
+				  const char **after)
+{
+	while (p < le && (*p == ' ' || *p == '\t' || *p == '"' || *p == '<' || *p == '*'))
+		p++;
+	const char *sp = p;
+	while (sp < le && *sp != ' ' && *sp != '\t' && *sp != ':' && *sp != '>' && *sp != '"' && *sp != ',')
+		sp++;
+	if (sp == p || !memchr(p, '@', (size_t)(sp - p)))
+		return false;
+	const char *e = addr_extract(p, (size_t)(sp - p), out, outsz);
+	if (!e)
+		return false;
+	*after = sp;
+	return true;
+}
+
+static void append_diag(struct bw_event *ev, const char *p, size_t n)
+{
+	size_t have = strlen(ev->diagnostic);
+	while (n && (*p == ' ' || *p == '\t' || *p == ':' || *p == '>' || *p == '"'))
+		p++, n--;
+	while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	if (!n || have + 2 >= sizeof(ev->diagnostic))
+		return;
+	if (have)
+		ev->diagnostic[have++] = ' ';
+	bw_strlcpyn(ev->diagnostic + have, sizeof(ev->diagnostic) - have, p, n);
+}
+
+static unsigned read_section(struct det_ctx *c, const struct mta_rule *r, const char *s, const char *e)
+{
+	unsigned n = 0;
+	struct bw_event *cur = NULL;
+	const char *p = s;
+	while (p < e) {
+		const char *nl = memchr(p, '\n', (size_t)(e - p));
+		const char *le = nl ? nl : e;
+		char addr[BW_ADDR_MAX + 1];
+		const char *after;
+		if (line_starts_with_addr(p, le, addr, sizeof(addr), &after)) {
+			cur = NULL;
+			for (unsigned i = 0; i < c->rep->n_events; i++)
+				if (strcmp(c->rep->events[i].recipient, addr) == 0)
+					cur = &c->rep->events[i];
+			if (!cur) {
+				cur = det_event(c, r->name);
+				if (!cur)
+					break;
+				snprintf(cur->recipient, sizeof(cur->recipient), "%s", addr);
+				bw_strlcpyn(cur->matched, sizeof(cur->matched), p, (size_t)(le - p));
+				n++;
+			}
+			append_diag(cur, after, (size_t)(le - after));
+		} else if (le == p || (le - p == 1 && *p == ' ')) {
+			cur = NULL;       /* a blank line ends a recipient's diagnostic */
+		} else if (cur) {
+			append_diag(cur, p, (size_t)(le - p));
+		}
+		p = nl ? nl + 1 : e;
+	}
+	return n;
+}
+
+bool det_rules(struct det_ctx *c)
+{
+	for (size_t i = 0; i < ARRAY_LEN(rules); i++) {
+		const char *why;
+		if (!rule_matches(c, &rules[i], &why))
+			continue;
+		const char *s, *e;
+		section(c, &rules[i], &s, &e);
+		unsigned before = c->rep->n_events;
+		unsigned n = read_section(c, &rules[i], s, e);
+		report_trace(c->rep, "%s: recognised by %s; %u recipient%s in its failure list",
+			     rules[i].name, why, n, n == 1 ? "" : "s");
+		for (unsigned k = before; k < c->rep->n_events; k++)
+			det_set_diagnostic(&c->rep->events[k], c->rep->events[k].diagnostic,
+					   strlen(c->rep->events[k].diagnostic));
+		if (n)
+			return true;
+	}
+	return false;
+}

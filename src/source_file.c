@@ -1,0 +1,187 @@
+/*
+ * source_file.c - .eml files, directories, maildirs, mbox files and stdin.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "source_file.h"
+#include "util.h"
+
+#define STDIN_LIMIT (1024u * 1024u * 1024u)
+
+static bool is_from_line(const char *p, const char *end)
+{
+	return end - p >= 5 && memcmp(p, "From ", 5) == 0;
+}
+
+int source_mbox_split(const char *name, const char *buf, size_t len, source_msg_fn fn, void *arg)
+{
+	const char *p = buf, *end = buf + len;
+	unsigned index = 0;
+	const char *start = NULL;
+	bool prev_blank = true;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *next = nl ? nl + 1 : end;
+		if (prev_blank && is_from_line(p, end)) {
+			if (start) {
+				int rc = fn(arg, name, ++index, start, (size_t)(p - start));
+				if (rc)
+					return rc;
+			}
+			start = next;
+		} else if (!start) {
+			start = p;      /* not an mbox after all: one message */
+		}
+		prev_blank = (nl == p) || (nl == p + 1 && *p == '\r');
+		p = next;
+	}
+	if (start && start < end)
+		return fn(arg, name, index ? index + 1 : 0, start, (size_t)(end - start));
+	return 0;
+}
+
+static int one_buffer(const char *name, const char *buf, size_t len, source_msg_fn fn, void *arg)
+{
+	if (len >= 5 && memcmp(buf, "From ", 5) == 0)
+		return source_mbox_split(name, buf, len, fn, arg);
+	return fn(arg, name, 0, buf, len);
+}
+
+static int one_file(const char *path, source_msg_fn fn, void *arg, FILE *err, unsigned *failures)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(err, "bouncewatch: %s: %s\n", path, strerror(errno));
+		(*failures)++;
+		return 0;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		fprintf(err, "bouncewatch: %s: %s\n", path, strerror(errno));
+		close(fd);
+		(*failures)++;
+		return 0;
+	}
+	if (st.st_size == 0) {
+		close(fd);
+		return fn(arg, path, 0, "", 0);
+	}
+	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED) {
+		fprintf(err, "bouncewatch: %s: %s\n", path, strerror(errno));
+		(*failures)++;
+		return 0;
+	}
+	int rc = one_buffer(path, map, (size_t)st.st_size, fn, arg);
+	munmap(map, (size_t)st.st_size);
+	return rc;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int walk(const char *path, source_msg_fn fn, void *arg, FILE *err, unsigned *failures,
+		unsigned depth);
+
+static int one_dir(const char *path, source_msg_fn fn, void *arg, FILE *err, unsigned *failures,
+		   unsigned depth)
+{
+	DIR *d = opendir(path);
+	if (!d) {
+		fprintf(err, "bouncewatch: %s: %s\n", path, strerror(errno));
+		(*failures)++;
+		return 0;
+	}
+	size_t n = 0, cap = 64;
+	char **names = xmalloc(cap * sizeof(*names));
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			cap *= 2;
+			names = xrealloc(names, cap * sizeof(*names));
+		}
+		names[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), name_cmp);
+	/* a maildir: only its new/ and cur/ hold messages */
+	bool maildir = false;
+	for (size_t i = 0; i < n; i++)
+		maildir = maildir || strcmp(names[i], "cur") == 0;
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (maildir && strcmp(names[i], "new") != 0 && strcmp(names[i], "cur") != 0)
+			continue;
+		char *child = xasprintf("%s/%s", path, names[i]);
+		rc = walk(child, fn, arg, err, failures, depth + 1);
+		free(child);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+static int walk(const char *path, source_msg_fn fn, void *arg, FILE *err, unsigned *failures,
+		unsigned depth)
+{
+	struct stat st;
+	if (stat(path, &st) < 0) {
+		fprintf(err, "bouncewatch: %s: %s\n", path, strerror(errno));
+		(*failures)++;
+		return 0;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		if (depth > 16) {
+			fprintf(err, "bouncewatch: %s: directories nested too deep\n", path);
+			(*failures)++;
+			return 0;
+		}
+		return one_dir(path, fn, arg, err, failures, depth);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(err, "bouncewatch: %s: not a regular file or directory\n", path);
+		(*failures)++;
+		return 0;
+	}
+	return one_file(path, fn, arg, err, failures);
+}
+
+int source_files(char *const *paths, size_t n, source_msg_fn fn, void *arg, FILE *err,
+		 unsigned *failures)
+{
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (strcmp(paths[i], "-") == 0) {
+			size_t len;
+			bool too_big;
+			char *buf = bw_read_file("-", STDIN_LIMIT, &len, &too_big);
+			if (!buf || too_big) {
+				fprintf(err, "bouncewatch: stdin: %s\n", buf ? "more than 1 GiB" : strerror(errno));
+				(*failures)++;
+				free(buf);
+				continue;
+			}
+			rc = one_buffer("-", buf, len, fn, arg);
+			free(buf);
+			continue;
+		}
+		rc = walk(paths[i], fn, arg, err, failures, 0);
+	}
+	return rc;
+}
