@@ -45,5 +45,6 @@ bool cmd_common_opt(int c, const char *arg, struct bw_opts *opts);
 int cmd_parse(int argc, char **argv, struct bw_opts *opts);
 int cmd_explain(int argc, char **argv, struct bw_opts *opts);
 int cmd_check_config(int argc, char **argv, struct bw_opts *opts);
+int cmd_outbox(int argc, char **argv, struct bw_opts *opts);
 
 #endif

@@ -24,6 +24,7 @@ static const struct command commands[] = {
 	{ "parse", cmd_parse, "[--json] FILE|DIR|-...",
 	  "classify .eml / maildir / mbox offline (stateless)" },
 	{ "explain", cmd_explain, "FILE", "why a message got its verdict" },
+	{ "outbox", cmd_outbox, "list|retry|flush|purge", "pending and dead-letter hook deliveries" },
 	{ "check-config", cmd_check_config, "[-c FILE]", "check the configuration file" },
 };
 

@@ -1,0 +1,871 @@
+/*
+ * hook_dispatch.c - deliver outbox rows to HTTP hooks (SPEC §6) with libcurl's
+ * multi interface: several transfers in flight, connections kept alive in the
+ * multi handle's cache, one slow receiver limited to its own few slots.
+ *
+ * Durability: a row is only ever changed through the store.  Before a row is
+ * sent it is leased (next_attempt pushed past the transfer's timeout), so a
+ * crash or kill mid-transfer leaves it pending and due again after the lease;
+ * its webhook-id never changes, so a receiver that got it twice sees the same
+ * idempotency key.  After the answer the row is marked done, rescheduled
+ * (backoff, Retry-After) or dead (outbox.c decides).
+ */
+#include "config.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <nettle/sha2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "hook.h"
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+#define MAX_INFLIGHT   16     /* transfers at once, all hooks together */
+#define MAX_PER_HOOK   4      /* transfers at once to one hook */
+#define LEASE_GRACE    30     /* seconds a started row stays reserved past the timeout */
+#define DUE_QUERY_MAX  256    /* rows read per look at the outbox */
+#define RESP_KEEP      160    /* bytes of a response body kept for last_error */
+#define QUERY_EVERY    1      /* seconds between looks at the outbox when nothing changed */
+
+/* One configured hook at run time. */
+struct hook_rt {
+	const struct bw_hook *conf;     /* borrowed from the configuration */
+	char *token;                    /* owned, scrubbed on free: bearer token or basic password */
+	uint8_t *key;                   /* owned, scrubbed on free: signing key, NULL = unsigned */
+	size_t keylen;
+	char setup_error[200];          /* non-empty: secrets unreadable, every attempt fails */
+	bool gone;                      /* answered 410: disabled until the next start */
+	enum hook_ctx body_ctx;         /* JSON or FORM, from the Content-Type header */
+	bool json_check;                /* rendered JSON bodies must parse */
+	bool has_ctype;
+	unsigned active;                /* transfers in flight */
+};
+
+/* One HTTP request in flight: one row, or a batch of rows of one hook. */
+struct transfer {
+	struct bw_dispatcher *d;        /* borrowed */
+	struct hook_rt *h;              /* borrowed */
+	CURL *easy;                     /* owned */
+	struct bw_outbox_row *rows;     /* owned, n of them */
+	size_t n;
+	struct curl_slist *hdrs;        /* owned; may hold the token: scrubbed on free */
+	char *url;                      /* owned */
+	char *body;                     /* owned, NULL = no body */
+	size_t bodylen;
+	long retry_after;               /* seconds, -1 = none */
+	char resp[RESP_KEEP + 1];
+	size_t resp_len;
+	char errbuf[CURL_ERROR_SIZE];
+	struct transfer *next;
+};
+
+struct bw_dispatcher {
+	const struct bw_config *cfg;    /* borrowed */
+	struct bw_store *st;            /* borrowed */
+	CURLM *multi;                   /* owned */
+	struct hook_rt *hooks;          /* owned, cfg->n_hooks of them */
+	size_t n_hooks;
+	struct transfer *active;        /* owned list */
+	unsigned n_active;
+	size_t rows_active;
+	size_t due_left;                /* due rows seen but not started (no free slot) */
+	time_t next_query;
+	struct dispatcher_stats stats;
+	char ua[64];
+};
+
+/* ------------------------------------------------------------ set-up */
+
+static uint32_t rnd32(void)
+{
+	uint32_t r;
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) == (ssize_t)sizeof(r))
+		return r;
+	return (uint32_t)time(NULL) * 2654435761u ^ (uint32_t)getpid();
+}
+
+/* read_secret - conf_read_secret() with its complaint sent to the log instead
+ * of a stream.  The secret is registered with log_redact(). */
+static char *read_secret(const char *file, const char *env, const char *what,
+			 char *why, size_t whysz)
+{
+	char *msg = NULL;
+	size_t msglen = 0;
+	FILE *mem = open_memstream(&msg, &msglen);
+	char *s = conf_read_secret(file, env, what, mem ? mem : stderr);
+	if (mem)
+		fclose(mem);
+	if (msg && msglen) {
+		msg[strcspn(msg, "\n")] = '\0';
+		if (s)
+			log_warn("%s", msg);
+		else
+			snprintf(why, whysz, "%s", msg);
+	}
+	free(msg);
+	if (s && *s)
+		log_redact(s);
+	return s;
+}
+
+static void hook_setup(struct hook_rt *h, const struct bw_hook *conf)
+{
+	char what[128];
+	memset(h, 0, sizeof(*h));
+	h->conf = conf;
+	h->body_ctx = HOOK_CTX_JSON;
+	h->json_check = true;
+	for (size_t i = 0; i < conf->n_headers; i++) {
+		const char *hd = conf->headers[i];
+		if (!bw_prefixcase(hd, strlen(hd), "content-type:"))
+			continue;
+		h->has_ctype = true;
+		if (bw_memcasemem(hd, strlen(hd), "x-www-form-urlencoded"))
+			h->body_ctx = HOOK_CTX_FORM;
+		h->json_check = bw_memcasemem(hd, strlen(hd), "json") != NULL;
+	}
+	if (h->body_ctx == HOOK_CTX_FORM)
+		h->json_check = false;
+	if (conf->auth_type && *conf->auth_type) {
+		snprintf(what, sizeof(what), "hook '%s' auth token", conf->name);
+		h->token = read_secret(conf->auth_token_file, conf->auth_token_env, what,
+				       h->setup_error, sizeof(h->setup_error));
+		if (h->token && strpbrk(h->token, "\r\n")) {
+			snprintf(h->setup_error, sizeof(h->setup_error), "%s holds CR or LF", what);
+			conf_secret_free(h->token);
+			h->token = NULL;
+		}
+		if (!h->token && !*h->setup_error)
+			snprintf(h->setup_error, sizeof(h->setup_error), "no %s", what);
+	}
+	if ((conf->secret_file && *conf->secret_file) || (conf->secret_env && *conf->secret_env)) {
+		snprintf(what, sizeof(what), "hook '%s' signing secret", conf->name);
+		char why[200] = "";
+		char *secret = read_secret(conf->secret_file, conf->secret_env, what, why, sizeof(why));
+		if (secret) {
+			h->key = hook_secret_decode(secret, &h->keylen);
+			if (!h->key)
+				snprintf(why, sizeof(why), "%s: whsec_ value is not valid base64", what);
+			conf_secret_free(secret);
+		}
+		if (!h->key && !*h->setup_error)
+			snprintf(h->setup_error, sizeof(h->setup_error), "%s", why);
+	}
+	if (*h->setup_error)
+		log_error("hook %s: %s; its deliveries wait and are retried", conf->name,
+			  h->setup_error);
+}
+
+struct bw_dispatcher *dispatcher_new(const struct bw_config *cfg, struct bw_store *st)
+{
+	struct bw_dispatcher *d = xcalloc(1, sizeof(*d));
+	d->cfg = cfg;
+	d->st = st;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatal("cannot initialise libcurl");
+	d->multi = curl_multi_init();
+	if (!d->multi)
+		fatal("cannot initialise libcurl (multi)");
+	curl_multi_setopt(d->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)MAX_INFLIGHT);
+	curl_multi_setopt(d->multi, CURLMOPT_MAXCONNECTS, (long)MAX_INFLIGHT);
+	d->n_hooks = cfg->n_hooks;
+	d->hooks = xcalloc(d->n_hooks ? d->n_hooks : 1, sizeof(*d->hooks));
+	for (size_t i = 0; i < d->n_hooks; i++)
+		hook_setup(&d->hooks[i], &cfg->hooks[i]);
+	snprintf(d->ua, sizeof(d->ua), "bouncewatch/%s", PACKAGE_VERSION);
+	return d;
+}
+
+static struct hook_rt *find_hook(struct bw_dispatcher *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_hooks; i++)
+		if (strcmp(d->hooks[i].conf->name, name) == 0)
+			return &d->hooks[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------ rows */
+
+/* save - write a row back; a store failure is logged (the caller stops). */
+static int save(struct bw_dispatcher *d, const struct bw_outbox_row *r)
+{
+	if (store_outbox_update(d->st, r) == 0)
+		return 0;
+	log_error("outbox: cannot update row %lld: %s", (long long)r->id, store_error(d->st));
+	return -1;
+}
+
+/* row_fail - a failed attempt on one row, recorded. */
+static int row_fail(struct bw_dispatcher *d, const struct hook_rt *h, struct bw_outbox_row *r,
+		    enum outbox_verdict v, long retry_after, uint32_t rnd, const char *error)
+{
+	unsigned retry_hours = h ? h->conf->retry_hours : 0;
+	time_t now = time(NULL);
+	outbox_fail(r, v, now, retry_hours, retry_after, rnd, error);
+	d->stats.failed++;
+	if (r->state == BW_OUTBOX_DEAD) {
+		d->stats.dead++;
+		log_error("hook %s: %s %s is a dead letter (row %lld): %s", r->hook, r->event,
+			  r->webhook_id, (long long)r->id, r->last_error);
+	} else {
+		log_warn("hook %s: %s %s failed (attempt %u), next in %llds: %s", r->hook, r->event,
+			 r->webhook_id, r->attempts, (long long)(r->next_attempt - now), r->last_error);
+	}
+	return save(d, r);
+}
+
+/* ------------------------------------------------------------ rendering */
+
+struct rendered {
+	json_t *event;          /* owned: the row's payload */
+	char *url;              /* owned */
+	char *element;          /* owned: the row's body (batch element or whole body), or NULL */
+	size_t element_len;
+};
+
+static void rendered_free(struct rendered *r)
+{
+	json_decref(r->event);
+	free(r->url);
+	free(r->element);
+	memset(r, 0, sizeof(*r));
+}
+
+static bool method_has_body(const char *m)
+{
+	return strcasecmp(m, "GET") != 0 && strcasecmp(m, "HEAD") != 0 &&
+	       strcasecmp(m, "DELETE") != 0;
+}
+
+/* render_row - URL and body (element) of one row.  0, or -1 with err. */
+static int render_row(const struct hook_rt *h, const struct bw_outbox_row *row,
+		      struct rendered *out, char *err, size_t errsz)
+{
+	json_error_t je;
+	memset(out, 0, sizeof(*out));
+	out->event = json_loads(row->payload ? row->payload : "{}", 0, &je);
+	if (!json_is_object(out->event)) {
+		snprintf(err, errsz, "payload is not a JSON object: %s", je.text);
+		return -1;
+	}
+	struct hook_vars v = { out->event, NULL };
+	out->url = hook_render(h->conf->url, HOOK_CTX_URL, &v, NULL, err, errsz);
+	if (!out->url)
+		return -1;
+	const char *tpl = h->conf->body;
+	if (tpl && *tpl) {
+		out->element = hook_render(tpl, h->body_ctx, &v, &out->element_len, err, errsz);
+		if (!out->element)
+			return -1;
+		if (h->json_check) {
+			json_t *chk = json_loadb(out->element, out->element_len, JSON_DECODE_ANY, &je);
+			if (!chk) {
+				snprintf(err, errsz, "body template does not give JSON: %s", je.text);
+				return -1;
+			}
+			json_decref(chk);
+		}
+	} else if (method_has_body(h->conf->method)) {
+		/* no template: the event object itself */
+		out->element = json_dumps(out->event, JSON_COMPACT);
+		out->element_len = out->element ? strlen(out->element) : 0;
+	}
+	return 0;
+}
+
+/* batch_id - a webhook-id for a batch: stable for the same rows. */
+static void batch_id(const struct bw_outbox_row *rows, size_t n, char out[64])
+{
+	struct sha256_ctx c;
+	uint8_t dig[SHA256_DIGEST_SIZE];
+	sha256_init(&c);
+	for (size_t i = 0; i < n; i++) {
+		sha256_update(&c, strlen(rows[i].webhook_id), (const uint8_t *)rows[i].webhook_id);
+		sha256_update(&c, 1, (const uint8_t *)"\n");
+	}
+	sha256_digest(&c, sizeof(dig), dig);
+	memcpy(out, "batch_", 6);
+	for (size_t i = 0; i < 16; i++)
+		snprintf(out + 6 + 2 * i, 3, "%02x", dig[i]);
+}
+
+static bool batching(const struct hook_rt *h)
+{
+	return h->body_ctx == HOOK_CTX_JSON &&
+	       (h->conf->batch > 1 || (h->conf->batch_body && *h->conf->batch_body));
+}
+
+/* ------------------------------------------------------------ transfers */
+
+static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct transfer *t = arg;
+	size_t n = size * nmemb, room = RESP_KEEP - t->resp_len;
+	size_t k = n < room ? n : room;
+	memcpy(t->resp + t->resp_len, p, k);
+	t->resp_len += k;
+	t->resp[t->resp_len] = '\0';
+	return n;
+}
+
+static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct transfer *t = arg;
+	size_t n = size * nmemb;
+	if (bw_prefixcase(p, n, "HTTP/"))
+		t->retry_after = -1;   /* a new response (after 1xx) */
+	else if (bw_prefixcase(p, n, "retry-after:")) {
+		char v[128];
+		size_t vl = n - 12 < sizeof(v) - 1 ? n - 12 : sizeof(v) - 1;
+		memcpy(v, p + 12, vl);
+		v[vl] = '\0';
+		v[strcspn(v, "\r\n")] = '\0';
+		t->retry_after = outbox_retry_after(v, time(NULL));
+	}
+	return n;
+}
+
+static void slist_scrub_free(struct curl_slist *l)
+{
+	for (struct curl_slist *p = l; p; p = p->next)
+		explicit_bzero(p->data, strlen(p->data));
+	curl_slist_free_all(l);
+}
+
+static void transfer_free(struct transfer *t)
+{
+	if (!t)
+		return;
+	if (t->easy)
+		curl_easy_cleanup(t->easy);
+	slist_scrub_free(t->hdrs);
+	store_outbox_rows_free(t->rows, t->n);
+	free(t->url);
+	free(t->body);
+	free(t);
+}
+
+static bool add_header(struct transfer *t, const char *line)
+{
+	struct curl_slist *l = curl_slist_append(t->hdrs, line);
+	if (!l)
+		return false;
+	t->hdrs = l;
+	return true;
+}
+
+/* build_headers - configured headers (rendered for the first event), the
+ * defaults, auth, and the Standard Webhooks trio.  0, or -1 with err. */
+static int build_headers(struct transfer *t, const json_t *first, const char *id,
+			 char *err, size_t errsz)
+{
+	const struct hook_rt *h = t->h;
+	struct hook_vars v = { first, NULL };
+	for (size_t i = 0; i < h->conf->n_headers; i++) {
+		char *line = hook_render(h->conf->headers[i], HOOK_CTX_HEADER, &v, NULL, err, errsz);
+		if (!line)
+			return -1;
+		bool ok = add_header(t, line);
+		free(line);
+		if (!ok)
+			fatal("out of memory (curl headers)");
+	}
+	char line[256];
+	long long ts = (long long)time(NULL);
+	if (t->body && !h->has_ctype)
+		add_header(t, "Content-Type: application/json");
+	if (h->token && strcmp(h->conf->auth_type, "bearer") == 0) {
+		char *auth = xasprintf("Authorization: Bearer %s", h->token);
+		add_header(t, auth);
+		explicit_bzero(auth, strlen(auth));
+		free(auth);
+	}
+	snprintf(line, sizeof(line), "webhook-id: %s", id);
+	add_header(t, line);
+	snprintf(line, sizeof(line), "webhook-timestamp: %lld", ts);
+	add_header(t, line);
+	if (h->key) {
+		char sig[HOOK_SIG_MAX];
+		hook_sign(h->key, h->keylen, id, ts, t->body ? t->body : "", t->bodylen, sig);
+		snprintf(line, sizeof(line), "webhook-signature: %s", sig);
+		add_header(t, line);
+	}
+	add_header(t, "Expect:");   /* no 100-continue round trip */
+	return 0;
+}
+
+/* build_body - the request body from the rendered rows. */
+static int build_body(struct transfer *t, struct rendered *rr, char *err, size_t errsz)
+{
+	const struct hook_rt *h = t->h;
+	if (!batching(h)) {
+		if (rr[0].element) {
+			t->body = rr[0].element;
+			t->bodylen = rr[0].element_len;
+			rr[0].element = NULL;
+		}
+		return 0;
+	}
+	struct bw_buf arr = { .limit = HOOK_RENDER_MAX };
+	bool ok = bw_buf_append(&arr, "[", 1);
+	for (size_t i = 0; i < t->n && ok; i++) {
+		const char *el = rr[i].element ? rr[i].element : "null";
+		size_t el_len = rr[i].element ? rr[i].element_len : 4;
+		ok = (i == 0 || bw_buf_append(&arr, ",", 1)) && bw_buf_append(&arr, el, el_len);
+	}
+	ok = ok && bw_buf_append(&arr, "]", 1);
+	if (!ok) {
+		snprintf(err, errsz, "batch is larger than %u bytes", HOOK_RENDER_MAX);
+		bw_buf_free(&arr);
+		return -1;
+	}
+	const char *tpl = h->conf->batch_body && *h->conf->batch_body ? h->conf->batch_body
+									: "{{events}}";
+	struct hook_vars v = { rr[0].event, arr.data };
+	t->body = hook_render(tpl, HOOK_CTX_JSON, &v, &t->bodylen, err, errsz);
+	bw_buf_free(&arr);
+	return t->body ? 0 : -1;
+}
+
+static void set_method(CURL *e, const char *m, const char *body, size_t bodylen)
+{
+	if (strcasecmp(m, "HEAD") == 0) {
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+		return;
+	}
+	if (body) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bodylen);
+	} else if (strcasecmp(m, "POST") == 0) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+	}
+	if (strcasecmp(m, "POST") != 0 && (body || strcasecmp(m, "GET") != 0))
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
+}
+
+/* make_easy - a libcurl handle for t, locked down: http/https only, no
+ * redirects, TLS verified, bounded in time. */
+static CURL *make_easy(struct bw_dispatcher *d, struct transfer *t)
+{
+	const struct bw_hook *c = t->h->conf;
+	CURL *e = curl_easy_init();
+	if (!e)
+		fatal("out of memory (curl)");
+	curl_easy_setopt(e, CURLOPT_URL, t->url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)c->timeout);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, (long)(c->timeout < 10 ? c->timeout : 10));
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, d->ua);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->hdrs);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+	if (t->h->token && strcmp(c->auth_type, "basic") == 0) {
+		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(e, CURLOPT_USERNAME, c->auth_user ? c->auth_user : "");
+		curl_easy_setopt(e, CURLOPT_PASSWORD, t->h->token);
+	}
+	set_method(e, c->method, t->body, t->bodylen);
+	return e;
+}
+
+/* lease - reserve t's rows for the length of the transfer. */
+static int lease(struct bw_dispatcher *d, struct transfer *t)
+{
+	time_t until = time(NULL) + (time_t)t->h->conf->timeout + LEASE_GRACE;
+	for (size_t i = 0; i < t->n; i++) {
+		struct bw_outbox_row r = t->rows[i];
+		r.next_attempt = until;
+		if (save(d, &r) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* launch - build the request for rows (taken over) and add it to the multi
+ * handle.  Rows whose rendering fails become dead letters here.  Returns 0,
+ * or -1 on a store error. */
+static int launch(struct bw_dispatcher *d, struct hook_rt *h, struct bw_outbox_row *rows,
+		  size_t n, struct rendered *rr)
+{
+	char err[256] = "", id[64];
+	struct transfer *t = xcalloc(1, sizeof(*t));
+	t->d = d;
+	t->h = h;
+	t->rows = rows;
+	t->n = n;
+	t->retry_after = -1;
+	t->url = rr[0].url;
+	rr[0].url = NULL;
+	if (n == 1)
+		snprintf(id, sizeof(id), "%s", rows[0].webhook_id);
+	else
+		batch_id(rows, n, id);
+	if (build_body(t, rr, err, sizeof(err)) < 0 ||
+	    build_headers(t, rr[0].event, id, err, sizeof(err)) < 0) {
+		int rc = 0;
+		for (size_t i = 0; i < n && rc == 0; i++)
+			rc = row_fail(d, h, &rows[i], OUTBOX_V_DEAD, -1, 0, err);
+		transfer_free(t);
+		return rc;
+	}
+	if (lease(d, t) < 0) {
+		transfer_free(t);
+		return -1;
+	}
+	t->easy = make_easy(d, t);
+	if (curl_multi_add_handle(d->multi, t->easy) != CURLM_OK)
+		fatal("curl_multi_add_handle failed");
+	t->next = d->active;
+	d->active = t;
+	d->n_active++;
+	d->rows_active += n;
+	h->active++;
+	log_debug("hook %s: sending %zu event(s), webhook-id %s", h->conf->name, n, id);
+	return 0;
+}
+
+/* ------------------------------------------------------------ 410 Gone */
+
+/* raise_gone_alert - queue an `alert` event for every other hook that takes
+ * alerts: hook `gone` answered 410 and is disabled. */
+static void raise_gone_alert(struct bw_dispatcher *d, const struct hook_rt *gone, int64_t row_id)
+{
+	time_t now = time(NULL);
+	for (size_t i = 0; i < d->n_hooks; i++) {
+		const struct hook_rt *h = &d->hooks[i];
+		bool wants = false;
+		for (size_t k = 0; k < h->conf->n_events; k++)
+			wants = wants || strcmp(h->conf->events[k], "alert") == 0;
+		if (h == gone || h->gone || !wants)
+			continue;
+		struct bw_outbox_row r;
+		memset(&r, 0, sizeof(r));
+		struct sha256_ctx c;
+		uint8_t dig[SHA256_DIGEST_SIZE];
+		char src[512];
+		int sl = snprintf(src, sizeof(src), "gone\n%s\n%lld\n%s", gone->conf->name,
+				  (long long)row_id, h->conf->name);
+		sha256_init(&c);
+		sha256_update(&c, (size_t)sl < sizeof(src) ? (size_t)sl : sizeof(src) - 1,
+			      (const uint8_t *)src);
+		sha256_digest(&c, sizeof(dig), dig);
+		memcpy(r.webhook_id, "alert_", 6);
+		for (size_t k = 0; k < 16; k++)
+			snprintf(r.webhook_id + 6 + 2 * k, 3, "%02x", dig[k]);
+		snprintf(r.hook, sizeof(r.hook), "%s", h->conf->name);
+		snprintf(r.event, sizeof(r.event), "alert");
+		char *detail = xasprintf("hook '%s' answered 410 Gone; it is disabled until "
+					 "bouncewatch restarts", gone->conf->name);
+		json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:n, s:s, s:s, s:I, s:s}",
+				      "event", "alert", "reason", "hook_gone", "scope", "account",
+				      "account", "", "recipient", "detail", detail,
+				      "hook", gone->conf->name, "time", (json_int_t)now,
+				      "webhook_id", r.webhook_id);
+		free(detail);
+		r.payload = p ? json_dumps(p, JSON_COMPACT) : NULL;
+		json_decref(p);
+		r.created = now;
+		if (!r.payload || store_outbox_add(d->st, &r) < 0)
+			log_error("hook %s: cannot queue the alert: %s", h->conf->name,
+				  store_error(d->st));
+		outbox_row_clear(&r);
+	}
+}
+
+static void hook_gone(struct bw_dispatcher *d, struct hook_rt *h, int64_t row_id)
+{
+	if (h->gone)
+		return;
+	h->gone = true;
+	log_error("hook %s: the receiver answered 410 Gone: hook disabled until bouncewatch "
+		  "restarts; its deliveries become dead letters (fix the hook, then "
+		  "`bouncewatch outbox retry --all-dead`)", h->conf->name);
+	raise_gone_alert(d, h, row_id);
+}
+
+/* ------------------------------------------------------------ results */
+
+static void unlink_transfer(struct bw_dispatcher *d, struct transfer *t)
+{
+	for (struct transfer **pp = &d->active; *pp; pp = &(*pp)->next)
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	curl_multi_remove_handle(d->multi, t->easy);
+	d->n_active--;
+	d->rows_active -= t->n;
+	t->h->active--;
+}
+
+/* finish - record the answer of a completed transfer on its rows. */
+static int finish(struct bw_dispatcher *d, struct transfer *t, CURLcode res)
+{
+	long code = 0;
+	char err[256];
+	enum outbox_verdict v;
+	unlink_transfer(d, t);
+	if (res == CURLE_OK) {
+		curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+		v = outbox_classify_status(code);
+		snprintf(err, sizeof(err), "HTTP %ld%s%s", code, t->resp_len ? ": " : "", t->resp);
+	} else {
+		v = res == CURLE_UNSUPPORTED_PROTOCOL || res == CURLE_URL_MALFORMAT ?
+			OUTBOX_V_DEAD : OUTBOX_V_RETRY;
+		snprintf(err, sizeof(err), "%s", *t->errbuf ? t->errbuf : curl_easy_strerror(res));
+	}
+	uint32_t rnd = rnd32();   /* one draw per request: a batch stays together */
+	int rc = 0;
+	if (v == OUTBOX_V_DONE)
+		log_info("hook %s: delivered %zu event(s) (HTTP %ld)", t->h->conf->name, t->n, code);
+	for (size_t i = 0; i < t->n && rc == 0; i++) {
+		if (v == OUTBOX_V_DONE) {
+			outbox_done(&t->rows[i], time(NULL), err);
+			d->stats.delivered++;
+			rc = save(d, &t->rows[i]);
+		} else {
+			rc = row_fail(d, t->h, &t->rows[i], v, t->retry_after, rnd, err);
+		}
+	}
+	if (v == OUTBOX_V_GONE)
+		hook_gone(d, t->h, t->rows[0].id);
+	transfer_free(t);
+	return rc;
+}
+
+static int collect(struct bw_dispatcher *d)
+{
+	CURLMsg *m;
+	int left, rc = 0;
+	while ((m = curl_multi_info_read(d->multi, &left))) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		struct transfer *t = NULL;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+		if (finish(d, t, m->data.result) < 0)
+			rc = -1;
+		d->next_query = 0;   /* a slot is free: look for more */
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------ scheduling */
+
+/* take_row - the first untaken row of rows from i on whose hook can take a
+ * transfer now; rows that cannot be sent at all are settled here. */
+static int settle_unsendable(struct bw_dispatcher *d, struct bw_outbox_row *r, struct hook_rt *h)
+{
+	if (!h)
+		return row_fail(d, NULL, r, OUTBOX_V_DEAD, -1, 0,
+				"no hook of this name in the configuration");
+	if (h->gone)
+		return row_fail(d, h, r, OUTBOX_V_DEAD, -1, 0, "hook disabled: its receiver answered 410 Gone");
+	return row_fail(d, h, r, OUTBOX_V_RETRY, -1, rnd32(), h->setup_error);
+}
+
+/* group - rows of h from i on, with the lead row's URL, at most the hook's
+ * batch size; each is moved into *out (and marked taken).  Rows that do not
+ * render become dead letters. */
+static int group(struct bw_dispatcher *d, struct hook_rt *h, struct bw_outbox_row *rows, size_t n,
+		 size_t i, bool *taken, struct bw_outbox_row **out, struct rendered **rout, size_t *k)
+{
+	size_t max = batching(h) ? h->conf->batch : 1;
+	char err[256];
+	*out = xcalloc(max, sizeof(**out));
+	*rout = xcalloc(max, sizeof(**rout));
+	*k = 0;
+	for (size_t j = i; j < n && *k < max; j++) {
+		if (taken[j] || strcmp(rows[j].hook, h->conf->name) != 0)
+			continue;
+		struct rendered r;
+		if (render_row(h, &rows[j], &r, err, sizeof(err)) < 0) {
+			rendered_free(&r);
+			taken[j] = true;
+			if (row_fail(d, h, &rows[j], OUTBOX_V_DEAD, -1, 0, err) < 0)
+				return -1;
+			continue;
+		}
+		if (*k > 0 && strcmp(r.url, (*rout)[0].url) != 0) {
+			rendered_free(&r);   /* another URL: another request */
+			continue;
+		}
+		taken[j] = true;
+		(*out)[*k] = rows[j];
+		rows[j].payload = NULL;   /* moved */
+		(*rout)[(*k)++] = r;
+	}
+	return 0;
+}
+
+/* start_due - read due rows and start transfers while there are free slots. */
+static int start_due(struct bw_dispatcher *d, bool force)
+{
+	time_t now = time(NULL);
+	if (d->n_active >= MAX_INFLIGHT || (!force && now < d->next_query))
+		return 0;
+	d->next_query = now + QUERY_EVERY;
+	struct bw_outbox_row *rows;
+	size_t n;
+	if (store_outbox_due(d->st, now, DUE_QUERY_MAX, &rows, &n) < 0) {
+		log_error("outbox: %s", store_error(d->st));
+		return -1;
+	}
+	bool *taken = xcalloc(n ? n : 1, sizeof(*taken));
+	int rc = 0;
+	d->due_left = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (taken[i])
+			continue;
+		struct hook_rt *h = find_hook(d, rows[i].hook);
+		if (!h || h->gone || *h->setup_error) {
+			taken[i] = true;
+			rc = settle_unsendable(d, &rows[i], h);
+			continue;
+		}
+		if (d->n_active >= MAX_INFLIGHT || h->active >= MAX_PER_HOOK) {
+			d->due_left++;
+			continue;
+		}
+		struct bw_outbox_row *g;
+		struct rendered *rr;
+		size_t k;
+		rc = group(d, h, rows, n, i, taken, &g, &rr, &k);
+		if (rc == 0 && k > 0)
+			rc = launch(d, h, g, k, rr);
+		else
+			store_outbox_rows_free(g, k);
+		for (size_t j = 0; j < k; j++)
+			rendered_free(&rr[j]);
+		free(rr);
+	}
+	if (n == DUE_QUERY_MAX)
+		d->due_left++;   /* there is more behind */
+	store_outbox_rows_free(rows, n);
+	free(taken);
+	return rc;
+}
+
+/* ------------------------------------------------------------ public */
+
+static int step(struct bw_dispatcher *d, int timeout_ms, bool force)
+{
+	int running, rc = 0;
+	if (start_due(d, force) < 0)
+		rc = -1;
+	if (d->n_active == 0)
+		return rc < 0 ? -1 : (int)d->due_left;
+	curl_multi_perform(d->multi, &running);
+	if (collect(d) < 0)
+		rc = -1;
+	if (d->n_active > 0 && timeout_ms > 0) {
+		curl_multi_poll(d->multi, NULL, 0, timeout_ms, NULL);
+		curl_multi_perform(d->multi, &running);
+		if (collect(d) < 0)
+			rc = -1;
+	}
+	if (rc == 0 && start_due(d, false) < 0)
+		rc = -1;
+	return rc < 0 ? -1 : (int)(d->rows_active + d->due_left);
+}
+
+int dispatcher_step(struct bw_dispatcher *d, int timeout_ms)
+{
+	return step(d, timeout_ms, false);
+}
+
+/* abandon - stop every transfer; rows stay pending and due now. */
+static void abandon(struct bw_dispatcher *d)
+{
+	time_t now = time(NULL);
+	while (d->active) {
+		struct transfer *t = d->active;
+		unlink_transfer(d, t);
+		for (size_t i = 0; i < t->n; i++) {
+			t->rows[i].next_attempt = now;
+			save(d, &t->rows[i]);
+		}
+		transfer_free(t);
+	}
+}
+
+/* due_before - is a pending row due at or before t? 1, 0 or -1. */
+static int due_before(struct bw_dispatcher *d, time_t t)
+{
+	struct bw_outbox_row *rows;
+	size_t n;
+	if (store_outbox_due(d->st, t, 1, &rows, &n) < 0)
+		return -1;
+	store_outbox_rows_free(rows, n);
+	return n > 0;
+}
+
+int dispatcher_flush(struct bw_dispatcher *d, int timeout_s)
+{
+	time_t deadline = time(NULL) + (timeout_s > 0 ? timeout_s : 0);
+	bool force = true;
+	for (;;) {
+		int n = step(d, 200, force);
+		force = false;
+		if (n < 0)
+			return -1;
+		if (time(NULL) >= deadline)
+			break;
+		if (n > 0)
+			continue;
+		int later = due_before(d, deadline);
+		if (later <= 0)
+			return later;
+		usleep(250 * 1000);   /* a retry comes due before the deadline: wait for it */
+		force = true;
+	}
+	size_t left = d->rows_active;
+	abandon(d);
+	return (int)(left + d->due_left);
+}
+
+void dispatcher_stats(const struct bw_dispatcher *d, struct dispatcher_stats *out)
+{
+	*out = d->stats;
+}
+
+void dispatcher_free(struct bw_dispatcher *d)
+{
+	if (!d)
+		return;
+	abandon(d);
+	for (size_t i = 0; i < d->n_hooks; i++) {
+		conf_secret_free(d->hooks[i].token);
+		if (d->hooks[i].key) {
+			explicit_bzero(d->hooks[i].key, d->hooks[i].keylen);
+			free(d->hooks[i].key);
+		}
+	}
+	free(d->hooks);
+	curl_multi_cleanup(d->multi);
+	curl_global_cleanup();
+	free(d);
+}
