@@ -46,7 +46,38 @@ void pipeline_free(struct bw_pipeline *p);
 /* Content key of a raw message: Message-ID plus a hash of the bytes. */
 void pipeline_content_key(const char *raw, size_t len, char *out, size_t outsz);
 
+/* Returns 0 with res->outcome BW_PROCESSED or BW_DUPLICATE, or -1 with
+ * BW_FAILED (logged; nothing was kept).  now is the clock (injected). */
 int pipeline_process(struct bw_pipeline *p, const struct bw_origin *o,
 		     const char *raw, size_t len, time_t now, struct bw_pipeline_result *res);
+
+/* The decisions of the last pipeline_process() call (the raw "bounce" ones
+ * included), borrowed: valid until the next call.  For --dry-run output. */
+const struct bw_decision *pipeline_decisions(const struct bw_pipeline *p, size_t *n);
+
+/*
+ * pipeline_record_decision - inside the caller's transaction: apply d to the
+ * lists (suppress -> suppression list, unsuppress -> removed from it, defer ->
+ * deferral list), keep it in the decision history, and add one outbox row per
+ * configured hook whose `events` names it.  ev (may be NULL: a decision by
+ * hand or a rate alert) gives the payload's event fields; event_id its row.
+ * seed makes the webhook ids deterministic: the same seed, index and
+ * decision give the same ids.  t is the event time, now the clock.
+ * Returns 0, 1 when the lists already said so (nothing recorded), or -1.
+ */
+int pipeline_record_decision(const struct bw_config *cfg, struct bw_store *st,
+			     const struct bw_decision *d, const struct bw_event *ev,
+			     int64_t event_id, const char *seed, unsigned index,
+			     time_t t, time_t now);
+
+/* The hook payload of a decision: a JSON object text (malloc'd) with the
+ * event fields (SPEC §3) plus event, account, scope, webhook_id, campaign,
+ * detail and time (ISO 8601). */
+char *pipeline_payload(const struct bw_decision *d, const struct bw_event *ev,
+		       const char *webhook_id, time_t t);
+
+/* "evt_" + 48 hex digits of SHA-256 over seed, index, the decision and hook. */
+void pipeline_webhook_id(const char *seed, unsigned index, const struct bw_decision *d,
+			 const char *hook, char out[64]);
 
 #endif

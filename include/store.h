@@ -123,14 +123,15 @@ struct bw_listing {
 };
 /* Returns 0 (added) or 1 (already listed in that scope/account). */
 int store_suppress_add(struct bw_store *st, const struct bw_listing *s);
-/* Remove address (every scope when account is NULL, else that account's row
- * and the global one).  *removed (may be NULL) gets the count. */
+/* Remove address: every row when account is NULL, else only the row of that
+ * account ("" = the global row).  *removed (may be NULL) gets the count. */
 int store_suppress_remove(struct bw_store *st, const char *address, const char *account,
 			  unsigned *removed);
 /* List (address may be NULL: all), ordered by address.  *v is malloc'd. */
 int store_suppress_list(struct bw_store *st, const char *address,
 			struct bw_listing **v, size_t *n);
 int store_defer_add(struct bw_store *st, const struct bw_listing *d);
+/* Same rules as store_suppress_remove(). */
 int store_defer_remove(struct bw_store *st, const char *address, const char *account,
 		       unsigned *removed);
 int store_defer_list(struct bw_store *st, const char *address,

@@ -948,8 +948,7 @@ int store_suppress_remove(struct bw_store *st, const char *address, const char *
 			  unsigned *removed)
 {
 	static const char all[] = "DELETE FROM suppressions WHERE address = ?1";
-	static const char one[] = "DELETE FROM suppressions WHERE address = ?1"
-		" AND (account = ?2 OR scope = 'global')";
+	static const char one[] = "DELETE FROM suppressions WHERE address = ?1 AND account = ?2";
 	return listing_remove(st, account ? one : all, address, account, removed);
 }
 
@@ -974,8 +973,7 @@ int store_defer_remove(struct bw_store *st, const char *address, const char *acc
 		       unsigned *removed)
 {
 	static const char all[] = "DELETE FROM deferrals WHERE address = ?1";
-	static const char one[] = "DELETE FROM deferrals WHERE address = ?1"
-		" AND (account = ?2 OR scope = 'global')";
+	static const char one[] = "DELETE FROM deferrals WHERE address = ?1 AND account = ?2";
 	return listing_remove(st, account ? one : all, address, account, removed);
 }
 

@@ -107,7 +107,7 @@ static void test_hard_suppresses_now(void **state)
 	struct bw_address_state st = fresh();
 	struct bw_event ev = event(BW_KIND_HARD, BW_R_USERUNKNOWN, "c1");
 	struct outcome o = apply(&c, &st, &ev, T0, 1, 0);
-	const struct bw_decision *d;
+	const struct bw_decision *d = NULL;
 	assert_int_equal(has(&o, BW_DEC_SUPPRESS, &d), 1);
 	assert_string_equal(d->address, "user@example.org");
 	assert_string_equal(d->reason, "userunknown");
@@ -154,7 +154,7 @@ static void test_soft_campaigns_2_vs_3(void **state)
 	assert_int_equal(has(&o, BW_DEC_SUPPRESS, NULL), 0);
 	assert_int_equal(has(&o, BW_DEC_SOFT_BOUNCE, NULL), 1);
 	o = apply(&c, &st, &e3, T0 + 3 * HOUR, 3, 0);
-	const struct bw_decision *d;
+	const struct bw_decision *d = NULL;
 	assert_int_equal(has(&o, BW_DEC_SUPPRESS, &d), 1);
 	assert_int_equal(has(&o, BW_DEC_SOFT_BOUNCE, NULL), 0);
 	assert_string_equal(d->reason, "systemerror");
@@ -201,7 +201,7 @@ static void test_soft_consecutive_6_vs_7(void **state)
 	}
 	assert_int_equal(st.nocamp_streak, 6);
 	o = apply(&c, &st, &e, T0 + 6 * HOUR, 0, 0);
-	const struct bw_decision *d;
+	const struct bw_decision *d = NULL;
 	assert_int_equal(has(&o, BW_DEC_SUPPRESS, &d), 1);
 	assert_non_null(strstr(d->detail, "7 consecutive soft bounces"));
 }
@@ -253,7 +253,7 @@ static void test_soft_total_14_vs_15(void **state)
 	assert_int_equal(st.soft_total, 14);
 	apply(&c, &st, &ok, T0 + 20 * DAY, 0, 0);
 	o = apply(&c, &st, &e, T0 + 21 * DAY, 0, 0);
-	const struct bw_decision *d;
+	const struct bw_decision *d = NULL;
 	assert_int_equal(has(&o, BW_DEC_SUPPRESS, &d), 1);
 	assert_non_null(strstr(d->detail, "15 soft bounces in total"));
 }
@@ -280,7 +280,7 @@ static void test_soft_window_71_vs_73_hours(void **state)
 	st = fresh();
 	apply(&c, &st, &e, T0, 0, 0);
 	o = apply(&c, &st, &e, T0 + 73 * HOUR, 0, 0);
-	const struct bw_decision *d;
+	const struct bw_decision *d = NULL;
 	assert_int_equal(has(&o, BW_DEC_SUPPRESS, &d), 1);
 	assert_non_null(strstr(d->detail, "more than 72 hours"));
 
@@ -318,7 +318,7 @@ static void test_mailboxfull_29_vs_31_days(void **state)
 	o = apply(&c, &st, &e, T0 + 30 * DAY, 0, 0);         /* exactly 30: not more */
 	assert_int_equal(has(&o, BW_DEC_SUPPRESS, NULL), 0);
 	o = apply(&c, &st, &e, T0 + 31 * DAY, 0, 0);
-	const struct bw_decision *d;
+	const struct bw_decision *d = NULL;
 	assert_int_equal(has(&o, BW_DEC_SUPPRESS, &d), 1);
 	assert_string_equal(d->reason, "mailboxfull");
 	assert_non_null(strstr(d->detail, "more than 30 days"));
@@ -339,7 +339,7 @@ static void test_block_defers(void **state)
 	struct bw_address_state st = fresh();
 	struct bw_event e = event(BW_KIND_BLOCK, BW_R_FILTERED, NULL);
 	struct outcome o = apply(&c, &st, &e, T0, 0, 0);
-	const struct bw_decision *d;
+	const struct bw_decision *d = NULL;
 	assert_int_equal(has(&o, BW_DEC_DEFER, &d), 1);
 	assert_string_equal(d->reason, "filtered");
 	assert_int_equal(has(&o, BW_DEC_SUPPRESS, NULL), 0);
@@ -374,7 +374,7 @@ static void test_complaint_suppresses_feedback(void **state)
 	struct bw_address_state st = fresh();
 	struct bw_event e = event(BW_KIND_COMPLAINT, BW_R_FEEDBACK, "c9");
 	struct outcome o = apply(&c, &st, &e, T0, 1, 5);
-	const struct bw_decision *d;
+	const struct bw_decision *d = NULL;
 	assert_int_equal(has(&o, BW_DEC_SUPPRESS, &d), 1);    /* never global */
 	assert_string_equal(d->reason, "feedback");
 	assert_string_equal(d->scope, "account");
@@ -395,7 +395,7 @@ static void test_sender_side_alerts(void **state)
 		struct bw_event e = event(BW_KIND_HARD, reasons[i], NULL);
 		for (int k = 0; k < 20; k++) {
 			struct outcome o = apply(&c, &st, &e, T0 + k * DAY, 0, 0);
-			const struct bw_decision *d;
+			const struct bw_decision *d = NULL;
 			assert_int_equal(has(&o, BW_DEC_ALERT, &d), 1);
 			assert_string_equal(d->reason, bw_reason_name(reasons[i]));
 			assert_int_equal(has(&o, BW_DEC_SUPPRESS, NULL), 0);

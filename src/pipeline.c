@@ -1,0 +1,361 @@
+/*
+ * pipeline.c - one message through classify -> store -> policy -> outbox, in
+ * one store transaction (SPEC §2).  See pipeline.h for the contract.
+ *
+ * Event time (SPEC §4): the classifier's event time (DSN Arrival-Date) when
+ * known, else the bounce's Date header, else now.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <nettle/sha2.h>
+
+#include "date.h"
+#include "log.h"
+#include "mime.h"
+#include "output.h"
+#include "pipeline.h"
+#include "policy.h"
+#include "util.h"
+
+struct bw_pipeline {
+	const struct bw_config *cfg;        /* borrowed */
+	struct bw_store *st;                /* borrowed */
+	const struct bw_classifier *cl;     /* borrowed */
+	bool dry_run;
+	struct bw_decision *dec;            /* owned: the last message's decisions */
+	size_t n_dec, cap_dec;
+};
+
+struct bw_pipeline *pipeline_new(const struct bw_config *cfg, struct bw_store *st,
+				 const struct bw_classifier *cl, bool dry_run)
+{
+	struct bw_pipeline *p = xcalloc(1, sizeof *p);
+	p->cfg = cfg;
+	p->st = st;
+	p->cl = cl;
+	p->dry_run = dry_run;
+	return p;
+}
+
+void pipeline_free(struct bw_pipeline *p)
+{
+	if (!p)
+		return;
+	free(p->dec);
+	free(p);
+}
+
+const struct bw_decision *pipeline_decisions(const struct bw_pipeline *p, size_t *n)
+{
+	*n = p->n_dec;
+	return p->dec;
+}
+
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* pipeline_content_key - "sha256hex" of the bytes with CR removed (an IMAP
+ * fetch and an mbox copy of one message agree), then " " and the Message-ID
+ * of the top header block when it has one, truncated to outsz. */
+void pipeline_content_key(const char *raw, size_t len, char *out, size_t outsz)
+{
+	struct sha256_ctx ctx;
+	uint8_t digest[SHA256_DIGEST_SIZE];
+	char hexd[2 * SHA256_DIGEST_SIZE + 1];
+	size_t start = 0;
+
+	sha256_init(&ctx);
+	for (size_t i = 0; i < len; i++) {
+		if (raw[i] == '\r') {
+			if (i > start)
+				sha256_update(&ctx, i - start, (const uint8_t *)raw + start);
+			start = i + 1;
+		}
+	}
+	if (len > start)
+		sha256_update(&ctx, len - start, (const uint8_t *)raw + start);
+	sha256_digest(&ctx, sizeof digest, digest);
+	hex(digest, sizeof digest, hexd);
+
+	/* the Message-ID of the header block, read from an LF-only copy of it */
+	char hdr[8192];
+	size_t h = 0;
+	for (size_t i = 0; i < len && h < sizeof hdr; i++) {
+		if (raw[i] == '\r')
+			continue;
+		if (raw[i] == '\n' && h && hdr[h - 1] == '\n')
+			break;        /* the empty line ends the header block */
+		hdr[h++] = raw[i];
+	}
+	char msgid[BW_MSGID_MAX];
+	msgid[0] = '\0';
+	mime_header(hdr, h, "Message-ID", msgid, sizeof msgid);
+	snprintf(out, outsz, "%s%s%s", hexd, msgid[0] ? " " : "", msgid);
+}
+
+void pipeline_webhook_id(const char *seed, unsigned index, const struct bw_decision *d,
+			 const char *hook, char out[64])
+{
+	struct sha256_ctx ctx;
+	uint8_t digest[SHA256_DIGEST_SIZE];
+	char idx[16];
+	const char *parts[] = { seed, idx, bw_decision_name(d->type), d->address, d->scope,
+				d->account, d->reason, hook };
+
+	snprintf(idx, sizeof idx, "%u", index);
+	sha256_init(&ctx);
+	for (size_t i = 0; i < ARRAY_LEN(parts); i++)
+		sha256_update(&ctx, strlen(parts[i]) + 1, (const uint8_t *)parts[i]); /* with NUL */
+	sha256_digest(&ctx, sizeof digest, digest);
+	memcpy(out, "evt_", 4);
+	hex(digest, 24, out + 4);
+}
+
+char *pipeline_payload(const struct bw_decision *d, const struct bw_event *ev,
+		       const char *webhook_id, time_t t)
+{
+	json_t *o;
+	if (ev) {
+		o = output_event_json(ev);
+	} else {
+		o = json_object();
+		json_object_set_new(o, "recipient", d->address[0] ? json_string(d->address) : json_null());
+		json_object_set_new(o, "kind", json_null());
+		json_object_set_new(o, "reason", json_string(d->reason));
+	}
+	char ts[32];
+	bw_format_time(t, ts, sizeof ts);
+	json_object_set_new(o, "event", json_string(bw_decision_name(d->type)));
+	json_object_set_new(o, "account", json_string(d->account));
+	json_object_set_new(o, "scope", json_string(d->scope));
+	json_object_set_new(o, "webhook_id", json_string(webhook_id));
+	json_object_set_new(o, "campaign", d->campaign[0] ? json_string(d->campaign) : json_null());
+	json_object_set_new(o, "detail", json_string(d->detail));
+	json_object_set_new(o, "time", json_string(ts));
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!s)
+		fatal("out of memory (JSON payload)");
+	return s;
+}
+
+static bool hook_wants(const struct bw_hook *h, const char *event)
+{
+	for (size_t i = 0; i < h->n_events; i++)
+		if (h->events[i] && strcmp(h->events[i], event) == 0)
+			return true;
+	return false;
+}
+
+/* Apply d to the lists.  0 = changed, 1 = the lists already said so. */
+static int apply_to_lists(struct bw_store *st, const struct bw_decision *d, int64_t event_id,
+			  time_t t)
+{
+	struct bw_listing l;
+	unsigned removed = 0;
+	memset(&l, 0, sizeof l);
+	snprintf(l.address, sizeof l.address, "%s", d->address);
+	snprintf(l.scope, sizeof l.scope, "%s", d->scope[0] ? d->scope : "account");
+	snprintf(l.account, sizeof l.account, "%s", d->account);
+	snprintf(l.reason, sizeof l.reason, "%s", d->reason);
+	snprintf(l.detail, sizeof l.detail, "%s", d->detail);
+	l.created = t;
+	l.event_id = event_id;
+	switch (d->type) {
+	case BW_DEC_SUPPRESS:
+		return store_suppress_add(st, &l);
+	case BW_DEC_DEFER:
+		return store_defer_add(st, &l);
+	case BW_DEC_UNSUPPRESS:
+		if (store_suppress_remove(st, d->address,
+					  strcmp(d->scope, "global") == 0 ? "" :
+					  d->account[0] ? d->account : NULL, &removed) < 0)
+			return -1;
+		return removed ? 0 : 1;
+	default:
+		return 0;
+	}
+}
+
+int pipeline_record_decision(const struct bw_config *cfg, struct bw_store *st,
+			     const struct bw_decision *d, const struct bw_event *ev,
+			     int64_t event_id, const char *seed, unsigned index,
+			     time_t t, time_t now)
+{
+	int r = apply_to_lists(st, d, event_id, t);
+	if (r != 0)
+		return r;
+	/* the raw bounce is the event itself: the events table keeps it */
+	if (d->type != BW_DEC_BOUNCE && store_decision_add(st, d, event_id, t) < 0)
+		return -1;
+	const char *name = bw_decision_name(d->type);
+	for (size_t i = 0; i < cfg->n_hooks; i++) {
+		const struct bw_hook *h = &cfg->hooks[i];
+		if (!hook_wants(h, name))
+			continue;
+		struct bw_outbox_row row;
+		memset(&row, 0, sizeof row);
+		pipeline_webhook_id(seed, index, d, h->name, row.webhook_id);
+		snprintf(row.hook, sizeof row.hook, "%s", h->name);
+		snprintf(row.event, sizeof row.event, "%s", name);
+		row.payload = pipeline_payload(d, ev, row.webhook_id, t);
+		row.created = now;
+		r = store_outbox_add(st, &row);
+		free(row.payload);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void keep_decision(struct bw_pipeline *p, const struct bw_decision *d)
+{
+	if (p->n_dec == p->cap_dec) {
+		p->cap_dec = p->cap_dec ? p->cap_dec * 2 : 16;
+		p->dec = xrealloc(p->dec, p->cap_dec * sizeof *p->dec);
+	}
+	p->dec[p->n_dec++] = *d;
+}
+
+/* Count ev into its campaign's figures. */
+static void campaign_count(struct bw_campaign_stats *cs, enum bw_kind k)
+{
+	cs->total++;
+	if (k == BW_KIND_HARD)
+		cs->hard++;
+	else if (k == BW_KIND_SOFT)
+		cs->soft++;
+	else if (k == BW_KIND_BLOCK)
+		cs->block++;
+	else if (k == BW_KIND_COMPLAINT)
+		cs->complaint++;
+}
+
+struct msg_ctx {
+	const struct bw_origin *o;
+	const char *key;          /* content key: the seed of webhook ids */
+	int64_t msg_id;
+	time_t now;
+	unsigned index;           /* decisions so far in this message */
+};
+
+/* Record event ev (time already set) and everything it decides. */
+static int record_event(struct bw_pipeline *p, struct msg_ctx *m, const struct bw_event *ev)
+{
+	struct bw_store *st = p->st;
+	const char *account = m->o->account;
+	struct bw_campaign_stats cs;
+	struct bw_address_state as;
+	struct bw_decision dec[BW_POLICY_MAX_DECISIONS + 2];
+	int64_t event_id = 0;
+	bool campaign = ev->original.campaign[0] != '\0';
+	bool address = ev->recipient[0] != '\0';
+
+	if (store_event_add(st, m->msg_id, account, ev, ev->time, &event_id) < 0)
+		return -1;
+	memset(&cs, 0, sizeof cs);
+	if (campaign) {
+		if (store_campaign_touch(st, account, ev->original.campaign, ev->time, &cs) < 0)
+			return -1;
+		campaign_count(&cs, ev->kind);
+	}
+	struct bw_policy_input in = {
+		.ev = ev, .account = account, .time = ev->time, .now = m->now,
+		.campaign_seq = campaign ? cs.seq : 0, .hard_accounts = 0,
+	};
+	memset(&as, 0, sizeof as);
+	if (address && (store_address_get(st, account, ev->recipient, &as) < 0 ||
+			store_hard_accounts(st, ev->recipient, account, &in.hard_accounts) < 0))
+		return -1;
+	unsigned n = policy_apply(&p->cfg->policy, &in, &as, dec);
+	if (address && store_address_put(st, &as) < 0)
+		return -1;
+	if (campaign) {
+		n += policy_rates(&p->cfg->policy, &cs, dec + n);
+		if (store_campaign_put(st, &cs) < 0)
+			return -1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		/* rate alerts are about the campaign, not this event's recipient */
+		const struct bw_event *about = dec[i].address[0] ? ev : NULL;
+		int r = pipeline_record_decision(p->cfg, st, &dec[i], about, event_id, m->key,
+						 m->index++, ev->time, m->now);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			keep_decision(p, &dec[i]);
+	}
+	return 0;
+}
+
+/* Everything in the open transaction; -1 leaves it to the caller to roll back. */
+static int record_message(struct bw_pipeline *p, struct msg_ctx *m, const struct bw_report *rep,
+			  struct bw_pipeline_result *res)
+{
+	const struct bw_origin *o = m->o;
+	int r = store_is_processed(p->st, o->account, o->folder, o->uidvalidity, o->uid, m->key);
+	if (r != 0)
+		return r;
+	if (store_mark_processed(p->st, o->account, o->folder, o->uidvalidity, o->uid, m->key,
+				 bw_verdict_name(rep->verdict), m->now, &m->msg_id) < 0)
+		return -1;
+	for (unsigned i = 0; i < rep->n_events; i++) {
+		struct bw_event ev = rep->events[i];
+		if (!ev.time)
+			ev.time = rep->date ? rep->date : m->now;
+		if (record_event(p, m, &ev) < 0)
+			return -1;
+	}
+	res->n_decisions = (unsigned)p->n_dec;
+	return 0;
+}
+
+int pipeline_process(struct bw_pipeline *p, const struct bw_origin *o,
+		     const char *raw, size_t len, time_t now, struct bw_pipeline_result *res)
+{
+	char key[BW_MSGID_MAX + 80];
+	struct bw_report rep;
+	struct msg_ctx m = { o, key, 0, now, 0 };
+
+	memset(res, 0, sizeof *res);
+	res->outcome = BW_FAILED;
+	p->n_dec = 0;
+	pipeline_content_key(raw, len, key, sizeof key);
+	memset(&rep, 0, sizeof rep);
+	classify_message(p->cl, raw, len, &rep);
+	res->verdict = rep.verdict;
+	res->n_events = rep.n_events;
+
+	int r = store_begin(p->st);
+	if (r == 0)
+		r = record_message(p, &m, &rep, res);
+	if (r == 0 && !p->dry_run)
+		r = store_commit(p->st);
+	else if (r == 0 || r == 1)
+		r = store_rollback(p->st) < 0 ? -1 : r;
+	if (r < 0) {
+		log_error("%s %s: state store: %s", o->account, o->folder, store_error(p->st));
+		store_rollback(p->st);
+		p->n_dec = 0;
+		res->n_decisions = 0;
+	} else {
+		res->outcome = r == 1 ? BW_DUPLICATE : BW_PROCESSED;
+		if (r == 1)
+			p->n_dec = 0;
+	}
+	report_free(&rep);
+	return r < 0 ? -1 : 0;
+}
