@@ -163,7 +163,7 @@ static void find_text(struct det_ctx *c)
 	for (unsigned i = 0; i < m->n_parts; i++) {
 		const struct mime_part *pt = &m->parts[i];
 		bool inside = false;
-		for (int p = pt->parent; p >= 0; p = m->parts[p].parent)
+		for (int p = pt->parent; p > 0; p = m->parts[p].parent)
 			inside = inside || m->parts[p].is_message;
 		if (i > 0 && (pt->is_message || inside) && m->parts[0].multipart)
 			continue;
@@ -251,9 +251,11 @@ void classify_message(const struct bw_classifier *cl, const char *raw, size_t le
 		rep->verdict = BW_VERDICT_COMPLAINT;
 	} else if (det_dsn(&c)) {
 		rep->verdict = BW_VERDICT_BOUNCE;
+	} else if (det_rules(&c)) {
+		rep->verdict = BW_VERDICT_BOUNCE;
 	} else if (det_autoreply(&c)) {
 		rep->verdict = BW_VERDICT_AUTOREPLY;
-	} else if (det_rules(&c) || det_heuristic(&c)) {
+	} else if (det_heuristic(&c)) {
 		rep->verdict = BW_VERDICT_BOUNCE;
 	} else {
 		rep->verdict = BW_VERDICT_NOT_BOUNCE;

@@ -44,6 +44,25 @@ static bool is_recipient_block(const char *b, size_t len)
 	       mime_header_raw(b, len, "X-Actual-Recipient", &vl);
 }
 
+/* Does the line at e[0..ll) start a new recipient inside the block b..e?
+ * Some MTAs forget the blank line between recipients: a recipient field that
+ * repeats one the block already has, or one that follows the block's Action
+ * or Status, begins the next recipient. */
+static bool starts_next_recipient(const char *b, const char *e, size_t ll)
+{
+	static const char *const fields[] = { "Final-Recipient", "Original-Recipient" };
+	size_t bl = (size_t)(e - b), vl;
+	for (size_t i = 0; i < ARRAY_LEN(fields); i++) {
+		size_t n = strlen(fields[i]);
+		if (ll <= n || !bw_prefixcase(e, ll, fields[i]) || e[n] != ':')
+			continue;
+		if (mime_header_raw(b, bl, fields[i], &vl))
+			return true;
+		return mime_header_raw(b, bl, "Action", &vl) || mime_header_raw(b, bl, "Status", &vl);
+	}
+	return false;
+}
+
 static void read_message_fields(const char *b, size_t len, struct dsn_msg *dm)
 {
 	char v[BW_HOST_MAX];
@@ -59,18 +78,45 @@ static void lower(char *s)
 		*s = (char)bw_lower((unsigned char)*s);
 }
 
+static bool field_addr(const char *b, size_t len, const char *field, char *out, size_t outsz)
+{
+	char v[BW_ADDR_MAX * 2];
+	if (!mime_header(b, len, field, v, sizeof(v)))
+		return false;
+	const char *a = after_type(v);
+	return addr_extract(a, strlen(a), out, outsz) != NULL;
+}
+
+/* Is domain d equal to, or a host inside, domain parent? */
+static bool same_or_sub(const char *d, const char *parent)
+{
+	size_t dl = strlen(d), pl = strlen(parent);
+	if (dl < pl || strcasecmp(d + dl - pl, parent) != 0)
+		return false;
+	return dl == pl || d[dl - pl - 1] == '.';
+}
+
+/*
+ * The recipient: Final-Recipient (SPEC §3), except when the receiving site
+ * only rewrote the address internally (the final address is in the same
+ * domain as the original, or on a host inside it): then the address the
+ * sender used, Original-Recipient, is the one to act on.
+ */
 static bool recipient_of(const char *b, size_t len, char *out, size_t outsz)
 {
-	static const char *const fields[] = { "Final-Recipient", "Original-Recipient", "X-Actual-Recipient" };
-	char v[BW_ADDR_MAX * 2];
-	for (size_t i = 0; i < ARRAY_LEN(fields); i++) {
-		if (!mime_header(b, len, fields[i], v, sizeof(v)))
-			continue;
-		const char *a = after_type(v);
-		if (addr_extract(a, strlen(a), out, outsz))
-			return true;
+	char fin[BW_ADDR_MAX + 1], orig[BW_ADDR_MAX + 1];
+	bool have_f = field_addr(b, len, "Final-Recipient", fin, sizeof(fin));
+	bool have_o = field_addr(b, len, "Original-Recipient", orig, sizeof(orig));
+	if (have_f && have_o && strcasecmp(fin, orig) != 0 &&
+	    same_or_sub(strrchr(fin, '@') + 1, strrchr(orig, '@') + 1)) {
+		snprintf(out, outsz, "%s", orig);
+		return true;
 	}
-	return false;
+	if (have_f || have_o) {
+		snprintf(out, outsz, "%s", have_f ? fin : orig);
+		return true;
+	}
+	return field_addr(b, len, "X-Actual-Recipient", out, outsz);
 }
 
 /* One recipient block -> one event (failed, delayed, delivered). */
@@ -120,6 +166,30 @@ static void read_recipient(struct det_ctx *c, const char *b, size_t len, const s
 		     ev->diagnostic[0] ? ", Diagnostic-Code " : "", ev->diagnostic);
 }
 
+/* One event per recipient: a DSN that lists an address twice (one block per
+ * delivery attempt) keeps the block that says the most. */
+static void dedupe(struct bw_report *rep, unsigned from)
+{
+	unsigned w = from;
+	for (unsigned i = from; i < rep->n_events; i++) {
+		struct bw_event *ev = &rep->events[i];
+		struct bw_event *dup = NULL;
+		for (unsigned j = from; j < w && !dup; j++)
+			if (ev->recipient[0] && strcasecmp(rep->events[j].recipient, ev->recipient) == 0)
+				dup = &rep->events[j];
+		if (!dup) {
+			if (w != i)
+				rep->events[w] = *ev;
+			w++;
+			continue;
+		}
+		if ((!dup->diagnostic[0] && ev->diagnostic[0]) || (!dup->status[0] && ev->status[0]))
+			*dup = *ev;
+		report_trace(rep, "rfc3464: %s listed again: one event", ev->recipient);
+	}
+	rep->n_events = w;
+}
+
 /* Walk the blocks of one delivery-status body. */
 static unsigned parse_body(struct det_ctx *c, const char *body, size_t len)
 {
@@ -133,14 +203,13 @@ static unsigned parse_body(struct det_ctx *c, const char *body, size_t len)
 			p++;
 		const char *b = p;
 		const char *e = p;
-		/* block ends at a blank line or at the next Final-Recipient */
+		/* block ends at a blank line or where the next recipient starts */
 		while (e < end) {
 			const char *nl = memchr(e, '\n', (size_t)(end - e));
 			const char *le = nl ? nl : end;
 			if (le == e)
 				break;
-			if (e != b && bw_prefixcase(e, (size_t)(le - e), "Final-Recipient:") &&
-			    is_recipient_block(b, (size_t)(e - b)))
+			if (e != b && starts_next_recipient(b, e, (size_t)(le - e)))
 				break;
 			e = nl ? nl + 1 : end;
 		}
@@ -157,6 +226,7 @@ static unsigned parse_body(struct det_ctx *c, const char *body, size_t len)
 		if (p < end && *p == '\n')
 			p++;
 	}
+	dedupe(c->rep, before);
 	/* per-message fields seen after a recipient block still apply */
 	for (unsigned i = before; i < c->rep->n_events; i++) {
 		struct bw_event *ev = &c->rep->events[i];
