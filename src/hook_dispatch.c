@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "date.h"
 #include "hook.h"
 #include "log.h"
 #include "store.h"
@@ -56,6 +57,7 @@ struct transfer {
 	CURL *easy;                     /* owned */
 	struct bw_outbox_row *rows;     /* owned, n of them */
 	size_t n;
+	char **keys;                    /* owned: each row's recipient ("" = none) */
 	struct curl_slist *hdrs;        /* owned; may hold the token: scrubbed on free */
 	char *url;                      /* owned */
 	char *body;                     /* owned, NULL = no body */
@@ -231,6 +233,27 @@ struct rendered {
 	size_t element_len;
 };
 
+/* recipient_of - the event's recipient, "" when it has none (borrowed). */
+static const char *recipient_of(const json_t *event)
+{
+	const char *s = json_string_value(json_object_get(event, "recipient"));
+	return s ? s : "";
+}
+
+/* busy - is a delivery for this recipient to h in flight?  Deliveries for one
+ * address go one at a time, oldest first, so a suppress and a later
+ * unsuppress cannot overtake each other. */
+static bool busy(const struct bw_dispatcher *d, const struct hook_rt *h, const char *rcpt)
+{
+	if (!*rcpt)
+		return false;
+	for (const struct transfer *t = d->active; t; t = t->next)
+		for (size_t i = 0; t->h == h && i < t->n; i++)
+			if (strcmp(t->keys[i], rcpt) == 0)
+				return true;
+	return false;
+}
+
 static void rendered_free(struct rendered *r)
 {
 	json_decref(r->event);
@@ -347,6 +370,9 @@ static void transfer_free(struct transfer *t)
 	if (t->easy)
 		curl_easy_cleanup(t->easy);
 	slist_scrub_free(t->hdrs);
+	for (size_t i = 0; t->keys && i < t->n; i++)
+		free(t->keys[i]);
+	free(t->keys);
 	store_outbox_rows_free(t->rows, t->n);
 	free(t->url);
 	free(t->body);
@@ -520,6 +546,9 @@ static int launch(struct bw_dispatcher *d, struct hook_rt *h, struct bw_outbox_r
 	t->retry_after = -1;
 	t->url = rr[0].url;
 	rr[0].url = NULL;
+	t->keys = xcalloc(n, sizeof(*t->keys));
+	for (size_t i = 0; i < n; i++)
+		t->keys[i] = xstrdup(recipient_of(rr[i].event));
 	if (n == 1)
 		snprintf(id, sizeof(id), "%s", rows[0].webhook_id);
 	else
@@ -580,10 +609,12 @@ static void raise_gone_alert(struct bw_dispatcher *d, const struct hook_rt *gone
 		snprintf(r.event, sizeof(r.event), "alert");
 		char *detail = xasprintf("hook '%s' answered 410 Gone; it is disabled until "
 					 "bouncewatch restarts", gone->conf->name);
-		json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:n, s:s, s:s, s:I, s:s}",
+		char ts[32];
+		bw_format_time(now, ts, sizeof(ts));
+		json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:n, s:s, s:s, s:s, s:s}",
 				      "event", "alert", "reason", "hook_gone", "scope", "account",
 				      "account", "", "recipient", "detail", detail,
-				      "hook", gone->conf->name, "time", (json_int_t)now,
+				      "hook", gone->conf->name, "time", ts,
 				      "webhook_id", r.webhook_id);
 		free(detail);
 		r.payload = p ? json_dumps(p, JSON_COMPACT) : NULL;
@@ -709,8 +740,9 @@ static int group(struct bw_dispatcher *d, struct hook_rt *h, struct bw_outbox_ro
 				return -1;
 			continue;
 		}
-		if (*k > 0 && strcmp(r.url, (*rout)[0].url) != 0) {
-			rendered_free(&r);   /* another URL: another request */
+		if ((*k > 0 && strcmp(r.url, (*rout)[0].url) != 0) ||
+		    busy(d, h, recipient_of(r.event))) {
+			rendered_free(&r);   /* another URL: another request; or wait */
 			continue;
 		}
 		taken[j] = true;
@@ -754,6 +786,10 @@ static int start_due(struct bw_dispatcher *d, bool force)
 		struct rendered *rr;
 		size_t k;
 		rc = group(d, h, rows, n, i, taken, &g, &rr, &k);
+		if (rc == 0 && !taken[i]) {
+			taken[i] = true;   /* its recipient is in flight: next time */
+			d->due_left++;
+		}
 		if (rc == 0 && k > 0)
 			rc = launch(d, h, g, k, rr);
 		else
