@@ -23,6 +23,18 @@ static bool is_from_line(const char *p, const char *end)
 	return end - p >= 5 && memcmp(p, "From ", 5) == 0;
 }
 
+/* End of the line at p: the next LF, CR or CRLF (mboxes come with any). */
+static const char *next_line(const char *p, const char *end, bool *blank)
+{
+	const char *q = p;
+	while (q < end && *q != '\n' && *q != '\r')
+		q++;
+	*blank = q == p;
+	if (q < end && *q == '\r' && q + 1 < end && q[1] == '\n')
+		q++;
+	return q < end ? q + 1 : end;
+}
+
 int source_mbox_split(const char *name, const char *buf, size_t len, source_msg_fn fn, void *arg)
 {
 	const char *p = buf, *end = buf + len;
@@ -30,8 +42,8 @@ int source_mbox_split(const char *name, const char *buf, size_t len, source_msg_
 	const char *start = NULL;
 	bool prev_blank = true;
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *next = nl ? nl + 1 : end;
+		bool blank;
+		const char *next = next_line(p, end, &blank);
 		if (prev_blank && is_from_line(p, end)) {
 			if (start) {
 				int rc = fn(arg, name, ++index, start, (size_t)(p - start));
@@ -42,7 +54,7 @@ int source_mbox_split(const char *name, const char *buf, size_t len, source_msg_
 		} else if (!start) {
 			start = p;      /* not an mbox after all: one message */
 		}
-		prev_blank = (nl == p) || (nl == p + 1 && *p == '\r');
+		prev_blank = blank;
 		p = next;
 	}
 	if (start && start < end)

@@ -1,0 +1,164 @@
+/*
+ * test_classify.c - verdicts of whole messages: complaint, auto-reply,
+ * human mail, unparsed past a limit, line-ending independence, dates.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify.h"
+#include "conf.h"
+#include "date.h"
+
+static struct bw_config cfg;
+static struct bw_classifier *cl;
+
+static int setup(void **state)
+{
+	(void)state;
+	conf_defaults(&cfg);
+	cl = classifier_new(&cfg.classify, NULL);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	classifier_free(cl);
+	conf_free(&cfg);
+	return 0;
+}
+
+static void classify(const char *msg, struct bw_report *rep)
+{
+	memset(rep, 0, sizeof(*rep));
+	rep->want_trace = true;
+	classify_message(cl, msg, strlen(msg), rep);
+}
+
+static const char *arf =
+	"From: feedback@fbl.example.net\nTo: fbl@shop.example.com\nSubject: Abuse report\n"
+	"MIME-Version: 1.0\n"
+	"Content-Type: multipart/report; report-type=feedback-report; boundary=\"f\"\n\n"
+	"--f\nContent-Type: text/plain\n\nThis is an email abuse report.\n"
+	"--f\nContent-Type: message/feedback-report\n\n"
+	"Feedback-Type: abuse\nUser-Agent: ExampleFBL/1.0\nVersion: 1\n"
+	"Original-Rcpt-To: <carol@example.net>\nArrival-Date: Mon, 02 Sep 2024 08:00:00 +0000\n"
+	"--f\nContent-Type: message/rfc822\n\n"
+	"From: news@shop.example.com\nTo: carol@example.net\nSubject: offer\n\nhi\n--f--\n";
+
+static void test_arf_complaint(void **state)
+{
+	(void)state;
+	struct bw_report rep;
+	classify(arf, &rep);
+	assert_int_equal(rep.verdict, BW_VERDICT_COMPLAINT);
+	assert_int_equal(rep.n_events, 1);
+	assert_string_equal(rep.events[0].recipient, "carol@example.net");
+	assert_int_equal(rep.events[0].kind, BW_KIND_COMPLAINT);
+	assert_int_equal(rep.events[0].reason, BW_R_FEEDBACK);
+	assert_string_equal(rep.events[0].feedback_type, "abuse");
+	assert_string_equal(rep.events[0].detector, "arf");
+	assert_false(rep.events[0].hard);
+	assert_true(rep.n_trace > 0);
+	report_free(&rep);
+}
+
+static void test_autoreply(void **state)
+{
+	(void)state;
+	const char *msg = "From: Dana <dana@example.org>\nTo: news@shop.example.com\n"
+			  "Subject: Automatic reply: Autumn sale\nAuto-Submitted: auto-replied\n\n"
+			  "I am out of the office until Monday.\n";
+	struct bw_report rep;
+	classify(msg, &rep);
+	assert_int_equal(rep.verdict, BW_VERDICT_AUTOREPLY);
+	assert_int_equal(rep.n_events, 1);
+	assert_int_equal(rep.events[0].kind, BW_KIND_AUTOREPLY);
+	assert_int_equal(rep.events[0].reason, BW_R_VACATION);
+	assert_string_equal(rep.events[0].recipient, "dana@example.org");
+	report_free(&rep);
+}
+
+static void test_human_reply(void **state)
+{
+	(void)state;
+	const char *msg = "From: Erik <erik@example.org>\nTo: news@shop.example.com\n"
+			  "Subject: Re: Autumn sale\n\nPlease call me about the offer.\n";
+	struct bw_report rep;
+	classify(msg, &rep);
+	assert_int_equal(rep.verdict, BW_VERDICT_NOT_BOUNCE);
+	assert_int_equal(rep.n_events, 0);
+	report_free(&rep);
+}
+
+static void test_unparsed_past_limit(void **state)
+{
+	(void)state;
+	struct bw_config tight;
+	conf_defaults(&tight);
+	tight.classify.limits.max_parts = 1;
+	struct bw_classifier *c2 = classifier_new(&tight.classify, NULL);
+	struct bw_report rep;
+	memset(&rep, 0, sizeof(rep));
+	classify_message(c2, arf, strlen(arf), &rep);
+	assert_int_equal(rep.verdict, BW_VERDICT_UNPARSED);
+	assert_int_equal(rep.n_events, 0);
+	assert_non_null(strstr(rep.error, "max_parts"));
+	report_free(&rep);
+	classifier_free(c2);
+	conf_free(&tight);
+}
+
+static void test_crlf_same_verdict(void **state)
+{
+	(void)state;
+	size_t n = strlen(arf);
+	char *crlf = malloc(n * 2 + 1), *w = crlf;
+	for (const char *p = arf; *p; p++) {
+		if (*p == '\n')
+			*w++ = '\r';
+		*w++ = *p;
+	}
+	*w = '\0';
+	struct bw_report a, b;
+	classify(arf, &a);
+	classify(crlf, &b);
+	assert_int_equal(a.verdict, b.verdict);
+	assert_int_equal(a.n_events, b.n_events);
+	assert_string_equal(a.events[0].recipient, b.events[0].recipient);
+	assert_string_equal(a.events[0].feedback_type, b.events[0].feedback_type);
+	report_free(&a);
+	report_free(&b);
+	free(crlf);
+}
+
+static void test_dates(void **state)
+{
+	(void)state;
+	assert_int_equal(bw_parse_date("Wed, 16 Oct 2013 14:15:35 +0900"), 1381900535);
+	assert_int_equal(bw_parse_date("16 Oct 2013 05:15:35 GMT"), 1381900535);
+	assert_int_equal(bw_parse_date("Wed, 16 Oct 13 00:15:35 EST"), 1381900535);
+	assert_int_equal(bw_parse_date("garbage"), 0);
+	assert_int_equal(bw_parse_date("Wed, 32 Oct 2013 14:15:35 +0900"), 0);
+	char buf[32];
+	bw_format_time(1381900535, buf, sizeof(buf));
+	assert_string_equal(buf, "2013-10-16T05:15:35Z");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_arf_complaint),
+		cmocka_unit_test(test_autoreply),
+		cmocka_unit_test(test_human_reply),
+		cmocka_unit_test(test_unparsed_past_limit),
+		cmocka_unit_test(test_crlf_same_verdict),
+		cmocka_unit_test(test_dates),
+	};
+	return cmocka_run_group_tests_name("classify", tests, setup, teardown);
+}

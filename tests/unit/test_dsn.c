@@ -1,0 +1,161 @@
+/*
+ * test_dsn.c - RFC 3464 parsing through the classifier: per-message and
+ * per-recipient fields, folding, several recipients, actions.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "classify.h"
+#include "conf.h"
+
+static struct bw_config cfg;
+static struct bw_classifier *cl;
+
+static int setup(void **state)
+{
+	(void)state;
+	conf_defaults(&cfg);
+	cl = classifier_new(&cfg.classify, NULL);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	classifier_free(cl);
+	conf_free(&cfg);
+	return 0;
+}
+
+#define HEAD \
+	"From: Mail Delivery System <MAILER-DAEMON@relay.example.net>\n" \
+	"To: news@shop.example.com\n" \
+	"Subject: Delivery Status Notification (Failure)\n" \
+	"Date: Tue, 03 Sep 2024 10:15:00 +0200\n" \
+	"Message-ID: <dsn-1@relay.example.net>\n" \
+	"MIME-Version: 1.0\n" \
+	"Content-Type: multipart/report; report-type=delivery-status; boundary=\"=_b\"\n\n" \
+	"--=_b\nContent-Type: text/plain\n\nDelivery to the following recipients failed.\n\n"
+
+#define ORIG \
+	"--=_b\nContent-Type: text/rfc822-headers\n\n" \
+	"From: Shop <news@shop.example.com>\nTo: Anna <anna@Example.ORG>\n" \
+	"Subject: =?utf-8?Q?Autumn_sale?=\nMessage-ID: <c-42.1@shop.example.com>\n" \
+	"X-Campaign-ID: autumn-2024\n\n--=_b--\n"
+
+static void classify(const char *msg, struct bw_report *rep)
+{
+	memset(rep, 0, sizeof(*rep));
+	classify_message(cl, msg, strlen(msg), rep);
+}
+
+static void test_two_recipients(void **state)
+{
+	(void)state;
+	const char *msg = HEAD
+		"--=_b\nContent-Type: message/delivery-status\n\n"
+		"Reporting-MTA: dns; relay.example.net\n"
+		"Arrival-Date: Tue, 03 Sep 2024 10:14:58 +0200\n\n"
+		"Original-Recipient: rfc822;Anna@Example.ORG\n"
+		"Final-Recipient: rfc822; anna@Example.ORG\n"
+		"Action: failed\n"
+		"Status: 5.1.1\n"
+		"Remote-MTA: dns; mx1.example.org\n"
+		"Diagnostic-Code: smtp; 550 5.1.1 <anna@example.org>: Recipient address\n"
+		"    rejected: User unknown in virtual mailbox table\n\n"
+		"Final-Recipient: rfc822; bob@example.org\n"
+		"Action: delayed\n"
+		"Status: 4.2.2\n"
+		"Diagnostic-Code: smtp; 452 4.2.2 Mailbox full\n\n"
+		ORIG;
+	struct bw_report rep;
+	classify(msg, &rep);
+	assert_int_equal(rep.verdict, BW_VERDICT_BOUNCE);
+	assert_string_equal(rep.message_id, "<dsn-1@relay.example.net>");
+	assert_int_equal(rep.n_events, 2);
+	struct bw_event *a = &rep.events[0], *b = &rep.events[1];
+	assert_string_equal(a->recipient, "anna@example.org");
+	assert_string_equal(a->status, "5.1.1");
+	assert_string_equal(a->reply_code, "550");
+	assert_string_equal(a->action, "failed");
+	assert_string_equal(a->remote_mta, "mx1.example.org");
+	assert_string_equal(a->reporting_mta, "relay.example.net");
+	assert_string_equal(a->detector, "rfc3464");
+	assert_non_null(strstr(a->diagnostic, "Recipient address rejected: User unknown"));
+	assert_int_equal(a->kind, BW_KIND_HARD);
+	assert_int_equal(a->reason, BW_R_USERUNKNOWN);
+	assert_true(a->hard);
+	/* Arrival-Date, 08:14:58 UTC */
+	assert_int_equal(a->time, 1725351298);
+	assert_string_equal(a->original.message_id, "<c-42.1@shop.example.com>");
+	assert_string_equal(a->original.subject, "Autumn sale");
+	assert_string_equal(a->original.campaign, "autumn-2024");
+	assert_string_equal(a->original.to, "anna@example.org");
+	assert_string_equal(b->recipient, "bob@example.org");
+	assert_string_equal(b->action, "delayed");
+	assert_int_equal(b->kind, BW_KIND_DELAYED);
+	assert_false(b->hard);
+	report_free(&rep);
+}
+
+static void test_missing_blank_line_and_generic_status(void **state)
+{
+	(void)state;
+	const char *msg = HEAD
+		"--=_b\nContent-Type: message/delivery-status\n\n"
+		"Reporting-MTA: dns; relay.example.net\n"
+		"Final-Recipient: rfc822; c@example.org\n"
+		"Action: failed\n"
+		"Status: 5.0.0\n"
+		"Diagnostic-Code: smtp; 552 5.2.2 Quota exceeded\n"
+		"Final-Recipient: rfc822; <d@example.org>\n"
+		"Action: failed\n"
+		"Status: 5.1.2\n"
+		ORIG;
+	struct bw_report rep;
+	classify(msg, &rep);
+	assert_int_equal(rep.n_events, 2);
+	assert_string_equal(rep.events[0].recipient, "c@example.org");
+	/* the diagnostic's code is more specific than 5.0.0 */
+	assert_string_equal(rep.events[0].status, "5.2.2");
+	assert_int_equal(rep.events[0].reason, BW_R_MAILBOXFULL);
+	assert_false(rep.events[0].hard);
+	assert_string_equal(rep.events[1].recipient, "d@example.org");
+	assert_int_equal(rep.events[1].reason, BW_R_HOSTUNKNOWN);
+	assert_true(rep.events[1].hard);
+	/* no Arrival-Date: the bounce's Date */
+	assert_int_equal(rep.events[0].time, 1725351300);
+	report_free(&rep);
+}
+
+static void test_success_dsn(void **state)
+{
+	(void)state;
+	const char *msg = HEAD
+		"--=_b\nContent-Type: message/delivery-status\n\n"
+		"Reporting-MTA: dns; relay.example.net\n\n"
+		"Final-Recipient: rfc822; ok@example.org\n"
+		"Action: delivered\n"
+		"Status: 2.0.0\n\n"
+		ORIG;
+	struct bw_report rep;
+	classify(msg, &rep);
+	assert_int_equal(rep.n_events, 1);
+	assert_int_equal(rep.events[0].kind, BW_KIND_DELIVERED);
+	assert_int_equal(rep.events[0].reason, BW_R_DELIVERED);
+	report_free(&rep);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_two_recipients),
+		cmocka_unit_test(test_missing_blank_line_and_generic_status),
+		cmocka_unit_test(test_success_dsn),
+	};
+	return cmocka_run_group_tests_name("dsn", tests, setup, teardown);
+}

@@ -1,0 +1,237 @@
+/*
+ * test_mime.c - the bounded MIME walk: line endings, boundaries, decoding,
+ * nested messages, limits.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "mime.h"
+
+static struct bw_limits lim = { 10485760, 32, 65536, 256, 1000 };
+
+static const char *report_msg =
+	"From: MAILER-DAEMON@mx.example.net\n"
+	"To: sender@example.com\n"
+	"Subject: Undelivered Mail\n"
+	"MIME-Version: 1.0\n"
+	"Content-Type: multipart/report; report-type=delivery-status;\n"
+	"\tboundary=\"B1\"\n"
+	"\n"
+	"preamble\n"
+	"--B1\n"
+	"Content-Type: text/plain; charset=us-ascii\n"
+	"\n"
+	"The mail system could not deliver.\n"
+	"--B1\n"
+	"Content-Type: message/delivery-status\n"
+	"\n"
+	"Reporting-MTA: dns; mx.example.net\n"
+	"\n"
+	"Final-Recipient: rfc822; gone@example.org\n"
+	"Action: failed\n"
+	"Status: 5.1.1\n"
+	"--B1\n"
+	"Content-Type: message/rfc822\n"
+	"\n"
+	"From: sender@example.com\n"
+	"To: gone@example.org\n"
+	"Subject: hello\n"
+	"\n"
+	"body\n"
+	"--B1--\n";
+
+static void test_report_structure(void **state)
+{
+	(void)state;
+	struct mime m;
+	assert_int_equal(mime_parse(&m, report_msg, strlen(report_msg), &lim), MIME_OK);
+	assert_int_equal(m.n_parts, 5);
+	assert_string_equal(m.parts[0].type, "multipart/report");
+	assert_string_equal(m.parts[0].report_type, "delivery-status");
+	assert_true(m.parts[0].multipart);
+	assert_string_equal(m.parts[1].type, "text/plain");
+	assert_string_equal(m.parts[1].charset, "us-ascii");
+	assert_memory_equal(m.parts[1].body, "The mail system could not deliver.", 34);
+	assert_int_equal(m.parts[1].body_len, 34);
+	assert_string_equal(m.parts[2].type, "message/delivery-status");
+	assert_string_equal(m.parts[3].type, "message/rfc822");
+	assert_true(m.parts[4].is_message);
+	assert_int_equal(m.parts[4].parent, 3);
+	char v[64];
+	assert_true(mime_header(m.parts[4].hdr, m.parts[4].hdr_len, "subject", v, sizeof(v)));
+	assert_string_equal(v, "hello");
+	mime_free(&m);
+}
+
+static char *convert(const char *in, const char *eol)
+{
+	size_t n = strlen(in), k = strlen(eol);
+	char *out = malloc(n * 2 + 1), *w = out;
+	for (const char *p = in; *p; p++) {
+		if (*p == '\n') {
+			memcpy(w, eol, k);
+			w += k;
+		} else {
+			*w++ = *p;
+		}
+	}
+	*w = '\0';
+	return out;
+}
+
+static void test_line_endings_equal(void **state)
+{
+	(void)state;
+	const char *eols[] = { "\r\n", "\r" };
+	struct mime a;
+	mime_parse(&a, report_msg, strlen(report_msg), &lim);
+	for (size_t i = 0; i < 2; i++) {
+		char *conv = convert(report_msg, eols[i]);
+		struct mime b;
+		assert_int_equal(mime_parse(&b, conv, strlen(conv), &lim), MIME_OK);
+		assert_int_equal(b.n_parts, a.n_parts);
+		for (unsigned k = 0; k < a.n_parts; k++) {
+			assert_string_equal(a.parts[k].type, b.parts[k].type);
+			assert_int_equal(a.parts[k].body_len, b.parts[k].body_len);
+			assert_memory_equal(a.parts[k].body, b.parts[k].body, a.parts[k].body_len);
+		}
+		mime_free(&b);
+		free(conv);
+	}
+	mime_free(&a);
+}
+
+static void test_header_unfold_and_case(void **state)
+{
+	(void)state;
+	const char *h = "X-One: a\nDiagnostic-Code: smtp; 550 5.1.1 <x@y.z>...\n\tUser\n  unknown\nX-Two: b\n";
+	char v[128];
+	assert_true(mime_header(h, strlen(h), "diagnostic-code", v, sizeof(v)));
+	assert_string_equal(v, "smtp; 550 5.1.1 <x@y.z>... User unknown");
+	assert_false(mime_header(h, strlen(h), "Missing", v, sizeof(v)));
+	assert_string_equal(v, "");
+	/* truncation keeps a terminated string */
+	char small[8];
+	assert_true(mime_header(h, strlen(h), "X-Two", small, sizeof(small)));
+	assert_string_equal(small, "b");
+	assert_true(mime_header(h, strlen(h), "Diagnostic-Code", small, sizeof(small)));
+	assert_int_equal(strlen(small), 7);
+}
+
+static void test_decoders(void **state)
+{
+	(void)state;
+	char out[64];
+	const char *b64 = "VXNlciB1bmtub3du\nIGhlcmU=";
+	size_t n = mime_decode_base64(b64, strlen(b64), out);
+	assert_int_equal(n, 17);
+	assert_memory_equal(out, "User unknown here", 17);
+	const char *qp = "Mailbox=20full =\nand more=3D";
+	n = mime_decode_qp(qp, strlen(qp), out);
+	out[n] = '\0';
+	assert_string_equal(out, "Mailbox full and more=");
+	char words[] = "=?utf-8?B?VW5kZWxpdmVyYWJsZQ==?= =?iso-8859-1?Q?_mail?= now";
+	mime_decode_words(words);
+	assert_string_equal(words, "Undeliverable mail now");
+}
+
+static void test_base64_part_decoded(void **state)
+{
+	(void)state;
+	const char *msg = "Content-Type: multipart/mixed; boundary=XX\n\n--XX\n"
+			  "Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n"
+			  "VXNlciB1bmtub3duDQpzZWNvbmQgbGluZQ==\n--XX--\n";
+	struct mime m;
+	assert_int_equal(mime_parse(&m, msg, strlen(msg), &lim), MIME_OK);
+	assert_int_equal(m.n_parts, 2);
+	assert_int_equal(m.parts[1].body_len, strlen("User unknown\nsecond line"));
+	assert_memory_equal(m.parts[1].body, "User unknown\nsecond line", m.parts[1].body_len);
+	mime_free(&m);
+}
+
+static void test_missing_closing_boundary(void **state)
+{
+	(void)state;
+	const char *msg = "Content-Type: multipart/mixed; boundary=\"q\"\n\n--q\n\nfirst\n--q\n\nsecond, truncated";
+	struct mime m;
+	assert_int_equal(mime_parse(&m, msg, strlen(msg), &lim), MIME_OK);
+	assert_int_equal(m.n_parts, 3);
+	assert_memory_equal(m.parts[2].body, "second, truncated", 17);
+	mime_free(&m);
+}
+
+static void test_boundary_absent_is_text(void **state)
+{
+	(void)state;
+	const char *msg = "Content-Type: multipart/mixed; boundary=\"nope\"\n\njust text\n";
+	struct mime m;
+	assert_int_equal(mime_parse(&m, msg, strlen(msg), &lim), MIME_OK);
+	assert_int_equal(m.n_parts, 1);
+	assert_string_equal(m.parts[0].type, "text/plain");
+	mime_free(&m);
+}
+
+static void test_limits(void **state)
+{
+	(void)state;
+	struct mime m;
+	struct bw_limits tight = lim;
+	/* depth: message/rfc822 inside message/rfc822 ... */
+	char deep[4096] = "";
+	for (int i = 0; i < 10; i++)
+		strcat(deep, "Content-Type: message/rfc822\n\n");
+	strcat(deep, "Subject: bottom\n\nx\n");
+	tight.max_depth = 4;
+	assert_int_equal(mime_parse(&m, deep, strlen(deep), &tight), MIME_TOO_DEEP);
+	mime_free(&m);
+	tight = lim;
+	tight.max_parts = 2;
+	assert_int_equal(mime_parse(&m, report_msg, strlen(report_msg), &tight), MIME_TOO_MANY_PARTS);
+	assert_int_equal(m.n_parts, 2);
+	mime_free(&m);
+	tight = lim;
+	tight.max_message_bytes = 100;
+	assert_int_equal(mime_parse(&m, report_msg, strlen(report_msg), &tight), MIME_TOO_BIG);
+	mime_free(&m);
+	tight = lim;
+	tight.max_header_bytes = 40;
+	assert_int_equal(mime_parse(&m, report_msg, strlen(report_msg), &tight), MIME_HEADER_TOO_BIG);
+	mime_free(&m);
+	assert_int_equal(mime_parse(&m, "", 0, &lim), MIME_EMPTY);
+	mime_free(&m);
+}
+
+static void test_nul_and_mbox_line(void **state)
+{
+	(void)state;
+	const char msg[] = "From sender@example.com Mon Jan  1 00:00:00 2024\nSubject: a\0b\n\nbody\0x\n";
+	struct mime m;
+	assert_int_equal(mime_parse(&m, msg, sizeof(msg) - 1, &lim), MIME_OK);
+	char v[16];
+	assert_true(mime_header(m.parts[0].hdr, m.parts[0].hdr_len, "Subject", v, sizeof(v)));
+	assert_string_equal(v, "a b");
+	assert_memory_equal(m.parts[0].body, "body x\n", 7);
+	mime_free(&m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_report_structure),
+		cmocka_unit_test(test_line_endings_equal),
+		cmocka_unit_test(test_header_unfold_and_case),
+		cmocka_unit_test(test_decoders),
+		cmocka_unit_test(test_base64_part_decoded),
+		cmocka_unit_test(test_missing_closing_boundary),
+		cmocka_unit_test(test_boundary_absent_is_text),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_nul_and_mbox_line),
+	};
+	return cmocka_run_group_tests_name("mime", tests, NULL, NULL);
+}
