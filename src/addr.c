@@ -27,6 +27,17 @@ void addr_normalise(char *a)
 		*p = (char)bw_lower((unsigned char)*p);
 }
 
+/* A quoted local part ("a..b"@example.org) may hold what an atom may not. */
+static bool quoted_local_valid(const char *a, const char *at)
+{
+	if (at - a < 3 || a[0] != '"' || at[-1] != '"')
+		return false;
+	for (const char *p = a + 1; p < at - 1; p++)
+		if ((unsigned char)*p < 0x20 || *p == '"' || *p == '\\')
+			return false;
+	return true;
+}
+
 bool addr_valid(const char *a)
 {
 	const char *at = strrchr(a, '@');
@@ -35,17 +46,24 @@ bool addr_valid(const char *a)
 	const char *dot = strchr(at + 1, '.');
 	if (!dot && strcmp(at + 1, "localhost") != 0)
 		return false;
-	for (const char *p = a; p < at; p++)
-		if (!is_local_char((unsigned char)*p))
+	if (a[0] == '"') {
+		if (!quoted_local_valid(a, at))
 			return false;
+	} else {
+		for (const char *p = a; p < at; p++)
+			if (!is_local_char((unsigned char)*p) || (*p == '.' && p[1] == '.'))
+				return false;
+		if (at[-1] == '.' || a[0] == '.')
+			return false;
+	}
 	for (const char *p = at + 1; *p; p++)
-		if (!is_domain_char((unsigned char)*p))
+		if (!is_domain_char((unsigned char)*p) || (*p == '.' && (p[1] == '.' || p == at + 1)))
 			return false;
 	size_t n = strlen(a);
-	return a[n - 1] != '.' && a[0] != '.';
+	return a[n - 1] != '.';
 }
 
-const char *addr_extract(const char *s, size_t len, char *out, size_t outsz)
+const char *addr_extract_at(const char *s, size_t len, char *out, size_t outsz, const char **start)
 {
 	const char *end = s + len;
 	for (const char *p = s; p < end; p++) {
@@ -53,13 +71,23 @@ const char *addr_extract(const char *s, size_t len, char *out, size_t outsz)
 		if (!at)
 			return NULL;
 		const char *b = at, *e = at + 1;
-		while (b > s && is_local_char((unsigned char)b[-1]))
-			b--;
+		if (b > s && b[-1] == '"') {
+			/* a quoted local part: back to its opening quote */
+			const char *q = b - 1;
+			while (q > s && q[-1] != '"' && q[-1] != '\n' && b - q < 66)
+				q--;
+			if (q > s && q[-1] == '"')
+				b = q - 1;
+		}
+		if (b == at) {
+			while (b > s && is_local_char((unsigned char)b[-1]))
+				b--;
+			/* trim dots a sentence leaves behind */
+			while (b < at && *b == '.')
+				b++;
+		}
 		while (e < end && is_domain_char((unsigned char)*e))
 			e++;
-		/* trim dots a sentence or a quoted local part leaves behind */
-		while (b < at && *b == '.')
-			b++;
 		while (e > at + 1 && (e[-1] == '.' || e[-1] == '-'))
 			e--;
 		size_t n = (size_t)(e - b);
@@ -68,10 +96,17 @@ const char *addr_extract(const char *s, size_t len, char *out, size_t outsz)
 			out[n] = '\0';
 			if (addr_valid(out)) {
 				addr_normalise(out);
+				if (start)
+					*start = b;
 				return e;
 			}
 		}
 		p = at;
 	}
 	return NULL;
+}
+
+const char *addr_extract(const char *s, size_t len, char *out, size_t outsz)
+{
+	return addr_extract_at(s, len, out, outsz, NULL);
 }

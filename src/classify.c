@@ -155,6 +155,17 @@ static void find_original(struct det_ctx *c)
 	}
 }
 
+/* The returned message's sender: never the failed recipient. */
+static void original_sender(struct det_ctx *c)
+{
+	char v[BW_ADDR_MAX * 2];
+	if (!c->orig_hdr)
+		return;
+	if ((mime_header(c->orig_hdr, c->orig_hdr_len, "From", v, sizeof(v)) ||
+	     mime_header(c->orig_hdr, c->orig_hdr_len, "Return-Path", v, sizeof(v))))
+		addr_extract(v, strlen(v), c->orig_from, sizeof(c->orig_from));
+}
+
 /* The human-readable text: the first text/plain part outside any returned message. */
 static void find_text(struct det_ctx *c)
 {
@@ -244,6 +255,7 @@ void classify_message(const struct bw_classifier *cl, const char *raw, size_t le
 	read_top(&c, rep);
 	find_original(&c);
 	find_text(&c);
+	original_sender(&c);
 	report_trace(rep, "message: %u MIME part%s, top type %s, From %s, Subject \"%s\"", m.n_parts,
 		     m.n_parts == 1 ? "" : "s", c.top->type, c.from[0] ? c.from : "(none)", c.subject);
 

@@ -36,6 +36,8 @@ struct det_ctx {
 	char from_raw[BW_SUBJECT_MAX];   /* the whole From: value */
 	char subject[BW_SUBJECT_MAX];
 	char to[BW_ADDR_MAX + 1];
+	/* The returned message's sender (From, else Return-Path), "" if unknown. */
+	char orig_from[BW_ADDR_MAX + 1];
 };
 
 bool det_arf(struct det_ctx *c);
@@ -45,6 +47,21 @@ bool det_rules(struct det_ctx *c);
 bool det_heuristic(struct det_ctx *c);
 /* VERP: fill events with no recipient, cross-check the others. */
 void det_verp(struct det_ctx *c);
+
+/*
+ * Free text (heuristic.c).  det_scan() adds an event for every failed
+ * recipient it finds in s..e, named detector, and returns how many.
+ */
+unsigned det_scan(struct det_ctx *c, const char *s, const char *e, const char *detector);
+/* Events for the addresses of an X-Failed-Recipients header. */
+unsigned det_failed_header(struct det_ctx *c, const char *detector);
+/* An event for the returned message's To when nothing else names one. */
+unsigned det_original_to(struct det_ctx *c, const char *detector);
+/* Where the report part of s..e ends (the returned message begins). */
+const char *det_report_end(const char *s, const char *e);
+bool det_looks_like_bounce(const struct det_ctx *c, const char **why);
+bool det_failure_line(const char *p, size_t n);
+bool det_own_address(const struct det_ctx *c, const char *a);
 
 /* Add an event named after detector; NULL past the max_events limit. */
 struct bw_event *det_event(struct det_ctx *c, const char *detector);
@@ -62,6 +79,8 @@ void det_set_diagnostic(struct bw_event *ev, const char *text, size_t len);
  * lower-cased, no brackets) and returns a pointer just past it in s, or NULL.
  */
 const char *addr_extract(const char *s, size_t len, char *out, size_t outsz);
+/* The same, and *start gets where the address begins in s. */
+const char *addr_extract_at(const char *s, size_t len, char *out, size_t outsz, const char **start);
 bool addr_valid(const char *a);
 /* Lower-case the domain part in place. */
 void addr_normalise(char *a);
