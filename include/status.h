@@ -20,6 +20,14 @@ bool status_valid(const char *s);
 bool status_find(const char *s, size_t len, char *out, size_t outsz);
 
 /*
+ * Find the enhanced status code a quoted SMTP reply carries: a reply code
+ * followed by a status code ("550 5.7.1", "550-5.7.1", "550-'5.7.1",
+ * "<421 4.4.2").  When the text quotes several replies, the last one is the
+ * innermost (the remote server's own words).  Copies it into out.
+ */
+bool status_find_remote(const char *s, size_t len, char *out, size_t outsz);
+
+/*
  * Find an SMTP reply code: three digits, class 2/4/5, second digit 0-5,
  * standing alone at the start of the text or of a line, or followed by '-'
  * or ' '.  Copies it into out[4] and returns true.

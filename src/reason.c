@@ -1,14 +1,31 @@
 /*
  * reason.c - phrase tables (data) and the kind/reason/hard decision.
  *
- * Phrases are matched case-insensitively against the diagnostic text.  The
- * table is ordered: the first phrase that occurs wins, so more specific
- * phrases come before general ones.  "strong" phrases outrank a specific
- * status code (a 5.1.1 that says "mailbox full" is a full mailbox).
- * Phrases are our own, written from the RFCs and from what MTAs say.
+ * Three tables, all data a user can read and extend:
+ *
+ *   phrases[]   diagnostic words -> reason.  Matched case-insensitively
+ *               (ASCII) anywhere in the text.  Order is priority: when several
+ *               phrases occur, the one listed first wins, so specific phrases
+ *               come before general ones.  A STRONG phrase outranks even a
+ *               specific status code (a 5.1.1 that says "mailbox full" is a
+ *               full mailbox); a WEAK one only decides when the code is
+ *               generic (X.0.0, X.7.1, ...) or absent.
+ *   commands[]  words that say at which SMTP stage the remote refused
+ *               ("after RCPT TO", "in reply to end of DATA command").  A
+ *               "no such user" answered to DATA is a content filter speaking,
+ *               one answered to MAIL FROM is about the sender.
+ *   std_codes[] the code to report when the bounce carries none.
+ *
+ * Every phrase is our own, written from RFC 3463/5321/7505 wording and from
+ * what MTAs say in their replies; non-English phrases cover the common
+ * European and Asian providers.  Matching is one pass over the text with a
+ * two-byte index of the table, so the cost does not grow with the table.
  */
 #include "config.h"
 
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "reason.h"
@@ -18,221 +35,618 @@
 struct phrase {
 	enum bw_reason reason;
 	bool strong;
-	const char *text;   /* lower-case ASCII */
+	const char *text;   /* lower-case; ASCII letters fold, other bytes match as is */
 };
 
 #define S true
 #define W false
 
 static const struct phrase phrases[] = {
-	/* sender authentication: the sender's problem */
-	{ BW_R_AUTHFAILURE, S, "spf check failed" },
+	/* --- the mailbox is full (strong: outranks 5.1.1 and friends) --- */
+	{ BW_R_MAILBOXFULL, S, "mailbox full" },
+	{ BW_R_MAILBOXFULL, S, "mailbox is full" },
+	{ BW_R_MAILBOXFULL, S, "mailbox is over" },
+	{ BW_R_MAILBOXFULL, S, "mailbox has exceeded" },
+	{ BW_R_MAILBOXFULL, S, "mailbox size limit" },
+	{ BW_R_MAILBOXFULL, S, "mailbox would exceed" },
+	{ BW_R_MAILBOXFULL, S, "mailbox exceeds" },
+	{ BW_R_MAILBOXFULL, S, "mailbox quota" },
+	{ BW_R_MAILBOXFULL, S, "inbox is full" },
+	{ BW_R_MAILBOXFULL, S, "inbox full" },
+	{ BW_R_MAILBOXFULL, S, "over quota" },
+	{ BW_R_MAILBOXFULL, S, "overquota" },
+	{ BW_R_MAILBOXFULL, S, "over the quota" },
+	{ BW_R_MAILBOXFULL, S, "over its quota" },
+	{ BW_R_MAILBOXFULL, S, "over their quota" },
+	{ BW_R_MAILBOXFULL, S, "quota exceeded" },
+	{ BW_R_MAILBOXFULL, S, "exceeded quota" },
+	{ BW_R_MAILBOXFULL, S, "exceeds quota" },
+	{ BW_R_MAILBOXFULL, S, "quota exceed" },
+	{ BW_R_MAILBOXFULL, S, "disk quota" },
+	{ BW_R_MAILBOXFULL, S, "storage quota" },
+	{ BW_R_MAILBOXFULL, S, "exceeded storage" },
+	{ BW_R_MAILBOXFULL, S, "exceeded their storage" },
+	{ BW_R_MAILBOXFULL, S, "out of storage" },
+	{ BW_R_MAILBOXFULL, S, "not enough storage" },
+	{ BW_R_MAILBOXFULL, S, "user is over" },
+	{ BW_R_MAILBOXFULL, S, "account is full" },
+	{ BW_R_MAILBOXFULL, S, "account is over" },
+	{ BW_R_MAILBOXFULL, S, "not enough disk space" },
+	{ BW_R_MAILBOXFULL, S, "mail box full" },
+	{ BW_R_MAILBOXFULL, S, "mailfolder is full" },
+	{ BW_R_MAILBOXFULL, S, "boite pleine" },           /* fr */
+	{ BW_R_MAILBOXFULL, S, "boite aux lettres pleine" },
+	{ BW_R_MAILBOXFULL, S, "bo\xc3\xaete pleine" },
+	{ BW_R_MAILBOXFULL, S, "bo\xc3\xaete aux lettres pleine" },
+	{ BW_R_MAILBOXFULL, S, "quota d\xc3\xa9pass\xc3\xa9" },
+	{ BW_R_MAILBOXFULL, S, "postfach voll" },          /* de */
+	{ BW_R_MAILBOXFULL, S, "postfach ist voll" },
+	{ BW_R_MAILBOXFULL, S, "speicherplatz" },
+	{ BW_R_MAILBOXFULL, S, "buz\xc3\xb3n lleno" },     /* es */
+	{ BW_R_MAILBOXFULL, S, "buzon lleno" },
+	{ BW_R_MAILBOXFULL, S, "buz\xc3\xb3n est\xc3\xa1 lleno" },
+	{ BW_R_MAILBOXFULL, S, "cuota excedida" },
+	{ BW_R_MAILBOXFULL, S, "caixa postal cheia" },     /* pt */
+	{ BW_R_MAILBOXFULL, S, "caixa de correio cheia" },
+	{ BW_R_MAILBOXFULL, S, "casella piena" },          /* it */
+	{ BW_R_MAILBOXFULL, S, "casella di posta piena" },
+	{ BW_R_MAILBOXFULL, S, "mailbox vol" },            /* nl */
+	{ BW_R_MAILBOXFULL, S, "skrzynka pe\xc5\x82na" },  /* pl */
+	{ BW_R_MAILBOXFULL, S, "\xd1\x8f\xd1\x89\xd0\xb8\xd0\xba \xd0\xbf\xd0\xb5\xd1\x80\xd0\xb5\xd0\xbf\xd0\xbe\xd0\xbb\xd0\xbd\xd0\xb5\xd0\xbd" }, /* ru: ящик переполнен */
+	{ BW_R_MAILBOXFULL, S, "\xe9\x82\xae\xe7\xae\xb1\xe5\xb7\xb2\xe6\xbb\xa1" },  /* zh: 邮箱已满 */
+	{ BW_R_MAILBOXFULL, S, "\xe5\xae\xb9\xe9\x87\x8f\xe3\x82\xaa\xe3\x83\xbc\xe3\x83\x90\xe3\x83\xbc" }, /* ja: 容量オーバー */
+
+	/* --- the remote system itself is out of space --- */
+	{ BW_R_SYSTEMFULL, S, "insufficient disk space" },
+	{ BW_R_SYSTEMFULL, S, "insufficient system storage" },
+	{ BW_R_SYSTEMFULL, S, "mail system full" },
+	{ BW_R_SYSTEMFULL, S, "system is full" },
+	{ BW_R_SYSTEMFULL, S, "file system full" },
+	{ BW_R_SYSTEMFULL, S, "no space left on device" },
+
+	/* --- sender authentication (SPF, DKIM, DMARC): the sender's problem --- */
+	{ BW_R_AUTHFAILURE, S, "dmarc" },
+	{ BW_R_AUTHFAILURE, S, "spf check" },
 	{ BW_R_AUTHFAILURE, S, "spf validation" },
 	{ BW_R_AUTHFAILURE, S, "spf fail" },
+	{ BW_R_AUTHFAILURE, S, "spf record" },
+	{ BW_R_AUTHFAILURE, S, "spf records" },
+	{ BW_R_AUTHFAILURE, S, "spf softfail" },
+	{ BW_R_AUTHFAILURE, S, "spf hardfail" },
+	{ BW_R_AUTHFAILURE, S, "spf policy" },
 	{ BW_R_AUTHFAILURE, S, "sender policy framework" },
-	{ BW_R_AUTHFAILURE, S, "dmarc policy" },
-	{ BW_R_AUTHFAILURE, S, "dmarc validation" },
-	{ BW_R_AUTHFAILURE, S, "failed dmarc" },
 	{ BW_R_AUTHFAILURE, S, "dkim signature" },
 	{ BW_R_AUTHFAILURE, S, "dkim validation" },
 	{ BW_R_AUTHFAILURE, S, "dkim check" },
+	{ BW_R_AUTHFAILURE, S, "dkim verification" },
 	{ BW_R_AUTHFAILURE, S, "not authenticated with dkim" },
 	{ BW_R_AUTHFAILURE, S, "unauthenticated email" },
+	{ BW_R_AUTHFAILURE, S, "sender is unauthenticated" },
+	{ BW_R_AUTHFAILURE, S, "authentication checks failed" },
+	{ BW_R_AUTHFAILURE, S, "does not pass authentication" },
 	{ BW_R_AUTHFAILURE, S, "authentication failed for the sender" },
-	/* reverse DNS */
-	{ BW_R_REQUIREPTR, S, "no ptr record" },
+	{ BW_R_AUTHFAILURE, S, "arc validation" },
+
+	/* --- missing or wrong reverse DNS of the sending host --- */
 	{ BW_R_REQUIREPTR, S, "ptr record" },
 	{ BW_R_REQUIREPTR, S, "reverse dns" },
 	{ BW_R_REQUIREPTR, S, "reverse lookup" },
+	{ BW_R_REQUIREPTR, S, "reverse-lookup" },
 	{ BW_R_REQUIREPTR, S, "rdns" },
+	{ BW_R_REQUIREPTR, S, "no reverse" },
+	{ BW_R_REQUIREPTR, S, "does not have a reverse" },
 	{ BW_R_REQUIREPTR, S, "cannot resolve your address" },
 	{ BW_R_REQUIREPTR, S, "cannot find your hostname" },
-	{ BW_R_REQUIREPTR, S, "does not have a reverse" },
-	{ BW_R_REQUIREPTR, S, "no reverse" },
-	{ BW_R_REQUIREPTR, S, "client host rejected: cannot find your" },
-	/* reputation and blocklists */
+	{ BW_R_REQUIREPTR, S, "cannot find your reverse" },
+	{ BW_R_REQUIREPTR, S, "unresolvable ip" },
+	{ BW_R_REQUIREPTR, S, "mismatches client ip" },
+	{ BW_R_REQUIREPTR, S, "ip name lookup failed" },
+	{ BW_R_REQUIREPTR, S, "without a valid sender domain" },
+	{ BW_R_REQUIREPTR, S, "hostname does not resolve" },
+	{ BW_R_REQUIREPTR, S, "host name does not match" },
+	{ BW_R_REQUIREPTR, S, "no ptr" },
+
+	/* --- the sender's IP reputation --- */
+	{ BW_R_BADREPUTATION, S, "ip reputation" },
 	{ BW_R_BADREPUTATION, S, "poor reputation" },
 	{ BW_R_BADREPUTATION, S, "bad reputation" },
 	{ BW_R_BADREPUTATION, S, "low reputation" },
 	{ BW_R_BADREPUTATION, S, "sender reputation" },
-	{ BW_R_BLOCKED, S, "blacklisted" },
-	{ BW_R_BLOCKED, S, "blocklisted" },
-	{ BW_R_BLOCKED, S, "listed at" },
-	{ BW_R_BLOCKED, S, "listed in" },
-	{ BW_R_BLOCKED, S, "spamhaus" },
-	{ BW_R_BLOCKED, S, "spamcop" },
-	{ BW_R_BLOCKED, S, "dnsbl" },
-	{ BW_R_BLOCKED, S, "rbl" },
-	{ BW_R_BLOCKED, S, "client host rejected" },
-	{ BW_R_BLOCKED, S, "your ip" },
-	{ BW_R_BLOCKED, S, "ip address is blocked" },
-	{ BW_R_BLOCKED, S, "access denied" },
-	{ BW_R_BLOCKED, S, "connection refused" },
-	{ BW_R_BLOCKED, S, "has been blocked" },
-	{ BW_R_BLOCKED, S, "blocked by" },
-	/* rate limits */
+	{ BW_R_BADREPUTATION, S, "domain reputation" },
+	{ BW_R_BADREPUTATION, S, "temporarily deferred due to unexpected volume" },
+	{ BW_R_BADREPUTATION, S, "due to user complaints" },
+
+	/* --- too many connections, sending too fast --- */
 	{ BW_R_TOOMANYCONN, S, "too many connections" },
 	{ BW_R_TOOMANYCONN, S, "too many concurrent" },
+	{ BW_R_TOOMANYCONN, S, "too many simultaneous" },
 	{ BW_R_TOOMANYCONN, S, "connection limit" },
+	{ BW_R_TOOMANYCONN, S, "connection rate limit" },
+	{ BW_R_TOOMANYCONN, S, "connection frequency" },
+	{ BW_R_TOOMANYCONN, S, "frequency limited" },
+	{ BW_R_TOOMANYCONN, S, "too many sessions" },
+	{ BW_R_SPEEDING, S, "receiving mail at a rate" },
 	{ BW_R_SPEEDING, S, "rate limit" },
 	{ BW_R_SPEEDING, S, "ratelimit" },
-	{ BW_R_SPEEDING, S, "too many messages" },
+	{ BW_R_SPEEDING, S, "rate-limit" },
 	{ BW_R_SPEEDING, S, "sending too fast" },
-	{ BW_R_SPEEDING, S, "receiving mail at a rate" },
-	/* content */
+	{ BW_R_SPEEDING, S, "too many messages" },
+	{ BW_R_SPEEDING, S, "too much mail" },
+	{ BW_R_SPEEDING, S, "mail flood" },
+	{ BW_R_SPEEDING, S, "throttl" },
+
+	/* --- relaying --- */
+	{ BW_R_NORELAYING, S, "relaying denied" },
+	{ BW_R_NORELAYING, S, "relay access denied" },
+	{ BW_R_NORELAYING, S, "relay not permitted" },
+	{ BW_R_NORELAYING, S, "relaying not permitted" },
+	{ BW_R_NORELAYING, S, "not permitted to relay" },
+	{ BW_R_NORELAYING, S, "unable to relay" },
+	{ BW_R_NORELAYING, S, "relaying not allowed" },
+	{ BW_R_NORELAYING, S, "relay denied" },
+	{ BW_R_NORELAYING, S, "no relaying" },
+	{ BW_R_NORELAYING, S, "not configured to relay" },
+	{ BW_R_NORELAYING, S, "we do not relay" },
+	{ BW_R_NORELAYING, S, "relay prohibited" },
+	{ BW_R_NORELAYING, S, "not a gateway" },
+	{ BW_R_NORELAYING, S, "email address is not verified" },
+
+	/* --- TLS --- */
+	{ BW_R_FAILEDSTARTTLS, S, "starttls" },
+	{ BW_R_FAILEDSTARTTLS, S, "tls required" },
+	{ BW_R_FAILEDSTARTTLS, S, "requires tls" },
+	{ BW_R_FAILEDSTARTTLS, S, "must issue a starttls" },
+	{ BW_R_FAILEDSTARTTLS, S, "encryption required" },
+	{ BW_R_FAILEDSTARTTLS, S, "tls handshake" },
+
+	/* --- SMTP authentication required of the sending client --- */
+	{ BW_R_SECURITYERROR, S, "authentication required" },
+	{ BW_R_SECURITYERROR, S, "authrequired" },
+	{ BW_R_SECURITYERROR, S, "smtp authentication" },
+	{ BW_R_SECURITYERROR, S, "unauthenticated senders" },
+	{ BW_R_SECURITYERROR, S, "must be authenticated" },
+	{ BW_R_SECURITYERROR, S, "authentication is required" },
+	{ BW_R_SECURITYERROR, S, "user not authenticated" },
+	{ BW_R_SECURITYERROR, S, "insecure" },
+
+	/* --- content --- */
 	{ BW_R_VIRUSDETECTED, S, "virus" },
 	{ BW_R_VIRUSDETECTED, S, "malware" },
-	{ BW_R_SPAMDETECTED, S, "spam" },
+	{ BW_R_VIRUSDETECTED, S, "infected" },
+	{ BW_R_VIRUSDETECTED, S, "trojan" },
+	{ BW_R_SPAMDETECTED, S, "scored as spam" },
+	{ BW_R_SPAMDETECTED, S, "spam classification" },
+	{ BW_R_SPAMDETECTED, S, "classified as spam" },
+	{ BW_R_SPAMDETECTED, S, "considered spam" },
+	{ BW_R_SPAMDETECTED, S, "looks like spam" },
+	{ BW_R_SPAMDETECTED, S, "detected as spam" },
+	{ BW_R_SPAMDETECTED, S, "identified as spam" },
+	{ BW_R_SPAMDETECTED, S, "spam content" },
+	{ BW_R_SPAMDETECTED, S, "spam message" },
+	{ BW_R_SPAMDETECTED, S, "spam score" },
+	{ BW_R_SPAMDETECTED, S, "spamscore" },
+	{ BW_R_SPAMDETECTED, S, "message is spam" },
+	{ BW_R_SPAMDETECTED, S, "rejected as spam" },
+	{ BW_R_SPAMDETECTED, S, "rejected: spam" },
+	{ BW_R_SPAMDETECTED, S, "- spam" },
+	{ BW_R_SPAMDETECTED, S, "likely spam" },
 	{ BW_R_SPAMDETECTED, S, "junk mail" },
 	{ BW_R_SPAMDETECTED, S, "unsolicited" },
 	{ BW_R_SPAMDETECTED, S, "bulk mail" },
+	{ BW_R_SPAMDETECTED, S, "content rejected" },
+	{ BW_R_SPAMDETECTED, S, "spam detected" },
+	{ BW_R_SPAMDETECTED, S, "spam policy" },
+	{ BW_R_SPAMDETECTED, S, "spam-like" },
 	{ BW_R_POLICYVIOLATION, S, "policy violation" },
 	{ BW_R_POLICYVIOLATION, S, "violates our policy" },
+	{ BW_R_POLICYVIOLATION, S, "violation of our policy" },
+	{ BW_R_POLICYVIOLATION, S, "policy reasons" },
+	{ BW_R_POLICYVIOLATION, S, "denied by policy" },
 	{ BW_R_POLICYVIOLATION, S, "prohibited attachment" },
-	{ BW_R_CONTENTERROR, W, "header error" },
-	{ BW_R_CONTENTERROR, W, "illegal header" },
+	{ BW_R_POLICYVIOLATION, S, "attachment not allowed" },
+	{ BW_R_POLICYVIOLATION, S, "content presents a potential" },
+	{ BW_R_POLICYVIOLATION, S, "network not allowed" },
+	{ BW_R_POLICYVIOLATION, S, "security policy" },
+	{ BW_R_POLICYVIOLATION, S, "local policy" },
+	{ BW_R_NOTCOMPLIANTRFC, S, "not rfc compliant" },
+	{ BW_R_NOTCOMPLIANTRFC, S, "not rfc 5322 compliant" },
+	{ BW_R_NOTCOMPLIANTRFC, S, "not rfc5322 compliant" },
 	{ BW_R_NOTCOMPLIANTRFC, S, "rfc 5322" },
 	{ BW_R_NOTCOMPLIANTRFC, S, "rfc5322" },
-	{ BW_R_NOTCOMPLIANTRFC, S, "not rfc compliant" },
-	{ BW_R_MESGTOOBIG, S, "message too large" },
-	{ BW_R_MESGTOOBIG, S, "message too big" },
-	{ BW_R_MESGTOOBIG, S, "message size exceeds" },
-	{ BW_R_MESGTOOBIG, S, "exceeds size limit" },
-	{ BW_R_MESGTOOBIG, S, "size limit" },
-	{ BW_R_MESGTOOBIG, S, "message is too large" },
+	{ BW_R_NOTCOMPLIANTRFC, S, "rfc 2822" },
+	{ BW_R_NOTCOMPLIANTRFC, S, "multiple addresses in from" },
+	{ BW_R_NOTCOMPLIANTRFC, S, "duplicate header" },
+	{ BW_R_NOTCOMPLIANTRFC, S, "missing required header" },
+	{ BW_R_CONTENTERROR, S, "media error" },
+	{ BW_R_CONTENTERROR, S, "8-bit data in message header" },
+	{ BW_R_CONTENTERROR, S, "8bit data in message header" },
+	{ BW_R_CONTENTERROR, S, "header error" },
+	{ BW_R_CONTENTERROR, S, "illegal header" },
+	{ BW_R_CONTENTERROR, S, "invalid header" },
+	{ BW_R_CONTENTERROR, S, "malformed header" },
+	{ BW_R_CONTENTERROR, S, "header syntax" },
+	{ BW_R_MESGTOOBIG, W, "message too large" },
+	{ BW_R_MESGTOOBIG, W, "message too big" },
+	{ BW_R_MESGTOOBIG, W, "message is too large" },
+	{ BW_R_MESGTOOBIG, W, "message is too big" },
+	{ BW_R_MESGTOOBIG, W, "message size exceeds" },
+	{ BW_R_MESGTOOBIG, W, "message length exceeds" },
+	{ BW_R_MESGTOOBIG, W, "exceeds size limit" },
+	{ BW_R_MESGTOOBIG, W, "size limit" },
+	{ BW_R_MESGTOOBIG, W, "line limit exceeded" },
+	{ BW_R_MESGTOOBIG, W, "line too long" },
+	{ BW_R_MESGTOOBIG, W, "too large for" },
+	{ BW_R_MESGTOOBIG, W, "message exceeds" },
 	{ BW_R_EXCEEDLIMIT, W, "exceeded the limit" },
-	{ BW_R_EXCEEDLIMIT, W, "too many recipients" },
-	/* mailbox state */
-	{ BW_R_MAILBOXFULL, S, "mailbox full" },
-	{ BW_R_MAILBOXFULL, S, "mailbox is full" },
-	{ BW_R_MAILBOXFULL, S, "mailbox has exceeded" },
-	{ BW_R_MAILBOXFULL, S, "over quota" },
-	{ BW_R_MAILBOXFULL, S, "overquota" },
-	{ BW_R_MAILBOXFULL, S, "quota exceeded" },
-	{ BW_R_MAILBOXFULL, S, "exceeded storage" },
-	{ BW_R_MAILBOXFULL, S, "exceeded their storage" },
-	{ BW_R_MAILBOXFULL, S, "insufficient disk space" },
-	{ BW_R_MAILBOXFULL, S, "not enough disk space" },
-	{ BW_R_MAILBOXFULL, S, "disk quota" },
-	{ BW_R_MAILBOXFULL, S, "user is over" },
-	{ BW_R_MAILBOXFULL, S, "boite pleine" },
-	{ BW_R_MAILBOXFULL, S, "postfach voll" },
+	{ BW_R_EXCEEDLIMIT, W, "exceeds administrative limit" },
+	{ BW_R_TOOMANYCONN, W, "too many recipients" },
+
+	/* --- the account exists but does not take mail --- */
 	{ BW_R_SUSPEND, S, "account disabled" },
 	{ BW_R_SUSPEND, S, "account has been disabled" },
 	{ BW_R_SUSPEND, S, "account is disabled" },
+	{ BW_R_SUSPEND, S, "account that you tried to reach is disabled" },
+	{ BW_R_SUSPEND, S, "account that you tried to reach is inactive" },
+	{ BW_R_SUSPEND, S, "has been disabled" },
 	{ BW_R_SUSPEND, S, "mailbox disabled" },
 	{ BW_R_SUSPEND, S, "mailbox is disabled" },
+	{ BW_R_SUSPEND, S, "disabled recipient" },
+	{ BW_R_SUSPEND, S, "disabled mailbox" },
 	{ BW_R_SUSPEND, S, "account suspended" },
+	{ BW_R_SUSPEND, S, "account is suspended" },
 	{ BW_R_SUSPEND, S, "has been suspended" },
-	{ BW_R_SUSPEND, S, "inactive" },
-	{ BW_R_SUSPEND, S, "not active" },
+	{ BW_R_SUSPEND, S, "mailbox is frozen" },
+	{ BW_R_SUSPEND, S, "account is frozen" },
+	{ BW_R_SUSPEND, S, "account is locked" },
+	{ BW_R_SUSPEND, S, "account locked" },
+	{ BW_R_SUSPEND, S, "temporary locked" },
+	{ BW_R_SUSPEND, S, "temporarily locked" },
+	{ BW_R_SUSPEND, S, "account is blocked" },
+	{ BW_R_SUSPEND, S, "account is expired" },
+	{ BW_R_SUSPEND, S, "account expired" },
+	{ BW_R_SUSPEND, S, "or discontinued" },
+	{ BW_R_SUSPEND, S, "compte du destinataire est bloque" },  /* fr */
+	{ BW_R_SUSPEND, S, "compte d\xc3\xa9sactiv\xc3\xa9" },
+	{ BW_R_SUSPEND, S, "konto gesperrt" },                    /* de */
+	{ BW_R_SUSPEND, S, "cuenta desactivada" },                /* es */
+	{ BW_R_SUSPEND, W, "inactive" },
+	{ BW_R_SUSPEND, W, "not active" },
+	{ BW_R_SUSPEND, W, "is disabled" },
 	{ BW_R_HASMOVED, S, "has moved" },
-	{ BW_R_HASMOVED, S, "no longer" },
-	/* address does not exist */
+	{ BW_R_HASMOVED, S, "no longer on server" },
+	{ BW_R_HASMOVED, S, "moved permanently" },
+
+	/* --- the domain takes no mail (null MX, RFC 7505) --- */
+	{ BW_R_NOTACCEPT, S, "null mx" },
+	{ BW_R_NOTACCEPT, S, "does not accept mail" },
+	{ BW_R_NOTACCEPT, S, "doesn't receive email" },
+	{ BW_R_NOTACCEPT, S, "does not receive email" },
+	{ BW_R_NOTACCEPT, S, "not accepting mail" },
+	{ BW_R_NOTACCEPT, S, "no smtp service" },
+	{ BW_R_NOTACCEPT, S, "not accepting network messages" },
+	{ BW_R_NOTACCEPT, W, "couldn't find a mail exchanger" },
+
+	/* --- the sender is refused --- */
+	{ BW_R_REJECTED, S, "sender address rejected" },
+	{ BW_R_REJECTED, S, "sender rejected" },
+	{ BW_R_REJECTED, S, "sender was rejected" },
+	{ BW_R_REJECTED, S, "sender denied" },
+	{ BW_R_REJECTED, S, "sender blocked" },
+	{ BW_R_REJECTED, S, "domain of sender address" },
+	{ BW_R_REJECTED, S, "sender verify failed" },
+	{ BW_R_REJECTED, S, "unroutable sender" },
+	{ BW_R_REJECTED, S, "sender domain" },
+	{ BW_R_REJECTED, S, "invalid sender" },
+	{ BW_R_REJECTED, S, "bad sender" },
+	{ BW_R_REJECTED, S, "purported responsible address" },
+	{ BW_R_REJECTED, S, "envelope sender" },
+
+	/* --- the sending host or network is refused --- */
+	{ BW_R_BLOCKED, S, "blacklisted" },
+	{ BW_R_BLOCKED, S, "blocklisted" },
+	{ BW_R_BLOCKED, S, "blacklist" },
+	{ BW_R_BLOCKED, S, "blocklist" },
+	{ BW_R_BLOCKED, S, "spamhaus" },
+	{ BW_R_BLOCKED, S, "spamcop" },
+	{ BW_R_BLOCKED, S, "sorbs" },
+	{ BW_R_BLOCKED, S, "barracuda" },
+	{ BW_R_BLOCKED, S, "dnsbl" },
+	{ BW_R_BLOCKED, S, "blocked using" },
+	{ BW_R_BLOCKED, S, "banned sending ip" },
+	{ BW_R_BLOCKED, S, "client host blocked" },
+	{ BW_R_BLOCKED, S, "host blocked" },
+	{ BW_R_BLOCKED, S, "ip blocked" },
+	{ BW_R_BLOCKED, S, "blocked ip" },
+	{ BW_R_BLOCKED, S, "ip address is blocked" },
+	{ BW_R_BLOCKED, S, "ip address has been blocked" },
+	{ BW_R_BLOCKED, S, "your ip" },
+	{ BW_R_BLOCKED, S, "refused to talk to me" },
+	{ BW_R_BLOCKED, S, "not accepting connections" },
+	{ BW_R_BLOCKED, S, "connection refused" },
+	{ BW_R_BLOCKED, S, "connection reset by peer" },
+	{ BW_R_BLOCKED, S, "adresse ip source bloquee" },         /* fr */
+	{ BW_R_BLOCKED, S, "listed at" },
+	{ BW_R_BLOCKED, S, "listed in" },
+	{ BW_R_BLOCKED, W, "client host rejected" },
+	{ BW_R_BLOCKED, W, "access denied" },
+
+	/* --- the address does not exist (hard) --- */
 	{ BW_R_USERUNKNOWN, W, "user unknown" },
 	{ BW_R_USERUNKNOWN, W, "unknown user" },
 	{ BW_R_USERUNKNOWN, W, "user not found" },
+	{ BW_R_USERUNKNOWN, W, "user not exist" },
+	{ BW_R_USERUNKNOWN, W, "user does not exist" },
+	{ BW_R_USERUNKNOWN, W, "user doesn't exist" },
+	{ BW_R_USERUNKNOWN, W, "user not known" },
 	{ BW_R_USERUNKNOWN, W, "no such user" },
 	{ BW_R_USERUNKNOWN, W, "no such recipient" },
 	{ BW_R_USERUNKNOWN, W, "no such mailbox" },
 	{ BW_R_USERUNKNOWN, W, "no such address" },
+	{ BW_R_USERUNKNOWN, W, "no such account" },
+	{ BW_R_USERUNKNOWN, W, "no such person" },
+	{ BW_R_USERUNKNOWN, W, "no mailbox" },
 	{ BW_R_USERUNKNOWN, W, "unknown recipient" },
 	{ BW_R_USERUNKNOWN, W, "recipient unknown" },
 	{ BW_R_USERUNKNOWN, W, "recipient not found" },
+	{ BW_R_USERUNKNOWN, W, "recipnotfound" },
+	{ BW_R_USERUNKNOWN, W, "recipient not recognized" },
+	{ BW_R_USERUNKNOWN, W, "name is not recognized" },
 	{ BW_R_USERUNKNOWN, W, "invalid recipient" },
-	{ BW_R_USERUNKNOWN, W, "recipient address rejected" },
+	{ BW_R_USERUNKNOWN, W, "recipient invalid" },
 	{ BW_R_USERUNKNOWN, W, "mailbox unavailable" },
 	{ BW_R_USERUNKNOWN, W, "mailbox not found" },
 	{ BW_R_USERUNKNOWN, W, "mailbox does not exist" },
+	{ BW_R_USERUNKNOWN, W, "mailbox doesn't exist" },
+	{ BW_R_USERUNKNOWN, W, "account does not exist" },
 	{ BW_R_USERUNKNOWN, W, "address does not exist" },
-	{ BW_R_USERUNKNOWN, W, "does not exist" },
-	{ BW_R_USERUNKNOWN, W, "doesn't exist" },
+	{ BW_R_USERUNKNOWN, W, "account that you tried to reach does not exist" },
 	{ BW_R_USERUNKNOWN, W, "not a valid mailbox" },
 	{ BW_R_USERUNKNOWN, W, "unknown local part" },
+	{ BW_R_USERUNKNOWN, W, "unknown address" },
 	{ BW_R_USERUNKNOWN, W, "invalid mailbox" },
 	{ BW_R_USERUNKNOWN, W, "invalid address" },
+	{ BW_R_USERUNKNOWN, W, "address unknown" },
+	{ BW_R_USERUNKNOWN, W, "address rejected: unknown" },
+	{ BW_R_USERUNKNOWN, W, "recipient address rejected: user" },
+	{ BW_R_USERUNKNOWN, W, "destination mailbox address" },
 	{ BW_R_USERUNKNOWN, W, "unrouteable address" },
-	{ BW_R_USERUNKNOWN, W, "no mailbox" },
-	{ BW_R_USERUNKNOWN, W, "utilisateur inconnu" },
-	{ BW_R_USERUNKNOWN, W, "unbekannt" },
+	{ BW_R_USERUNKNOWN, W, "utilisateur inconnu" },            /* fr */
+	{ BW_R_USERUNKNOWN, W, "destinataire inconnu" },
+	{ BW_R_USERUNKNOWN, W, "adresse destinataire invalide" },
+	{ BW_R_USERUNKNOWN, W, "adresse inconnue" },
+	{ BW_R_USERUNKNOWN, W, "unbekannt" },                      /* de */
+	{ BW_R_USERUNKNOWN, W, "existiert nicht" },
+	{ BW_R_USERUNKNOWN, W, "usuario desconocido" },            /* es */
+	{ BW_R_USERUNKNOWN, W, "usuario no existe" },
+	{ BW_R_USERUNKNOWN, W, "usu\xc3\xa1rio desconhecido" },    /* pt */
+	{ BW_R_USERUNKNOWN, W, "usuario desconhecido" },
+	{ BW_R_USERUNKNOWN, W, "utente sconosciuto" },             /* it */
+	{ BW_R_USERUNKNOWN, W, "utente inesistente" },
+	{ BW_R_USERUNKNOWN, W, "onbekende gebruiker" },            /* nl */
+	{ BW_R_USERUNKNOWN, W, "\xd0\xbd\xd0\xb5\xd1\x82 \xd1\x82\xd0\xb0\xd0\xba\xd0\xbe\xd0\xb3\xd0\xbe \xd0\xbf\xd0\xbe\xd0\xbb\xd1\x8c\xd0\xb7\xd0\xbe\xd0\xb2\xd0\xb0\xd1\x82\xd0\xb5\xd0\xbb\xd1\x8f" }, /* ru: нет такого пользователя */
+	{ BW_R_USERUNKNOWN, W, "\xe7\x94\xa8\xe6\x88\xb7\xe4\xb8\x8d\xe5\xad\x98\xe5\x9c\xa8" },  /* zh: 用户不存在 */
+	{ BW_R_USERUNKNOWN, W, "\xe5\xae\x9b\xe5\x85\x88\xe4\xb8\x8d\xe6\x98\x8e" },            /* ja: 宛先不明 */
+
+	/* --- the domain does not exist (hard) --- */
 	{ BW_R_HOSTUNKNOWN, W, "host unknown" },
 	{ BW_R_HOSTUNKNOWN, W, "unknown host" },
 	{ BW_R_HOSTUNKNOWN, W, "host not found" },
+	{ BW_R_HOSTUNKNOWN, W, "find any host named" },
 	{ BW_R_HOSTUNKNOWN, W, "domain not found" },
 	{ BW_R_HOSTUNKNOWN, W, "no such domain" },
 	{ BW_R_HOSTUNKNOWN, W, "domain does not exist" },
+	{ BW_R_HOSTUNKNOWN, W, "domain doesn't exist" },
+	{ BW_R_HOSTUNKNOWN, W, "unknown domain" },
+	{ BW_R_HOSTUNKNOWN, W, "domain is not reachable" },
 	{ BW_R_HOSTUNKNOWN, W, "name or service not known" },
 	{ BW_R_HOSTUNKNOWN, W, "nxdomain" },
 	{ BW_R_HOSTUNKNOWN, W, "unrouteable mail domain" },
-	{ BW_R_NOTACCEPT, W, "null mx" },
-	{ BW_R_NOTACCEPT, W, "does not accept mail" },
-	{ BW_R_NOTACCEPT, W, "not accepting mail" },
-	{ BW_R_NORELAYING, S, "relaying denied" },
-	{ BW_R_NORELAYING, S, "relay access denied" },
-	{ BW_R_NORELAYING, S, "relay not permitted" },
-	{ BW_R_NORELAYING, S, "not permitted to relay" },
-	{ BW_R_NORELAYING, S, "unable to relay" },
-	{ BW_R_NORELAYING, S, "relaying not allowed" },
-	{ BW_R_FAILEDSTARTTLS, S, "starttls" },
-	{ BW_R_FAILEDSTARTTLS, S, "tls required" },
-	/* sender refused */
-	{ BW_R_REJECTED, W, "sender address rejected" },
-	{ BW_R_REJECTED, W, "sender rejected" },
-	{ BW_R_REJECTED, W, "sender denied" },
-	{ BW_R_REJECTED, W, "domain of sender address" },
-	{ BW_R_REJECTED, W, "sender verify failed" },
-	/* transport */
-	{ BW_R_EXPIRED, W, "retry timeout exceeded" },
-	{ BW_R_EXPIRED, W, "retry time not reached" },
-	{ BW_R_EXPIRED, W, "delivery time expired" },
-	{ BW_R_EXPIRED, W, "message expired" },
-	{ BW_R_EXPIRED, W, "could not be delivered for" },
-	{ BW_R_EXPIRED, W, "has not been delivered" },
+	{ BW_R_HOSTUNKNOWN, W, "destination system address" },
+	{ BW_R_HOSTUNKNOWN, W, "domaine inexistant" },
+
+	/* --- the message could not be delivered in time --- */
+	{ BW_R_EXPIRED, S, "message expired" },
+	{ BW_R_EXPIRED, S, "delivery time expired" },
+	{ BW_R_EXPIRED, S, "retry timeout exceeded" },
+	{ BW_R_EXPIRED, S, "could not deliver for the last" },
+	{ BW_R_EXPIRED, S, "could not be delivered for" },
+	{ BW_R_EXPIRED, S, "has not been delivered" },
+	{ BW_R_EXPIRED, S, "in the queue too long" },
+	{ BW_R_EXPIRED, S, "queue too long" },
+	{ BW_R_EXPIRED, S, "after multiple retries" },
+	{ BW_R_EXPIRED, S, "did not accept our requests to connect" },
 	{ BW_R_EXPIRED, W, "giving up" },
 	{ BW_R_EXPIRED, W, "gave up" },
-	{ BW_R_NETWORKERROR, W, "mail loop" },
-	{ BW_R_NETWORKERROR, W, "loops back to myself" },
-	{ BW_R_NETWORKERROR, W, "too many hops" },
-	{ BW_R_NETWORKERROR, W, "connection timed out" },
+	{ BW_R_EXPIRED, W, "connection timed out" },
+
+	/* --- transport, DNS, loops --- */
+	{ BW_R_NETWORKERROR, S, "mail loop" },
+	{ BW_R_NETWORKERROR, S, "routing loop" },
+	{ BW_R_NETWORKERROR, S, "loops back to myself" },
+	{ BW_R_NETWORKERROR, S, "too many hops" },
+	{ BW_R_NETWORKERROR, S, "hop count exceeded" },
+	{ BW_R_NETWORKERROR, W, "network error" },
 	{ BW_R_NETWORKERROR, W, "network is unreachable" },
 	{ BW_R_NETWORKERROR, W, "no route to host" },
-	{ BW_R_SYSTEMFULL, W, "system full" },
-	{ BW_R_SYSTEMFULL, W, "insufficient system storage" },
-	{ BW_R_MAILERERROR, W, "mailer error" },
-	{ BW_R_MAILERERROR, W, "command died" },
+	{ BW_R_NETWORKERROR, W, "lost connection" },
+	{ BW_R_NETWORKERROR, W, "establish an smtp connection" },
+	{ BW_R_NETWORKERROR, W, "name service error" },
+	{ BW_R_NETWORKERROR, W, "dns error" },
+	{ BW_R_NETWORKERROR, W, "temporary lookup failure" },
+
+	/* --- the receiving side broke --- */
+	{ BW_R_MAILERERROR, S, "mailer error" },
+	{ BW_R_MAILERERROR, S, "command died" },
+	{ BW_R_MAILERERROR, S, "command failed" },
 	{ BW_R_MAILERERROR, W, "pipe to" },
-	{ BW_R_SYNTAXERROR, W, "syntax error" },
+	{ BW_R_SYSTEMERROR, W, "internal system error" },
 	{ BW_R_SYSTEMERROR, W, "system error" },
 	{ BW_R_SYSTEMERROR, W, "internal error" },
+	{ BW_R_SYSTEMERROR, W, "internal server error" },
+	{ BW_R_SYSTEMERROR, W, "server error" },
 	{ BW_R_SYSTEMERROR, W, "local error" },
+	{ BW_R_SYSTEMERROR, W, "service refused" },
+	{ BW_R_SYSTEMERROR, W, "service unavailable" },
 	{ BW_R_SYSTEMERROR, W, "temporary failure" },
-	{ BW_R_FILTERED, W, "filtered" },
+	{ BW_R_ONHOLD, W, "on hold" },
+	{ BW_R_ONHOLD, W, "due to a recipient error" },
+
+	/* --- our own client spoke wrongly --- */
+	{ BW_R_SYNTAXERROR, W, "syntax error" },
+	{ BW_R_SYNTAXERROR, W, "malformed recipient address" },
+	{ BW_R_SYNTAXERROR, W, "command parameter not implemented" },
+	{ BW_R_SYNTAXERROR, W, "command not recognized" },
+	{ BW_R_SYNTAXERROR, W, "unrecognized command" },
+
+	/* --- last resorts --- */
 	{ BW_R_FILTERED, W, "content filter" },
+	{ BW_R_FILTERED, W, "filtered" },
+	{ BW_R_FILTERED, W, "domain filter" },
+	{ BW_R_SPAMDETECTED, W, "spam" },
 	{ BW_R_BLOCKED, W, "blocked" },
+	{ BW_R_BLOCKED, W, "rbl" },
 	{ BW_R_REJECTED, W, "rejected" },
+	{ BW_R_REJECTED, W, "denied" },
+	{ BW_R_USERUNKNOWN, W, "does not exist" },
+	{ BW_R_USERUNKNOWN, W, "doesn't exist" },
 };
 
 #undef S
 #undef W
 
+/* --- SMTP stage --------------------------------------------------------- */
+
+enum smtp_stage { STAGE_NONE = 0, STAGE_CONN, STAGE_HELO, STAGE_MAIL, STAGE_RCPT, STAGE_DATA };
+
+static const char *const stage_names[] = { "", "connection", "HELO", "MAIL FROM", "RCPT TO", "DATA" };
+
+/* Words that say which command the remote answered.  Order is priority. */
+static const struct {
+	const char *text;
+	enum smtp_stage stage;
+} stages[] = {
+	{ "after end of data", STAGE_DATA },
+	{ "after data", STAGE_DATA },
+	{ "end of data command", STAGE_DATA },
+	{ "in reply to data command", STAGE_DATA },
+	{ ">>> data", STAGE_DATA },
+	{ "failed after i sent the message", STAGE_DATA },
+	{ "after rcpt to", STAGE_RCPT },
+	{ "in reply to rcpt to", STAGE_RCPT },
+	{ ">>> rcpt to", STAGE_RCPT },
+	{ "does not like recipient", STAGE_RCPT },
+	{ "[rcpt_to]", STAGE_RCPT },
+	{ "after mail from", STAGE_MAIL },
+	{ "in reply to mail from", STAGE_MAIL },
+	{ ">>> mail from", STAGE_MAIL },
+	{ "sender was rejected", STAGE_MAIL },
+	{ "[mail_from]", STAGE_MAIL },
+	{ "after helo", STAGE_HELO },
+	{ "after ehlo", STAGE_HELO },
+	{ "in reply to helo", STAGE_HELO },
+	{ "in reply to ehlo", STAGE_HELO },
+	{ "after initial connection", STAGE_CONN },
+	{ "after connect", STAGE_CONN },
+	{ "refused to talk to me", STAGE_CONN },
+	{ "greeting", STAGE_CONN },
+};
+
+/* --- the code to report when the bounce has none (class filled in) ------ */
+
+static const struct {
+	enum bw_reason reason;
+	const char *subject_detail;
+} std_codes[] = {
+	{ BW_R_USERUNKNOWN, "1.1" },     { BW_R_HOSTUNKNOWN, "1.2" },
+	{ BW_R_HASMOVED, "1.6" },        { BW_R_NOTACCEPT, "1.10" },
+	{ BW_R_MAILBOXFULL, "2.2" },     { BW_R_SUSPEND, "2.1" },
+	{ BW_R_EXCEEDLIMIT, "2.3" },     { BW_R_MESGTOOBIG, "3.4" },
+	{ BW_R_SYSTEMFULL, "3.1" },      { BW_R_SYSTEMERROR, "3.0" },
+	{ BW_R_MAILERERROR, "3.0" },     { BW_R_NETWORKERROR, "4.0" },
+	{ BW_R_EXPIRED, "4.7" },         { BW_R_SYNTAXERROR, "5.2" },
+	{ BW_R_CONTENTERROR, "6.0" },    { BW_R_NOTCOMPLIANTRFC, "6.0" },
+	{ BW_R_NORELAYING, "7.1" },      { BW_R_SECURITYERROR, "7.0" },
+	{ BW_R_AUTHFAILURE, "7.26" },    { BW_R_REQUIREPTR, "7.25" },
+	{ BW_R_FAILEDSTARTTLS, "7.10" }, { BW_R_BLOCKED, "7.1" },
+	{ BW_R_BADREPUTATION, "7.1" },   { BW_R_SPEEDING, "7.28" },
+	{ BW_R_TOOMANYCONN, "4.5" },     { BW_R_SPAMDETECTED, "7.1" },
+	{ BW_R_VIRUSDETECTED, "7.1" },   { BW_R_POLICYVIOLATION, "7.1" },
+	{ BW_R_FILTERED, "7.1" },        { BW_R_REJECTED, "7.1" },
+	{ BW_R_ONHOLD, "0.0" },
+};
+
+/* --- the index: phrases by their first two bytes ----------------------- */
+
+#define NPHRASES (sizeof(phrases) / sizeof(phrases[0]))
+#define BUCKETS 4096u
+#define NIL UINT16_MAX
+
+static uint16_t bucket_head[BUCKETS];
+static uint16_t bucket_next[NPHRASES];
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+
+static inline unsigned bucket_of(unsigned char a, unsigned char b)
+{
+	return (((unsigned)bw_lower(a) << 6) ^ (unsigned)bw_lower(b)) & (BUCKETS - 1);
+}
+
+/* Build the chains so that each lists its phrases in table order. */
+static void build_index(void)
+{
+	for (unsigned i = 0; i < BUCKETS; i++)
+		bucket_head[i] = NIL;
+	for (size_t i = NPHRASES; i-- > 0;) {
+		const unsigned char *t = (const unsigned char *)phrases[i].text;
+		unsigned b = bucket_of(t[0], t[1]);
+		bucket_next[i] = bucket_head[b];
+		bucket_head[b] = (uint16_t)i;
+	}
+}
+
 size_t reason_table_size(void)
 {
-	return ARRAY_LEN(phrases);
+	return NPHRASES;
+}
+
+static bool match_at(const char *s, size_t left, const char *p)
+{
+	size_t k = 0;
+	for (; p[k]; k++)
+		if (k >= left || bw_lower((unsigned char)s[k]) != (unsigned char)p[k])
+			return false;
+	return true;
 }
 
 bool reason_from_text(const char *text, size_t len, struct reason_match *m)
 {
-	if (!text || !len)
+	if (!text || len < 2)
 		return false;
-	for (size_t i = 0; i < ARRAY_LEN(phrases); i++) {
-		if (bw_memcasemem(text, len, phrases[i].text)) {
-			m->reason = phrases[i].reason;
-			m->strong = phrases[i].strong;
-			m->phrase = phrases[i].text;
-			return true;
-		}
+	pthread_once(&index_once, build_index);
+	size_t best = NPHRASES;
+	for (size_t i = 0; i + 1 < len; i++) {
+		for (uint16_t k = bucket_head[bucket_of((unsigned char)text[i], (unsigned char)text[i + 1])];
+		     k != NIL && k < best; k = bucket_next[k])
+			if (match_at(text + i, len - i, phrases[k].text)) {
+				best = k;
+				break;
+			}
 	}
-	return false;
+	if (best == NPHRASES)
+		return false;
+	m->reason = phrases[best].reason;
+	m->strong = phrases[best].strong;
+	m->phrase = phrases[best].text;
+	return true;
+}
+
+static enum smtp_stage stage_of(const char *text, size_t len, const char **why)
+{
+	for (size_t i = 0; i < ARRAY_LEN(stages); i++)
+		if (bw_memcasemem(text, len, stages[i].text)) {
+			*why = stages[i].text;
+			return stages[i].stage;
+		}
+	return STAGE_NONE;
 }
 
 bool reason_is_sender_side(enum bw_reason r)
@@ -247,6 +661,7 @@ bool reason_is_sender_side(enum bw_reason r)
 	}
 }
 
+/* The class of the failure: the status code's, else the reply code's. */
 static char code_class(const struct bw_event *ev)
 {
 	if (ev->status[0])
@@ -254,19 +669,29 @@ static char code_class(const struct bw_event *ev)
 	return ev->reply_code[0];
 }
 
-static enum bw_kind kind_of(enum bw_reason r, bool hard, char cls, const char *action)
+static bool is_greylisting(const struct bw_event *ev)
 {
-	switch (r) {
+	static const char *const words[] = { "greylist", "graylist", "grey-list", "gray-list", "greylisted" };
+	size_t n = strlen(ev->diagnostic);
+	for (size_t i = 0; i < ARRAY_LEN(words); i++)
+		if (bw_memcasemem(ev->diagnostic, n, words[i]))
+			return true;
+	return false;
+}
+
+static enum bw_kind kind_of(const struct bw_event *ev, char cls)
+{
+	switch (ev->reason) {
 	case BW_R_DELIVERED: return BW_KIND_DELIVERED;
 	case BW_R_FEEDBACK: return BW_KIND_COMPLAINT;
 	case BW_R_VACATION: return BW_KIND_AUTOREPLY;
 	default: break;
 	}
-	if (strcmp(action, "delayed") == 0)
+	if (strcmp(ev->action, "delayed") == 0 || (cls == '4' && is_greylisting(ev)))
 		return BW_KIND_DELAYED;
-	if (hard)
+	if (ev->hard)
 		return BW_KIND_HARD;
-	switch (r) {
+	switch (ev->reason) {
 	case BW_R_BLOCKED: case BW_R_SPAMDETECTED: case BW_R_VIRUSDETECTED:
 	case BW_R_POLICYVIOLATION: case BW_R_REJECTED: case BW_R_FILTERED:
 	case BW_R_SECURITYERROR: case BW_R_AUTHFAILURE: case BW_R_REQUIREPTR:
@@ -281,6 +706,8 @@ static enum bw_kind kind_of(enum bw_reason r, bool hard, char cls, const char *a
 	}
 }
 
+/* Hard: the address (or its domain) does not exist, has moved, or the
+ * domain takes no mail at all (unless the code says the failure is temporary). */
 static bool hard_of(enum bw_reason r, char cls)
 {
 	switch (r) {
@@ -293,15 +720,108 @@ static bool hard_of(enum bw_reason r, char cls)
 	}
 }
 
-void reason_decide(struct bw_event *ev, struct bw_report *rep)
+/*
+ * The remote server's own code: where the diagnostic quotes a reply such as
+ * "550 5.7.1 ..." or "<421 4.4.2 ...>", that code is the receiving server's
+ * verdict and outranks the reporting MTA's summary in the Status field
+ * (which is often X.0.0, or 4.4.7 "gave up").  The last quoted reply wins:
+ * wrappers quote the original reply at the end.
+ */
+static void refine_status(struct bw_event *ev, struct bw_report *rep)
+{
+	char code[BW_STATUS_MAX];
+	if (!status_find_remote(ev->diagnostic, strlen(ev->diagnostic), code, sizeof(code)))
+		return;
+	if (strcmp(code, ev->status) == 0 || code[0] == '2')
+		return;
+	if (ev->status[0] && ev->status[0] != code[0] && strcmp(ev->action, "failed") != 0)
+		return;
+	if (rep)
+		report_trace(rep, "status %s: the remote server's reply in the diagnostic%s%s", code,
+			     ev->status[0] ? " outranks " : "", ev->status);
+	snprintf(ev->status, sizeof(ev->status), "%s", code);
+}
+
+/* When the bounce carried no code, report the one the reason implies. */
+static void derive_status(struct bw_event *ev, struct bw_report *rep)
+{
+	if (ev->status[0])
+		return;
+	char cls;
+	if (ev->reply_code[0] == '4' || ev->reply_code[0] == '5')
+		cls = ev->reply_code[0];
+	else if (ev->reply_code[0] == '2')
+		return;
+	else
+		cls = strcmp(ev->action, "delayed") == 0 ? '4' : '5';
+	for (size_t i = 0; i < ARRAY_LEN(std_codes); i++) {
+		if (std_codes[i].reason != ev->reason)
+			continue;
+		snprintf(ev->status, sizeof(ev->status), "%c.%s", cls, std_codes[i].subject_detail);
+		if (rep)
+			report_trace(rep, "status %s: none in the bounce, derived from reason %s", ev->status,
+				     bw_reason_name(ev->reason));
+		return;
+	}
+}
+
+/* The first decision: status code against phrase. */
+static enum bw_reason weigh(struct bw_event *ev, struct bw_report *rep)
 {
 	bool specific = false;
 	enum bw_reason st = status_reason(ev->status, &specific);
 	struct reason_match m = { BW_R_UNDEFINED, false, NULL };
 	bool have_text = reason_from_text(ev->diagnostic, strlen(ev->diagnostic), &m);
-	enum bw_reason r = ev->reason;
 	char cls = code_class(ev);
 
+	if (have_text && (!specific || m.strong || st == m.reason)) {
+		if (rep)
+			report_trace(rep, "reason %s: diagnostic matches phrase \"%s\"%s", bw_reason_name(m.reason),
+				     m.phrase, specific && st != m.reason ? " (outranks the status code)" : "");
+		return m.reason;
+	}
+	if (st != BW_R_UNDEFINED) {
+		if (rep)
+			report_trace(rep, "reason %s: status %s (%s)%s", bw_reason_name(st), ev->status,
+				     status_text(ev->status) ? status_text(ev->status) : "?",
+				     have_text ? ", more specific than the phrase" : "");
+		return st;
+	}
+	if (strcmp(ev->action, "delayed") == 0 || (cls == '4' && strcmp(ev->action, "failed") == 0)) {
+		if (rep)
+			report_trace(rep, "reason expired: a temporary failure the MTA %s",
+				     ev->action[0] == 'd' ? "is still retrying" : "gave up on");
+		return BW_R_EXPIRED;
+	}
+	return BW_R_UNDEFINED;
+}
+
+/* Second decision: what the SMTP stage says about the reason. */
+static enum bw_reason by_stage(const struct bw_event *ev, enum bw_reason r, struct bw_report *rep)
+{
+	const char *why = NULL;
+	enum smtp_stage s = stage_of(ev->diagnostic, strlen(ev->diagnostic), &why);
+	enum bw_reason out = r;
+	if (s == STAGE_NONE)
+		return r;
+	if (s == STAGE_DATA && r == BW_R_USERUNKNOWN)
+		out = BW_R_FILTERED;      /* "no such user" after the content: a filter */
+	else if (s == STAGE_MAIL && (r == BW_R_USERUNKNOWN || r == BW_R_UNDEFINED))
+		out = BW_R_REJECTED;      /* the address refused is the sender's */
+	else if ((s == STAGE_CONN || s == STAGE_HELO) && r == BW_R_UNDEFINED)
+		out = BW_R_BLOCKED;       /* refused before any address was given */
+	if (out != r && rep)
+		report_trace(rep, "reason %s: refused at %s (\"%s\")", bw_reason_name(out), stage_names[s], why);
+	return out;
+}
+
+void reason_decide(struct bw_event *ev, struct bw_report *rep)
+{
+	enum bw_reason r = ev->reason;
+
+	if (r == BW_R_UNDEFINED)
+		refine_status(ev, rep);
+	char cls = code_class(ev);
 	if (r != BW_R_UNDEFINED) {
 		if (rep)
 			report_trace(rep, "reason %s: set by detector %s", bw_reason_name(r), ev->detector);
@@ -310,31 +830,23 @@ void reason_decide(struct bw_event *ev, struct bw_report *rep)
 		r = BW_R_DELIVERED;
 		if (rep)
 			report_trace(rep, "reason delivered: Action %s, status %s", ev->action, ev->status);
-	} else if (have_text && (!specific || m.strong || st == m.reason)) {
-		r = m.reason;
-		if (rep)
-			report_trace(rep, "reason %s: diagnostic matches phrase \"%s\"%s", bw_reason_name(r),
-				     m.phrase, specific && st != r ? " (outranks the status code)" : "");
-	} else if (st != BW_R_UNDEFINED) {
-		r = st;
-		if (rep)
-			report_trace(rep, "reason %s: status %s (%s)%s", bw_reason_name(r), ev->status,
-				     status_text(ev->status) ? status_text(ev->status) : "?",
-				     have_text ? ", more specific than the phrase" : "");
-	} else if (have_text) {
-		r = m.reason;
-		if (rep)
-			report_trace(rep, "reason %s: diagnostic matches phrase \"%s\"", bw_reason_name(r), m.phrase);
-	} else if (strcmp(ev->action, "delayed") == 0) {
-		r = BW_R_EXPIRED;
-		if (rep)
-			report_trace(rep, "reason expired: Action delayed, nothing more specific");
-	} else if (rep) {
-		report_trace(rep, "reason undefined: no status code or phrase decides");
+	} else {
+		r = by_stage(ev, weigh(ev, rep), rep);
+		if (r == BW_R_HOSTUNKNOWN && cls == '4') {
+			r = BW_R_NETWORKERROR;
+			if (rep)
+				report_trace(rep, "reason networkerror: a temporary (4xx) name lookup failure "
+					     "does not prove the domain is gone");
+		}
+		if (r == BW_R_UNDEFINED && rep)
+			report_trace(rep, "reason undefined: no status code, phrase or stage decides");
 	}
 	ev->reason = r;
+	if (r != BW_R_FEEDBACK && r != BW_R_VACATION)
+		derive_status(ev, rep);
+	cls = code_class(ev);
 	ev->hard = hard_of(r, cls);
-	ev->kind = kind_of(r, ev->hard, cls, ev->action);
+	ev->kind = kind_of(ev, cls);
 	if (rep)
 		report_trace(rep, "kind %s, hard %s%s", bw_kind_name(ev->kind), ev->hard ? "true" : "false",
 			     ev->hard ? " (the address does not exist)" : "");

@@ -156,6 +156,49 @@ bool status_find(const char *s, size_t len, char *out, size_t outsz)
 	return false;
 }
 
+/* Is there a well-formed code at s[0..len)?  Copies it as "C.S.D". */
+static bool code_at(const char *s, size_t len, char *out, size_t outsz)
+{
+	char tmp[16];
+	size_t n = len < sizeof(tmp) - 1 ? len : sizeof(tmp) - 1;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	int c, sj, d;
+	size_t used;
+	if (!parse_code(tmp, &c, &sj, &d, &used) || sj > 7)
+		return false;
+	if (tmp[used] == '.' && bw_isdigit((unsigned char)tmp[used + 1]))
+		return false;
+	snprintf(out, outsz, "%d.%d.%d", c, sj, d);
+	return true;
+}
+
+bool status_find_remote(const char *s, size_t len, char *out, size_t outsz)
+{
+	bool found = false;
+	for (size_t i = 0; i + 9 <= len; i++) {
+		if (!(s[i] == '2' || s[i] == '4' || s[i] == '5') || !bw_isdigit((unsigned char)s[i + 1]) ||
+		    !bw_isdigit((unsigned char)s[i + 2]))
+			continue;
+		if (i > 0 && (bw_isdigit((unsigned char)s[i - 1]) || s[i - 1] == '.' ||
+			      bw_isalpha((unsigned char)s[i - 1])))
+			continue;
+		size_t j = i + 3;
+		if (s[j] != ' ' && s[j] != '-')
+			continue;
+		j++;
+		if (j < len && (s[j] == '\'' || s[j] == '"'))
+			j++;
+		char code[BW_STATUS_MAX];
+		if (j < len && code_at(s + j, len - j, code, sizeof(code))) {
+			snprintf(out, outsz, "%s", code);
+			found = true;
+			i = j;
+		}
+	}
+	return found;
+}
+
 static bool reply_at(const char *s, size_t len, size_t i)
 {
 	if (i + 3 > len)
