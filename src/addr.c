@@ -13,9 +13,11 @@ static bool is_local_char(unsigned char c)
 	return bw_isalpha(c) || bw_isdigit(c) || (c && strchr("!#$%&'*+-/=?^_`{|}~.", c)) || c >= 0x80;
 }
 
+/* Domains are ASCII (IDNs travel as punycode): a byte past 0x7f ends one,
+ * so that punctuation of other scripts does not stick to it. */
 static bool is_domain_char(unsigned char c)
 {
-	return bw_isalpha(c) || bw_isdigit(c) || c == '-' || c == '.' || c == '_' || c >= 0x80;
+	return bw_isalpha(c) || bw_isdigit(c) || c == '-' || c == '.' || c == '_';
 }
 
 void addr_normalise(char *a)

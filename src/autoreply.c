@@ -66,6 +66,13 @@ bool det_autoreply(struct det_ctx *c)
 	}
 	if (!why)
 		return false;
+	/* a bounce marked Auto-Submitted (Google, Exim) is still a bounce */
+	const char *bwhy;
+	if (!subject_is_vacation(c->subject) && det_looks_like_bounce(c, &bwhy) &&
+	    strcmp(bwhy, "a null return path") != 0) {
+		report_trace(c->rep, "rfc3834: %s, but %s: not an auto-reply", why, bwhy);
+		return false;
+	}
 	struct bw_event *ev = det_event(c, "rfc3834");
 	if (!ev)
 		return true;

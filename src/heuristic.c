@@ -336,11 +336,14 @@ unsigned det_scan(struct det_ctx *c, const char *s, const char *e, const char *d
 			char a[BW_ADDR_MAX + 1];
 			const char *b;
 			while (n < MAX_CANDS && (q = addr_extract_at(q, (size_t)(le - q), a, sizeof(a), &b))) {
-				if (det_own_address(c, a) || (b - p >= 7 && bw_prefixcase(b - 7, 7, "mailto:")))
+				if (b - p >= 7 && bw_prefixcase(b - 7, 7, "mailto:"))
 					continue;
 				bool item = list_item(p, le, b, q), label = has_label(p, b);
-				/* postmaster in prose ("please contact postmaster@...") is not a recipient */
-				if (is_service_box(a) && !item && !label)
+				/* a list item is a recipient whoever it is (a double bounce
+				 * lists the sender itself); in prose, the bounce's own
+				 * addresses and postmaster ("please contact postmaster@...")
+				 * are not */
+				if (!item && (det_own_address(c, a) || (is_service_box(a) && !label)))
 					continue;
 				if (!(item || label || fail))
 					continue;

@@ -71,13 +71,6 @@ static const struct mta_rule rules[] = {
 	  { "below is a copy of the original message", NULL } },
 };
 
-static const char *const generic_stops[] = {
-	"--- below this line is a copy", "------ this is a copy of the message",
-	"----- original message -----", "original message follows", "--- enclosed are the original",
-	"----- transcript of session follows -----", "------ original message", "----- the header of the original message",
-	"original message headers", "return-path:",
-};
-
 static bool field_has(const char *v, const char *text)
 {
 	return bw_memcasemem(v, strlen(v), text) != NULL;
@@ -124,77 +117,7 @@ static void section(const struct det_ctx *c, const struct mta_rule *r, const cha
 		if (p && p < *e)
 			*e = p;
 	}
-	for (size_t i = 0; i < ARRAY_LEN(generic_stops); i++) {
-		const char *p = bw_memcasemem(*s, rest, generic_stops[i]);
-		if (p && p < *e)
-			*e = p;
-	}
-}
-
-/* If the line begins (after blanks, quotes, '<') with an address, copy it. */
-static bool line_starts_with_addr(const char *p, const char *le, char *out, size_t outsz,
-				  const char **after)
-{
-	while (p < le && (*p == ' ' || *p == '\t' || *p == '"' || *p == '<' || *p == '*'))
-		p++;
-	const char *sp = p;
-	while (sp < le && *sp != ' ' && *sp != '\t' && *sp != ':' && *sp != '>' && *sp != '"' && *sp != ',')
-		sp++;
-	if (sp == p || !memchr(p, '@', (size_t)(sp - p)))
-		return false;
-	const char *e = addr_extract(p, (size_t)(sp - p), out, outsz);
-	if (!e)
-		return false;
-	*after = sp;
-	return true;
-}
-
-static void append_diag(struct bw_event *ev, const char *p, size_t n)
-{
-	size_t have = strlen(ev->diagnostic);
-	while (n && (*p == ' ' || *p == '\t' || *p == ':' || *p == '>' || *p == '"'))
-		p++, n--;
-	while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-		n--;
-	if (!n || have + 2 >= sizeof(ev->diagnostic))
-		return;
-	if (have)
-		ev->diagnostic[have++] = ' ';
-	bw_strlcpyn(ev->diagnostic + have, sizeof(ev->diagnostic) - have, p, n);
-}
-
-static unsigned read_section(struct det_ctx *c, const struct mta_rule *r, const char *s, const char *e)
-{
-	unsigned n = 0;
-	struct bw_event *cur = NULL;
-	const char *p = s;
-	while (p < e) {
-		const char *nl = memchr(p, '\n', (size_t)(e - p));
-		const char *le = nl ? nl : e;
-		char addr[BW_ADDR_MAX + 1];
-		const char *after;
-		if (line_starts_with_addr(p, le, addr, sizeof(addr), &after)) {
-			cur = NULL;
-			for (unsigned i = 0; i < c->rep->n_events; i++)
-				if (strcmp(c->rep->events[i].recipient, addr) == 0)
-					cur = &c->rep->events[i];
-			if (!cur) {
-				cur = det_event(c, r->name);
-				if (!cur)
-					break;
-				snprintf(cur->recipient, sizeof(cur->recipient), "%s", addr);
-				bw_strlcpyn(cur->matched, sizeof(cur->matched), p, (size_t)(le - p));
-				n++;
-			}
-			append_diag(cur, after, (size_t)(le - after));
-		} else if (le == p || (le - p == 1 && *p == ' ')) {
-			cur = NULL;       /* a blank line ends a recipient's diagnostic */
-		} else if (cur) {
-			append_diag(cur, p, (size_t)(le - p));
-		}
-		p = nl ? nl + 1 : e;
-	}
-	return n;
+	*e = det_report_end(*s, *e);
 }
 
 bool det_rules(struct det_ctx *c)
@@ -205,13 +128,13 @@ bool det_rules(struct det_ctx *c)
 			continue;
 		const char *s, *e;
 		section(c, &rules[i], &s, &e);
-		unsigned before = c->rep->n_events;
-		unsigned n = read_section(c, &rules[i], s, e);
-		report_trace(c->rep, "%s: recognised by %s; %u recipient%s in its failure list",
-			     rules[i].name, why, n, n == 1 ? "" : "s");
-		for (unsigned k = before; k < c->rep->n_events; k++)
-			det_set_diagnostic(&c->rep->events[k], c->rep->events[k].diagnostic,
-					   strlen(c->rep->events[k].diagnostic));
+		report_trace(c->rep, "%s: recognised by %s", rules[i].name, why);
+		unsigned n = det_failed_header(c, rules[i].name);
+		if (!n)
+			n = det_scan(c, s, e, rules[i].name);
+		if (!n)
+			n = det_original_to(c, rules[i].name);
+		report_trace(c->rep, "%s: %u recipient%s", rules[i].name, n, n == 1 ? "" : "s");
 		if (n)
 			return true;
 	}
