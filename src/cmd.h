@@ -42,6 +42,8 @@ int cmd_load_config(const struct bw_opts *opts, struct bw_config *cfg);
 bool cmd_common_opt(int c, const char *arg, struct bw_opts *opts);
 
 /* Subcommands: argv[0] is the subcommand's name. */
+int cmd_run(int argc, char **argv, struct bw_opts *opts);
+int cmd_scan(int argc, char **argv, struct bw_opts *opts);
 int cmd_parse(int argc, char **argv, struct bw_opts *opts);
 int cmd_explain(int argc, char **argv, struct bw_opts *opts);
 int cmd_check_config(int argc, char **argv, struct bw_opts *opts);

@@ -21,6 +21,8 @@ struct command {
 
 /* The table is the help text: keep it in the order of SPEC §7. */
 static const struct command commands[] = {
+	{ "run", cmd_run, "[-c FILE] [--foreground]", "daemon: watch every account" },
+	{ "scan", cmd_scan, "[-c FILE] [--dry-run]", "one pass over every account, flush hooks, exit" },
 	{ "parse", cmd_parse, "[--json] FILE|DIR|-...",
 	  "classify .eml / maildir / mbox offline (stateless)" },
 	{ "explain", cmd_explain, "FILE", "why a message got its verdict" },

@@ -1,0 +1,885 @@
+/*
+ * source_imap.c - an IMAP account as a source (SPEC §5).  See source_imap.h
+ * for the contract.  libetpan does the protocol; we do TLS verification
+ * (tls_verify.c), the UID bookkeeping, batches, post-actions and IDLE.
+ *
+ * Order of work for one folder (what makes "processed once" hold):
+ *   SELECT -> UIDVALIDITY vs the store -> UID SEARCH above last_uid ->
+ *   per batch: UID FETCH BODY.PEEK[]<0.cap> -> pipeline_process each (its own
+ *   committed transaction) -> post-actions of the batch -> store_folder_set.
+ * A crash anywhere repeats at most the post-actions of one batch: the
+ * pipeline recognises those messages as duplicates (by UID or content key).
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <libetpan/libetpan.h>
+
+#include "log.h"
+#include "source_imap.h"
+#include "tls_verify.h"
+#include "util.h"
+
+#define IMAP_TIMEOUT_S      60            /* one command's read inactivity */
+#define IMAP_IDLE_MAX_S     (25 * 60)     /* RFC 2177: servers may drop after 29 min */
+#define IMAP_BATCH_BYTES    (64u << 20)   /* a fetch batch holds at most this much */
+#define IMAP_SLICE_MS       250           /* how often waits look at should_stop */
+#define IMAP_ERR_MAX        512
+
+/* Post-action of one message: which of the account's two settings applies. */
+enum act_which { ACT_BOUNCE = 0, ACT_OTHER = 1 };
+
+struct imap_session {
+	const struct imap_env *env;     /* borrowed */
+	const struct bw_account *acct;  /* borrowed (env->acct) */
+	struct imap_url url;
+	mailimap *im;                   /* owned; NULL when not connected */
+	bool broken;                    /* the stream failed: no LOGOUT */
+	char *selected;                 /* owned: the selected folder, or NULL */
+	uint32_t uidvalidity;           /* of the selected folder */
+	char **created;                 /* owned: folders known to exist (move:) */
+	size_t n_created;
+	char err[IMAP_ERR_MAX];
+};
+
+/* ------------------------------------------------------------ small helpers */
+
+static bool stop_now(const struct imap_session *s)
+{
+	return s->env->should_stop && s->env->should_stop(s->env->stop_arg);
+}
+
+/* The server's last response text, for messages ("" when none). */
+static const char *server_text(const struct imap_session *s)
+{
+	const char *t = s->im && s->im->imap_response ? s->im->imap_response : "";
+	return t;
+}
+
+/* Is rc a broken connection (as opposed to a NO/BAD for one command)? */
+static bool rc_is_stream(int rc)
+{
+	return rc == MAILIMAP_ERROR_STREAM || rc == MAILIMAP_ERROR_CONNECTION_REFUSED ||
+	       rc == MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION || rc == MAILIMAP_ERROR_SSL ||
+	       rc == MAILIMAP_ERROR_PARSE || rc == MAILIMAP_ERROR_FATAL ||
+	       rc == MAILIMAP_ERROR_BAD_STATE;
+}
+
+/* Record an error (and log it); returns cls so callers can `return fail(...)`. */
+static enum imap_rc fail(struct imap_session *s, enum imap_rc cls, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static enum imap_rc fail(struct imap_session *s, enum imap_rc cls, const char *fmt, ...)
+{
+	char msg[IMAP_ERR_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	snprintf(s->err, sizeof s->err, "%s", msg);
+	if (cls == IMAP_FAIL_WAIT)
+		s->broken = true;
+	log_error("account %s: %s", s->acct->name, msg);
+	return cls;
+}
+
+/* A libetpan error rc of command what: WAIT when the connection broke. */
+static enum imap_rc fail_rc(struct imap_session *s, int rc, const char *what)
+{
+	if (rc_is_stream(rc))
+		return fail(s, IMAP_FAIL_WAIT, "%s: connection to %s:%u lost (libetpan error %d)",
+			    what, s->url.host, s->url.port, rc);
+	return fail(s, IMAP_FAIL_TEMP, "%s failed: %s", what, server_text(s));
+}
+
+static bool has_cap(const struct imap_session *s, const char *name)
+{
+	if (!s->im || !s->im->imap_connection_info ||
+	    !s->im->imap_connection_info->imap_capability)
+		return false;
+	clist *l = s->im->imap_connection_info->imap_capability->cap_list;
+	for (clistiter *it = clist_begin(l); it; it = clist_next(it)) {
+		struct mailimap_capability *c = clist_content(it);
+		if (c->cap_type == MAILIMAP_CAPABILITY_NAME && c->cap_data.cap_name &&
+		    strcasecmp(c->cap_data.cap_name, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Ask for CAPABILITY (after connect, STARTTLS and LOGIN they change). */
+static int refresh_caps(struct imap_session *s)
+{
+	struct mailimap_capability_data *cap = NULL;
+	int rc = mailimap_capability(s->im, &cap);
+	if (cap)
+		mailimap_capability_data_free(cap);
+	return rc;
+}
+
+unsigned imap_backoff(unsigned n, unsigned cap_s, uint32_t rnd)
+{
+	unsigned d = 1;
+	while (n-- > 0 && d < cap_s)
+		d *= 2;
+	if (d > cap_s)
+		d = cap_s;
+	unsigned half = d / 2;
+	if (d - half == 0)
+		return d;
+	return half + rnd % (d - half + 1);
+}
+
+/* ------------------------------------------------------------ URL */
+
+int imap_parse_url(const char *url, struct imap_url *u, char *err, size_t errsz)
+{
+	const char *p;
+	memset(u, 0, sizeof *u);
+	if (strncasecmp(url, "imaps://", 8) == 0) {
+		u->tls = true;
+		u->port = 993;
+		p = url + 8;
+	} else if (strncasecmp(url, "imap://", 7) == 0) {
+		u->port = 143;
+		p = url + 7;
+	} else {
+		snprintf(err, errsz, "url must start with imap:// or imaps:// (got '%s')", url);
+		return -1;
+	}
+	const char *h = p, *he;
+	if (*p == '[') {                    /* [IPv6] */
+		he = strchr(p, ']');
+		if (!he) {
+			snprintf(err, errsz, "unbalanced '[' in url '%s'", url);
+			return -1;
+		}
+		h = p + 1;
+		p = he + 1;
+	} else {
+		he = p + strcspn(p, ":/");
+		p = he;
+	}
+	size_t hl = (size_t)(he - h);
+	if (hl == 0 || hl >= sizeof u->host) {
+		snprintf(err, errsz, "no usable host name in url '%s'", url);
+		return -1;
+	}
+	memcpy(u->host, h, hl);
+	u->host[hl] = '\0';
+	if (*p == ':') {
+		unsigned long port = 0;
+		const char *q = p + 1;
+		while (bw_isdigit((unsigned char)*q) && port <= 65535)
+			port = port * 10 + (unsigned long)(*q++ - '0');
+		if (q == p + 1 || port == 0 || port > 65535 || (*q && *q != '/')) {
+			snprintf(err, errsz, "bad port in url '%s'", url);
+			return -1;
+		}
+		u->port = (uint16_t)port;
+		p = q;
+	}
+	if (*p && strcmp(p, "/") != 0) {
+		snprintf(err, errsz, "url '%s' has a path; name folders in `folders` instead", url);
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ session */
+
+struct imap_session *imap_new(const struct imap_env *env)
+{
+	struct imap_session *s = xcalloc(1, sizeof *s);
+	s->env = env;
+	s->acct = env->acct;
+	return s;
+}
+
+static void forget_selection(struct imap_session *s)
+{
+	free(s->selected);
+	s->selected = NULL;
+	s->uidvalidity = 0;
+}
+
+void imap_disconnect(struct imap_session *s)
+{
+	if (!s || !s->im)
+		return;
+	if (!s->broken)
+		mailimap_logout(s->im);
+	mailimap_free(s->im);
+	s->im = NULL;
+	s->broken = false;
+	forget_selection(s);
+	for (size_t i = 0; i < s->n_created; i++)
+		free(s->created[i]);
+	free(s->created);
+	s->created = NULL;
+	s->n_created = 0;
+}
+
+void imap_free(struct imap_session *s)
+{
+	if (!s)
+		return;
+	imap_disconnect(s);
+	free(s);
+}
+
+const char *imap_error(const struct imap_session *s)
+{
+	return s->err;
+}
+
+/* ------------------------------------------------------------ connect */
+
+static bool is_ip_literal(const char *host)
+{
+	unsigned char buf[16];
+	return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
+/* libetpan calls this with the TLS context before the handshake: SNI. */
+static void tls_setup_cb(struct mailstream_ssl_context *ctx, void *arg)
+{
+	struct imap_session *s = arg;
+	if (!is_ip_literal(s->url.host))
+		mailstream_ssl_set_server_name(ctx, s->url.host);
+}
+
+/* The certificate check between the handshake and LOGIN. */
+static enum imap_rc check_peer(struct imap_session *s)
+{
+	char why[400];
+	if (!s->acct->tls_verify) {
+		log_warn("account %s: TLS CERTIFICATE VERIFICATION IS DISABLED (tls_verify = false): "
+			 "anyone between here and %s can read the password and the mail; "
+			 "use this for tests only", s->acct->name, s->url.host);
+		return IMAP_OK;
+	}
+	if (tls_verify_mailstream(s->im->imap_stream, s->url.host, s->acct->tls_ca_file,
+				  why, sizeof why) == 0) {
+		log_debug("account %s: TLS certificate of %s verified", s->acct->name, s->url.host);
+		return IMAP_OK;
+	}
+	s->broken = true;   /* do not even say LOGOUT to an unverified peer */
+	return fail(s, IMAP_FAIL_FINAL, "TLS certificate of %s:%u refused: %s%s", s->url.host,
+		    s->url.port, why,
+		    *s->acct->tls_ca_file ? "" : " (set tls_ca_file to trust a private CA)");
+}
+
+static enum imap_rc connect_tls(struct imap_session *s)
+{
+	int rc = mailimap_ssl_connect_with_callback(s->im, s->url.host, s->url.port,
+						    tls_setup_cb, s);
+	if (rc != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && rc != MAILIMAP_NO_ERROR_AUTHENTICATED)
+		return fail(s, IMAP_FAIL_WAIT, "cannot connect to %s:%u with TLS (libetpan error %d)",
+			    s->url.host, s->url.port, rc);
+	enum imap_rc r = check_peer(s);
+	if (r != IMAP_OK)
+		return r;
+	refresh_caps(s);
+	return IMAP_OK;
+}
+
+static enum imap_rc connect_starttls(struct imap_session *s)
+{
+	int rc = mailimap_socket_connect(s->im, s->url.host, s->url.port);
+	if (rc != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && rc != MAILIMAP_NO_ERROR_AUTHENTICATED)
+		return fail(s, IMAP_FAIL_WAIT, "cannot connect to %s:%u (libetpan error %d)",
+			    s->url.host, s->url.port, rc);
+	rc = refresh_caps(s);
+	if (rc != MAILIMAP_NO_ERROR)
+		return fail_rc(s, rc, "CAPABILITY");
+	if (!has_cap(s, "STARTTLS")) {
+		if (s->acct->allow_plaintext) {
+			log_warn("account %s: %s offers no STARTTLS: the password and the mail travel "
+				 "in clear text (allow_plaintext = true)", s->acct->name, s->url.host);
+			return IMAP_OK;
+		}
+		s->broken = true;
+		return fail(s, IMAP_FAIL_FINAL, "%s:%u offers no STARTTLS; refusing to send the "
+			    "password in clear text (use imaps:// or set allow_plaintext = true)",
+			    s->url.host, s->url.port);
+	}
+	rc = mailimap_socket_starttls_with_callback(s->im, tls_setup_cb, s);
+	if (rc != MAILIMAP_NO_ERROR)
+		return fail(s, rc_is_stream(rc) ? IMAP_FAIL_WAIT : IMAP_FAIL_FINAL,
+			    "STARTTLS with %s:%u failed (libetpan error %d) %s", s->url.host,
+			    s->url.port, rc, server_text(s));
+	enum imap_rc r = check_peer(s);
+	if (r != IMAP_OK)
+		return r;
+	refresh_caps(s);
+	return IMAP_OK;
+}
+
+/* Read the password (file, env, else inline with a warning).  NULL: logged. */
+static char *read_password(struct imap_session *s)
+{
+	const struct bw_account *a = s->acct;
+	if (!*a->password_file && !*a->password_env && a->password_inline && *a->password_inline) {
+		log_warn("account %s: the password is written in the configuration file; "
+			 "prefer password_file or password_env", a->name);
+		return xstrdup(a->password_inline);
+	}
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *err = open_memstream(&buf, &len);
+	char what[300];
+	snprintf(what, sizeof what, "password of account %s", a->name);
+	char *pw = conf_read_secret(a->password_file, a->password_env, what, err ? err : stderr);
+	if (err) {
+		fclose(err);
+		for (char *line = buf, *nl; line && *line; line = nl) {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl++ = '\0';
+			if (strncmp(line, "warning: ", 9) == 0)
+				log_warn("account %s: %s", a->name, line + 9);
+			else if (*line)
+				log_error("account %s: %s", a->name, line);
+		}
+		free(buf);
+	}
+	return pw;
+}
+
+static enum imap_rc login(struct imap_session *s)
+{
+	char *pw = read_password(s);
+	if (!pw) {
+		s->broken = true;
+		return fail(s, IMAP_FAIL_FINAL, "no password: cannot log in");
+	}
+	log_redact(pw);
+	if (has_cap(s, "LOGINDISABLED")) {
+		conf_secret_free(pw);
+		s->broken = true;
+		return fail(s, IMAP_FAIL_FINAL, "%s refuses LOGIN on this connection (LOGINDISABLED)",
+			    s->url.host);
+	}
+	int rc = mailimap_login(s->im, s->acct->user, pw);
+	conf_secret_free(pw);
+	if (rc == MAILIMAP_NO_ERROR)
+		return IMAP_OK;
+	if (rc_is_stream(rc))
+		return fail_rc(s, rc, "LOGIN");
+	/* the server's words do not contain the password; log_redact is the net */
+	return fail(s, IMAP_FAIL_FINAL, "login as '%s' on %s refused: %s", s->acct->user,
+		    s->url.host, *server_text(s) ? server_text(s) : "authentication failed");
+}
+
+enum imap_rc imap_connect(struct imap_session *s)
+{
+	imap_disconnect(s);
+	s->err[0] = '\0';
+	if (imap_parse_url(s->acct->url, &s->url, s->err, sizeof s->err) < 0)
+		return fail(s, IMAP_FAIL_FINAL, "%s", s->err);
+	s->im = mailimap_new(0, NULL);
+	if (!s->im)
+		fatal("out of memory (mailimap_new)");
+	mailimap_set_timeout(s->im, IMAP_TIMEOUT_S);
+	enum imap_rc r = s->url.tls ? connect_tls(s) : connect_starttls(s);
+	if (r == IMAP_OK)
+		r = login(s);
+	if (r != IMAP_OK) {
+		imap_disconnect(s);
+		return r;
+	}
+	refresh_caps(s);
+	log_info("account %s: connected to %s:%u as %s%s", s->acct->name, s->url.host, s->url.port,
+		 s->acct->user, has_cap(s, "IDLE") ? " (IDLE)" : "");
+	return IMAP_OK;
+}
+
+/* ------------------------------------------------------------ post-actions */
+
+static struct mailimap_set *uid_set(const uint32_t *uids, size_t n)
+{
+	struct mailimap_set *set = mailimap_set_new_empty();
+	if (!set)
+		fatal("out of memory (mailimap_set)");
+	for (size_t i = 0; i < n; ) {
+		size_t j = i;
+		while (j + 1 < n && uids[j + 1] == uids[j] + 1)
+			j++;
+		if (j == i ? mailimap_set_add_single(set, uids[i]) != MAILIMAP_NO_ERROR
+			   : mailimap_set_add_interval(set, uids[i], uids[j]) != MAILIMAP_NO_ERROR)
+			fatal("out of memory (mailimap_set)");
+		i = j + 1;
+	}
+	return set;
+}
+
+static int store_flag(struct imap_session *s, const uint32_t *uids, size_t n,
+		      struct mailimap_flag *flag)
+{
+	struct mailimap_flag_list *fl = mailimap_flag_list_new_empty();
+	if (!fl || !flag || mailimap_flag_list_add(fl, flag) != MAILIMAP_NO_ERROR)
+		fatal("out of memory (mailimap_flag)");
+	struct mailimap_store_att_flags *sf = mailimap_store_att_flags_new_add_flags_silent(fl);
+	struct mailimap_set *set = uid_set(uids, n);
+	int rc = mailimap_uid_store(s->im, set, sf);
+	mailimap_set_free(set);
+	mailimap_store_att_flags_free(sf);
+	return rc;
+}
+
+/* \Deleted + expunge those UIDs (UID EXPUNGE when the server has UIDPLUS). */
+static int delete_uids(struct imap_session *s, const uint32_t *uids, size_t n)
+{
+	int rc = store_flag(s, uids, n, mailimap_flag_new_deleted());
+	if (rc != MAILIMAP_NO_ERROR)
+		return rc;
+	if (has_cap(s, "UIDPLUS")) {
+		struct mailimap_set *set = uid_set(uids, n);
+		rc = mailimap_uid_expunge(s->im, set);
+		mailimap_set_free(set);
+		return rc;
+	}
+	return mailimap_expunge(s->im);
+}
+
+/* Make sure folder exists (CREATE when LIST does not show it). */
+static int ensure_folder(struct imap_session *s, const char *folder)
+{
+	for (size_t i = 0; i < s->n_created; i++)
+		if (strcmp(s->created[i], folder) == 0)
+			return MAILIMAP_NO_ERROR;
+	clist *found = NULL;
+	int rc = mailimap_list(s->im, "", folder, &found);
+	if (rc != MAILIMAP_NO_ERROR)
+		return rc;
+	bool exists = found && clist_count(found) > 0;
+	if (found)
+		mailimap_list_result_free(found);
+	if (!exists) {
+		rc = mailimap_create(s->im, folder);
+		if (rc != MAILIMAP_NO_ERROR)
+			return rc;
+		log_notice("account %s: created folder %s", s->acct->name, folder);
+	}
+	s->created = xrealloc(s->created, (s->n_created + 1) * sizeof *s->created);
+	s->created[s->n_created++] = xstrdup(folder);
+	return MAILIMAP_NO_ERROR;
+}
+
+static int move_uids(struct imap_session *s, const uint32_t *uids, size_t n, const char *to)
+{
+	int rc = ensure_folder(s, to);
+	if (rc != MAILIMAP_NO_ERROR)
+		return rc;
+	struct mailimap_set *set = uid_set(uids, n);
+	if (has_cap(s, "MOVE")) {
+		rc = mailimap_uid_move(s->im, set, to);
+	} else {
+		rc = mailimap_uid_copy(s->im, set, to);
+		if (rc == MAILIMAP_NO_ERROR)
+			rc = delete_uids(s, uids, n);
+	}
+	mailimap_set_free(set);
+	return rc;
+}
+
+/* Apply action ("seen", "move:F", "delete", "none") to uids.  IMAP_OK, or the
+ * failure (a NO is logged and not retried: the state moves on). */
+static enum imap_rc apply_action(struct imap_session *s, const char *action,
+				 const uint32_t *uids, size_t n, struct imap_stats *st)
+{
+	int rc;
+	if (n == 0 || strcmp(action, "none") == 0)
+		return IMAP_OK;
+	if (strcmp(action, "seen") == 0)
+		rc = store_flag(s, uids, n, mailimap_flag_new_seen());
+	else if (strcmp(action, "delete") == 0)
+		rc = delete_uids(s, uids, n);
+	else if (strncmp(action, "move:", 5) == 0)
+		rc = move_uids(s, uids, n, action + 5);
+	else
+		return IMAP_OK;   /* conf.c refuses anything else */
+	if (rc == MAILIMAP_NO_ERROR) {
+		st->actions += n;
+		return IMAP_OK;
+	}
+	if (rc_is_stream(rc))
+		return fail_rc(s, rc, action);
+	st->errors++;
+	log_error("account %s: %s of %zu message%s in %s failed: %s", s->acct->name, action, n,
+		  n == 1 ? "" : "s", s->selected, server_text(s));
+	return IMAP_OK;
+}
+
+/* ------------------------------------------------------------ sync */
+
+struct fetched {
+	uint32_t uid;
+	const char *data;    /* borrowed from the fetch result */
+	size_t len;
+};
+
+static int cmp_fetched(const void *a, const void *b)
+{
+	uint32_t x = ((const struct fetched *)a)->uid, y = ((const struct fetched *)b)->uid;
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* UID and BODY[] of one FETCH response item. */
+static void fetched_of(struct mailimap_msg_att *ma, struct fetched *f)
+{
+	memset(f, 0, sizeof *f);
+	for (clistiter *it = clist_begin(ma->att_list); it; it = clist_next(it)) {
+		struct mailimap_msg_att_item *item = clist_content(it);
+		if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC || !item->att_data.att_static)
+			continue;
+		struct mailimap_msg_att_static *sa = item->att_data.att_static;
+		if (sa->att_type == MAILIMAP_MSG_ATT_UID) {
+			f->uid = sa->att_data.att_uid;
+		} else if (sa->att_type == MAILIMAP_MSG_ATT_BODY_SECTION &&
+			   sa->att_data.att_body_section &&
+			   sa->att_data.att_body_section->sec_body_part) {
+			f->data = sa->att_data.att_body_section->sec_body_part;
+			f->len = sa->att_data.att_body_section->sec_length;
+		}
+	}
+}
+
+static uint32_t fetch_cap(const struct imap_session *s)
+{
+	size_t cap = s->acct->fetch_max_bytes;
+	if (s->env->max_message_bytes && (cap == 0 || cap > s->env->max_message_bytes))
+		cap = s->env->max_message_bytes;
+	if (cap == 0 || cap > UINT32_MAX)
+		cap = UINT32_MAX;
+	return (uint32_t)cap;
+}
+
+/* UID FETCH uids (UID BODY.PEEK[]<0.cap>).  *result is libetpan's list. */
+static int fetch_batch(struct imap_session *s, const uint32_t *uids, size_t n, clist **result)
+{
+	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	struct mailimap_section *sec = mailimap_section_new(NULL);
+	struct mailimap_fetch_att *body =
+		mailimap_fetch_att_new_body_peek_section_partial(sec, 0, fetch_cap(s));
+	if (!ft || !sec || !body ||
+	    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid()) != 0 ||
+	    mailimap_fetch_type_new_fetch_att_list_add(ft, body) != 0)
+		fatal("out of memory (mailimap_fetch)");
+	struct mailimap_set *set = uid_set(uids, n);
+	*result = NULL;
+	int rc = mailimap_uid_fetch(s->im, set, ft, result);
+	mailimap_set_free(set);
+	mailimap_fetch_type_free(ft);
+	return rc;
+}
+
+/* Every UID above last, ascending, in a malloc'd array. */
+static int search_above(struct imap_session *s, uint32_t last, uint32_t **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (last == UINT32_MAX)
+		return MAILIMAP_NO_ERROR;
+	struct mailimap_search_key *key =
+		mailimap_search_key_new_uid(mailimap_set_new_interval(last + 1, 0));
+	if (!key)
+		fatal("out of memory (mailimap_search_key)");
+	clist *res = NULL;
+	int rc = mailimap_uid_search(s->im, NULL, key, &res);
+	mailimap_search_key_free(key);
+	if (rc != MAILIMAP_NO_ERROR)
+		return rc;
+	size_t cnt = res ? (size_t)clist_count(res) : 0;
+	uint32_t *u = xcalloc(cnt + 1, sizeof *u);
+	size_t k = 0;
+	for (clistiter *it = res ? clist_begin(res) : NULL; it; it = clist_next(it)) {
+		uint32_t v = *(uint32_t *)clist_content(it);
+		if (v > last)          /* "n:*" includes the highest UID even below n */
+			u[k++] = v;
+	}
+	if (res)
+		mailimap_search_result_free(res);
+	qsort(u, k, sizeof *u, cmp_u32);
+	*out = u;
+	*n = k;
+	return MAILIMAP_NO_ERROR;
+}
+
+/* SELECT (EXAMINE in dry-run) folder unless it is selected; NOOP if it is. */
+static enum imap_rc select_folder(struct imap_session *s, const char *folder)
+{
+	int rc;
+	if (s->selected && strcmp(s->selected, folder) == 0) {
+		rc = mailimap_noop(s->im);
+		if (rc != MAILIMAP_NO_ERROR)
+			return fail_rc(s, rc, "NOOP");
+		return IMAP_OK;
+	}
+	forget_selection(s);
+	rc = s->env->dry_run ? mailimap_examine(s->im, folder) : mailimap_select(s->im, folder);
+	if (rc != MAILIMAP_NO_ERROR) {
+		if (rc_is_stream(rc))
+			return fail_rc(s, rc, "SELECT");
+		return fail(s, IMAP_FAIL_FOLDER, "cannot open folder '%s': %s", folder, server_text(s));
+	}
+	if (!s->im->imap_selection_info || !s->im->imap_selection_info->sel_uidvalidity)
+		return fail(s, IMAP_FAIL_FOLDER, "folder '%s': the server sent no UIDVALIDITY", folder);
+	s->uidvalidity = s->im->imap_selection_info->sel_uidvalidity;
+	s->selected = xstrdup(folder);
+	return IMAP_OK;
+}
+
+/* Where this folder stands; a changed UIDVALIDITY starts over at UID 0. */
+static enum imap_rc folder_state(struct imap_session *s, const char *folder,
+				 struct bw_folder_state *fs)
+{
+	int r = store_folder_get(s->env->store, s->acct->name, folder, fs);
+	if (r < 0)
+		return fail(s, IMAP_FAIL_TEMP, "state store: %s", store_error(s->env->store));
+	if (fs->uidvalidity == s->uidvalidity)
+		return IMAP_OK;
+	if (fs->uidvalidity != 0)
+		log_notice("account %s: folder %s: UIDVALIDITY changed from %u to %u; rescanning, "
+			   "messages already processed are recognised by content and skipped",
+			   s->acct->name, folder, fs->uidvalidity, s->uidvalidity);
+	fs->uidvalidity = s->uidvalidity;
+	fs->last_uid = 0;
+	if (!s->env->dry_run && store_folder_set(s->env->store, s->acct->name, folder, fs) < 0)
+		return fail(s, IMAP_FAIL_TEMP, "state store: %s", store_error(s->env->store));
+	return IMAP_OK;
+}
+
+/* What one batch collects for its post-actions. */
+struct batch_acts {
+	uint32_t *uids[2];      /* [ACT_BOUNCE], [ACT_OTHER]; owned */
+	size_t n[2];
+};
+
+static enum act_which which_action(enum bw_verdict v)
+{
+	return v == BW_VERDICT_BOUNCE || v == BW_VERDICT_COMPLAINT ? ACT_BOUNCE : ACT_OTHER;
+}
+
+/* One message through the pipeline.  IMAP_OK or IMAP_FAIL_TEMP. */
+static enum imap_rc process_one(struct imap_session *s, const char *folder,
+				const struct fetched *f, struct batch_acts *acts,
+				struct imap_stats *st)
+{
+	struct bw_origin o = { s->acct->name, folder, s->uidvalidity, f->uid };
+	struct bw_pipeline_result res;
+	st->messages++;
+	if (pipeline_process(s->env->pipeline, &o, f->data, f->len, time(NULL), &res) < 0 ||
+	    res.outcome == BW_FAILED) {
+		st->errors++;
+		return fail(s, IMAP_FAIL_TEMP, "folder %s UID %u: the state store failed; will retry",
+			    folder, f->uid);
+	}
+	if (res.outcome == BW_DUPLICATE) {
+		st->duplicates++;
+		log_debug("account %s: %s UID %u already processed", s->acct->name, folder, f->uid);
+	} else {
+		st->processed++;
+		if (res.verdict < BW_VERDICT__COUNT)
+			st->verdicts[res.verdict]++;
+		st->events += res.n_events;
+		st->decisions += res.n_decisions;
+		size_t nd = 0;
+		const struct bw_decision *d = pipeline_decisions(s->env->pipeline, &nd);
+		for (size_t i = 0; i < nd; i++)
+			if (d[i].type < BW_DEC__COUNT)
+				st->decisions_by[d[i].type]++;
+		log_msg(s->env->quiet ? LOG_LVL_DEBUG : LOG_LVL_INFO,
+			"account %s: %s UID %u: %s, %u event%s, %u decision%s", s->acct->name,
+			 folder, f->uid, bw_verdict_name(res.verdict), res.n_events,
+			 res.n_events == 1 ? "" : "s", res.n_decisions,
+			 res.n_decisions == 1 ? "" : "s");
+	}
+	enum act_which w = which_action(res.verdict);
+	acts->uids[w][acts->n[w]++] = f->uid;
+	return IMAP_OK;
+}
+
+/* Post-actions of a batch, then the folder state (never in dry-run). */
+static enum imap_rc finish_batch(struct imap_session *s, const char *folder,
+				 struct batch_acts *acts, struct bw_folder_state *fs,
+				 uint32_t done_uid, struct imap_stats *st)
+{
+	if (s->env->dry_run)
+		return IMAP_OK;
+	enum imap_rc r = apply_action(s, s->acct->on_bounce, acts->uids[ACT_BOUNCE],
+				      acts->n[ACT_BOUNCE], st);
+	if (r == IMAP_OK)
+		r = apply_action(s, s->acct->on_other, acts->uids[ACT_OTHER], acts->n[ACT_OTHER], st);
+	if (r != IMAP_OK)
+		return r;
+	if (done_uid <= fs->last_uid)
+		return IMAP_OK;
+	fs->last_uid = done_uid;
+	if (store_folder_set(s->env->store, s->acct->name, folder, fs) < 0)
+		return fail(s, IMAP_FAIL_TEMP, "state store: %s", store_error(s->env->store));
+	return IMAP_OK;
+}
+
+/* Process uids[0..n) (one fetch).  *stopped when should_stop interrupted. */
+static enum imap_rc run_batch(struct imap_session *s, const char *folder, const uint32_t *uids,
+			      size_t n, size_t base, size_t total, struct bw_folder_state *fs,
+			      struct imap_stats *st, bool *stopped)
+{
+	clist *res = NULL;
+	int rc = fetch_batch(s, uids, n, &res);
+	if (rc != MAILIMAP_NO_ERROR)
+		return fail_rc(s, rc, "UID FETCH");
+	size_t nf = 0;
+	struct fetched *fx = xcalloc((size_t)clist_count(res) + 1, sizeof *fx);
+	for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
+		fetched_of(clist_content(it), &fx[nf]);
+		if (fx[nf].uid && fx[nf].data)
+			nf++;
+	}
+	qsort(fx, nf, sizeof *fx, cmp_fetched);
+
+	struct batch_acts acts = { { xcalloc(n, sizeof(uint32_t)), xcalloc(n, sizeof(uint32_t)) },
+				   { 0, 0 } };
+	uint32_t done_uid = fs->last_uid;
+	enum imap_rc r = IMAP_OK;
+	for (size_t i = 0; i < n; i++) {
+		if (stop_now(s)) {
+			*stopped = true;
+			break;
+		}
+		struct fetched key = { uids[i], NULL, 0 };
+		struct fetched *f = bsearch(&key, fx, nf, sizeof *fx, cmp_fetched);
+		if (f) {
+			r = process_one(s, folder, f, &acts, st);
+			if (r != IMAP_OK)
+				break;
+		}   /* else expunged meanwhile: nothing to do */
+		done_uid = uids[i];
+		if (s->env->progress)
+			s->env->progress(s->env->progress_arg, folder, (uint32_t)(base + i + 1),
+					 (uint32_t)total);
+	}
+	enum imap_rc r2 = finish_batch(s, folder, &acts, fs, done_uid, st);
+	free(acts.uids[0]);
+	free(acts.uids[1]);
+	free(fx);
+	mailimap_fetch_list_free(res);
+	return r != IMAP_OK ? r : r2;
+}
+
+enum imap_rc imap_sync(struct imap_session *s, const char *folder, struct imap_stats *st)
+{
+	if (!s->im)
+		return fail(s, IMAP_FAIL_WAIT, "not connected");
+	enum imap_rc r = select_folder(s, folder);
+	struct bw_folder_state fs;
+	if (r == IMAP_OK)
+		r = folder_state(s, folder, &fs);
+	if (r != IMAP_OK)
+		return r;
+	uint32_t *uids = NULL;
+	size_t n = 0;
+	int rc = search_above(s, fs.last_uid, &uids, &n);
+	if (rc != MAILIMAP_NO_ERROR)
+		return fail_rc(s, rc, "UID SEARCH");
+	if (n)
+		log_info("account %s: folder %s: %zu new message%s above UID %u", s->acct->name,
+			 folder, n, n == 1 ? "" : "s", fs.last_uid);
+
+	size_t chunk = s->acct->batch ? s->acct->batch : 200;
+	uint32_t cap = fetch_cap(s);
+	if ((uint64_t)chunk * cap > IMAP_BATCH_BYTES)
+		chunk = IMAP_BATCH_BYTES / cap ? IMAP_BATCH_BYTES / cap : 1;
+	bool stopped = false;
+	for (size_t i = 0; i < n && r == IMAP_OK && !stopped; i += chunk) {
+		size_t k = n - i < chunk ? n - i : chunk;
+		r = run_batch(s, folder, uids + i, k, i, n, &fs, st, &stopped);
+	}
+	free(uids);
+	if (r == IMAP_OK && stopped)
+		return IMAP_STOPPED;
+	return r;
+}
+
+/* ------------------------------------------------------------ waiting */
+
+/* Sleep ms in slices, false when told to stop. */
+static bool nap(struct imap_session *s, long ms)
+{
+	while (ms > 0) {
+		if (stop_now(s))
+			return false;
+		long d = ms < IMAP_SLICE_MS ? ms : IMAP_SLICE_MS;
+		struct timespec ts = { d / 1000, (d % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+		ms -= d;
+	}
+	return !stop_now(s);
+}
+
+static enum imap_rc wait_poll(struct imap_session *s, int max_s)
+{
+	long ms = (long)(max_s > 0 && (unsigned)max_s < s->acct->poll_interval ? (unsigned)max_s
+									    : s->acct->poll_interval) * 1000L;
+	if (!nap(s, ms))
+		return IMAP_STOPPED;
+	return IMAP_OK;
+}
+
+/* IDLE until the server says something, max_s passes, or we must stop. */
+static enum imap_rc wait_idle(struct imap_session *s, int max_s)
+{
+	int limit = max_s > 0 && max_s < IMAP_IDLE_MAX_S ? max_s : IMAP_IDLE_MAX_S;
+	int rc = mailimap_idle(s->im);
+	if (rc != MAILIMAP_NO_ERROR)
+		return fail_rc(s, rc, "IDLE");
+	int fd = mailimap_idle_get_fd(s->im);
+	time_t start = time(NULL);
+	bool stop = false;
+	for (;;) {
+		/* a response may already sit in libetpan's buffer */
+		if (s->im->imap_stream && s->im->imap_stream->read_buffer_len > 0)
+			break;
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		int pr = poll(&pfd, 1, IMAP_SLICE_MS);
+		if (pr < 0 && errno != EINTR)
+			return fail(s, IMAP_FAIL_WAIT, "poll: %s", strerror(errno));
+		if (pr > 0)
+			break;
+		if (stop_now(s)) {
+			stop = true;
+			break;
+		}
+		if (time(NULL) - start >= limit)
+			break;
+	}
+	rc = mailimap_idle_done(s->im);
+	if (rc != MAILIMAP_NO_ERROR)
+		return fail_rc(s, rc, "IDLE DONE");
+	return stop ? IMAP_STOPPED : IMAP_OK;
+}
+
+enum imap_rc imap_wait(struct imap_session *s, int max_s)
+{
+	if (!s->im)
+		return fail(s, IMAP_FAIL_WAIT, "not connected");
+	if (s->acct->mode == BW_MODE_IDLE && has_cap(s, "IDLE"))
+		return wait_idle(s, max_s);
+	return wait_poll(s, max_s);
+}
