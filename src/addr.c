@@ -87,6 +87,11 @@ const char *addr_extract_at(const char *s, size_t len, char *out, size_t outsz, 
 			/* trim dots a sentence leaves behind */
 			while (b < at && *b == '.')
 				b++;
+			/* 'a@b' in single quotes; Exchange's X.400 "SMTP=a@b", "smtp:a@b" */
+			if (b < at && *b == '\'')
+				b++;
+			if (at - b > 5 && (bw_prefixcase(b, 5, "smtp=") || bw_prefixcase(b, 5, "smtp:")))
+				b += 5;
 		}
 		while (e < end && is_domain_char((unsigned char)*e))
 			e++;

@@ -122,36 +122,29 @@ static void find_original(struct det_ctx *c)
 		}
 	}
 	/* free-form bounces quote the message inline after a marker */
-	static const char *const markers[] = {
-		"--- below this line is a copy of the message.", "------ this is a copy of the message",
-		"----- original message -----", "original message follows", "\nreturn-path:",
-	};
 	const struct mime_part *top = &m->parts[0];
-	for (size_t k = 0; k < ARRAY_LEN(markers); k++) {
-		const char *p = bw_memcasemem(top->body, top->body_len, markers[k]);
-		if (!p)
-			continue;
-		const char *nl = memchr(p + 1, '\n', top->body_len - (size_t)(p + 1 - top->body));
-		if (!nl)
-			continue;
-		const char *h = nl + 1;
-		while (h < top->body + top->body_len && *h == '\n')
-			h++;
-		if (markers[k][0] == '\n')
-			h = p + 1;
-		const char *end = top->body + top->body_len;
-		const char *blank = h;
-		while (blank < end) {
-			const char *e = memchr(blank, '\n', (size_t)(end - blank));
-			if (!e || e == blank)
-				break;
-			blank = e + 1;
-		}
-		if (blank > h && mime_looks_like_header(h, (size_t)(end - h))) {
-			c->orig_hdr = h;
-			c->orig_hdr_len = (size_t)(blank - h);
-			return;
-		}
+	const char *end = top->body + top->body_len;
+	const char *p = det_report_end(top->body, end);
+	if (p >= end)
+		return;
+	if (*p == '\n')
+		p++;                      /* the marker is a header line itself */
+	else if (!mime_looks_like_header(p, (size_t)(end - p))) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		p = nl ? nl + 1 : end;    /* skip the marker line */
+	}
+	while (p < end && (*p == '\n' || *p == '='))
+		p = memchr(p, '\n', (size_t)(end - p)) ? (const char *)memchr(p, '\n', (size_t)(end - p)) + 1 : end;
+	const char *blank = p;
+	while (blank < end) {
+		const char *e = memchr(blank, '\n', (size_t)(end - blank));
+		if (!e || e == blank)
+			break;
+		blank = e + 1;
+	}
+	if (blank > p && mime_looks_like_header(p, (size_t)(end - p))) {
+		c->orig_hdr = p;
+		c->orig_hdr_len = (size_t)(blank - p);
 	}
 }
 
@@ -225,7 +218,7 @@ static void finish(struct det_ctx *c)
 		if (!ev->time)
 			ev->time = rep->date;
 		report_trace(rep, "event %u: %s (%s)", w + 1, ev->recipient, ev->detector);
-		reason_decide(ev, rep);
+		reason_decide_in(ev, c->text, c->text_len, rep);
 		if (w != i)
 			rep->events[w] = *ev;
 		w++;

@@ -94,8 +94,11 @@ static size_t header_len(const char *p, const char *end, const char **body)
 			*body = q + 1 <= end ? q + 1 : end;
 			return (size_t)(q - p);
 		}
-		/* a line that is neither a header nor a continuation ends the block */
-		if (q != p && *q != ' ' && *q != '\t' && !mime_looks_like_header(q, (size_t)(e - q))) {
+		/* a line that is neither a header nor a continuation ends the block;
+		 * "param=value" after a line that ends in ';' is a continuation a
+		 * careless mailer forgot to indent */
+		if (q != p && *q != ' ' && *q != '\t' && !mime_looks_like_header(q, (size_t)(e - q)) &&
+		    !(q >= p + 2 && q[-2] == ';' && memchr(q, '=', (size_t)(e - q)))) {
 			*body = q;
 			return (size_t)(q - p);
 		}
@@ -113,8 +116,11 @@ const char *mime_header_raw(const char *hdr, size_t len, const char *name, size_
 		const char *e = line_end(p, end);
 		if ((size_t)(e - p) > nl && p[nl] == ':' && bw_prefixcase(p, (size_t)(e - p), name)) {
 			const char *v = p + nl + 1;
-			/* extend over continuation lines */
-			while (e < end && e + 1 < end && (e[1] == ' ' || e[1] == '\t'))
+			/* extend over continuation lines (and unindented ones after a ';') */
+			while (e < end && e + 1 < end &&
+			       (e[1] == ' ' || e[1] == '\t' ||
+				(e[-1] == ';' && !mime_looks_like_header(e + 1, (size_t)(end - e - 1)) &&
+				 memchr(e + 1, '=', (size_t)(line_end(e + 1, end) - e - 1)))))
 				e = line_end(e + 1, end);
 			*vlen = (size_t)(e - v);
 			return v;

@@ -43,7 +43,7 @@ static const struct mta_rule rules[] = {
 	    "body:----- transcript of session follows -----", NULL },
 	  { "----- the following addresses had permanent fatal errors -----",
 	    "----- the following addresses had transient non-fatal errors -----", NULL },
-	  { "----- transcript of session follows -----", NULL } },
+	  { "----- unsent message follows -----", NULL } },
 	{ "lhost:courier",
 	  { "body:courier mail server at", NULL },
 	  { NULL },
