@@ -27,6 +27,11 @@ bool reason_from_text(const char *text, size_t len, struct reason_match *m);
  * explain lines go to rep (may be NULL). */
 void reason_decide(struct bw_event *ev, struct bw_report *rep);
 
+/* The same, with the bounce's human-readable text (borrowed, may be NULL):
+ * it may say at which SMTP stage the remote refused this recipient (a
+ * transcript, "in reply to end of DATA command", ...). */
+void reason_decide_in(struct bw_event *ev, const char *text, size_t len, struct bw_report *rep);
+
 /* Reasons that are the sender's problem, not the recipient's (SPEC §4). */
 bool reason_is_sender_side(enum bw_reason r);
 

@@ -105,7 +105,16 @@ static const struct phrase phrases[] = {
 	{ BW_R_SYSTEMFULL, S, "no space left on device" },
 
 	/* --- sender authentication (SPF, DKIM, DMARC): the sender's problem --- */
-	{ BW_R_AUTHFAILURE, S, "dmarc" },
+	{ BW_R_AUTHFAILURE, S, "dmarc policy" },
+	{ BW_R_AUTHFAILURE, S, "dmarc verification" },
+	{ BW_R_AUTHFAILURE, S, "dmarc validation" },
+	{ BW_R_AUTHFAILURE, S, "dmarc check" },
+	{ BW_R_AUTHFAILURE, S, "dmarc fail" },
+	{ BW_R_AUTHFAILURE, S, "dmarc reject" },
+	{ BW_R_AUTHFAILURE, S, "failed dmarc" },
+	{ BW_R_AUTHFAILURE, S, "fails dmarc" },
+	{ BW_R_AUTHFAILURE, S, "per dmarc" },
+	{ BW_R_AUTHFAILURE, S, "owner dmarc" },
 	{ BW_R_AUTHFAILURE, S, "spf check" },
 	{ BW_R_AUTHFAILURE, S, "spf validation" },
 	{ BW_R_AUTHFAILURE, S, "spf fail" },
@@ -255,9 +264,10 @@ static const struct phrase phrases[] = {
 	{ BW_R_NOTCOMPLIANTRFC, S, "rfc5322" },
 	{ BW_R_NOTCOMPLIANTRFC, S, "rfc 2822" },
 	{ BW_R_NOTCOMPLIANTRFC, S, "multiple addresses in from" },
-	{ BW_R_NOTCOMPLIANTRFC, S, "duplicate header" },
+	{ BW_R_NOTCOMPLIANTRFC, S, "messages with multiple" },
 	{ BW_R_NOTCOMPLIANTRFC, S, "missing required header" },
 	{ BW_R_CONTENTERROR, S, "media error" },
+	{ BW_R_CONTENTERROR, S, "duplicate header" },
 	{ BW_R_CONTENTERROR, S, "8-bit data in message header" },
 	{ BW_R_CONTENTERROR, S, "8bit data in message header" },
 	{ BW_R_CONTENTERROR, S, "header error" },
@@ -325,6 +335,7 @@ static const struct phrase phrases[] = {
 	{ BW_R_NOTACCEPT, S, "no smtp service" },
 	{ BW_R_NOTACCEPT, S, "not accepting network messages" },
 	{ BW_R_NOTACCEPT, W, "couldn't find a mail exchanger" },
+	{ BW_R_NOTACCEPT, W, "no mx record" },
 
 	/* --- the sender is refused --- */
 	{ BW_R_REJECTED, S, "sender address rejected" },
@@ -363,12 +374,22 @@ static const struct phrase phrases[] = {
 	{ BW_R_BLOCKED, S, "refused to talk to me" },
 	{ BW_R_BLOCKED, S, "not accepting connections" },
 	{ BW_R_BLOCKED, S, "connection refused" },
-	{ BW_R_BLOCKED, S, "connection reset by peer" },
 	{ BW_R_BLOCKED, S, "adresse ip source bloquee" },         /* fr */
+	{ BW_R_BLOCKED, S, "block list" },
+	{ BW_R_BLOCKED, S, "blocking list" },
+	{ BW_R_BLOCKED, S, "smtp server of your isp" },
+	{ BW_R_BLOCKED, S, "dynamic ip" },
+	{ BW_R_BLOCKED, S, "dynamic address" },
+	{ BW_R_BLOCKED, S, "dial-up" },
+	{ BW_R_BLOCKED, S, "dialup" },
+	{ BW_R_BLOCKED, S, "residential ip" },
+	{ BW_R_BLOCKED, S, "weren't sent" },
 	{ BW_R_BLOCKED, S, "listed at" },
 	{ BW_R_BLOCKED, S, "listed in" },
 	{ BW_R_BLOCKED, W, "client host rejected" },
-	{ BW_R_BLOCKED, W, "access denied" },
+
+	/* --- a filter answering in a user's name: ": User unknown" names no user --- */
+	{ BW_R_FILTERED, S, "550 : user unknown" },
 
 	/* --- the address does not exist (hard) --- */
 	{ BW_R_USERUNKNOWN, W, "user unknown" },
@@ -408,8 +429,11 @@ static const struct phrase phrases[] = {
 	{ BW_R_USERUNKNOWN, W, "address unknown" },
 	{ BW_R_USERUNKNOWN, W, "address rejected: unknown" },
 	{ BW_R_USERUNKNOWN, W, "recipient address rejected: user" },
+	{ BW_R_USERUNKNOWN, W, "recipient address rejected: access denied" },
+	{ BW_R_USERUNKNOWN, W, "wasn't found at the destination" },
+	{ BW_R_USERUNKNOWN, W, "wasnt found at the destination" },
+	{ BW_R_USERUNKNOWN, W, "not found at the destination domain" },
 	{ BW_R_USERUNKNOWN, W, "destination mailbox address" },
-	{ BW_R_USERUNKNOWN, W, "unrouteable address" },
 	{ BW_R_USERUNKNOWN, W, "utilisateur inconnu" },            /* fr */
 	{ BW_R_USERUNKNOWN, W, "destinataire inconnu" },
 	{ BW_R_USERUNKNOWN, W, "adresse destinataire invalide" },
@@ -428,7 +452,9 @@ static const struct phrase phrases[] = {
 	{ BW_R_USERUNKNOWN, W, "\xe5\xae\x9b\xe5\x85\x88\xe4\xb8\x8d\xe6\x98\x8e" },            /* ja: 宛先不明 */
 
 	/* --- the domain does not exist (hard) --- */
+	{ BW_R_NETWORKERROR, S, "host not found, try again" },
 	{ BW_R_HOSTUNKNOWN, W, "host unknown" },
+	{ BW_R_HOSTUNKNOWN, W, "unrouteable address" },
 	{ BW_R_HOSTUNKNOWN, W, "unknown host" },
 	{ BW_R_HOSTUNKNOWN, W, "host not found" },
 	{ BW_R_HOSTUNKNOWN, W, "find any host named" },
@@ -451,8 +477,6 @@ static const struct phrase phrases[] = {
 	{ BW_R_EXPIRED, S, "could not deliver for the last" },
 	{ BW_R_EXPIRED, S, "could not be delivered for" },
 	{ BW_R_EXPIRED, S, "has not been delivered" },
-	{ BW_R_EXPIRED, S, "in the queue too long" },
-	{ BW_R_EXPIRED, S, "queue too long" },
 	{ BW_R_EXPIRED, S, "after multiple retries" },
 	{ BW_R_EXPIRED, S, "did not accept our requests to connect" },
 	{ BW_R_EXPIRED, W, "giving up" },
@@ -503,6 +527,8 @@ static const struct phrase phrases[] = {
 	{ BW_R_FILTERED, W, "filtered" },
 	{ BW_R_FILTERED, W, "domain filter" },
 	{ BW_R_SPAMDETECTED, W, "spam" },
+	{ BW_R_BLOCKED, W, "connection reset by peer" },
+	{ BW_R_REJECTED, W, "access denied" },
 	{ BW_R_BLOCKED, W, "blocked" },
 	{ BW_R_BLOCKED, W, "rbl" },
 	{ BW_R_REJECTED, W, "rejected" },
@@ -529,16 +555,13 @@ static const struct {
 	{ "after data", STAGE_DATA },
 	{ "end of data command", STAGE_DATA },
 	{ "in reply to data command", STAGE_DATA },
-	{ ">>> data", STAGE_DATA },
 	{ "failed after i sent the message", STAGE_DATA },
 	{ "after rcpt to", STAGE_RCPT },
 	{ "in reply to rcpt to", STAGE_RCPT },
-	{ ">>> rcpt to", STAGE_RCPT },
 	{ "does not like recipient", STAGE_RCPT },
 	{ "[rcpt_to]", STAGE_RCPT },
 	{ "after mail from", STAGE_MAIL },
 	{ "in reply to mail from", STAGE_MAIL },
-	{ ">>> mail from", STAGE_MAIL },
 	{ "sender was rejected", STAGE_MAIL },
 	{ "[mail_from]", STAGE_MAIL },
 	{ "after helo", STAGE_HELO },
@@ -646,6 +669,136 @@ static enum smtp_stage stage_of(const char *text, size_t len, const char **why)
 			*why = stages[i].text;
 			return stages[i].stage;
 		}
+	return STAGE_NONE;
+}
+
+/* SMTP command names as a transcript writes them. */
+static enum smtp_stage stage_of_command(const char *p, size_t n)
+{
+	if (bw_prefixcase(p, n, "data"))
+		return STAGE_DATA;
+	if (bw_prefixcase(p, n, "rcpt"))
+		return STAGE_RCPT;
+	if (bw_prefixcase(p, n, "mail"))
+		return STAGE_MAIL;
+	if (bw_prefixcase(p, n, "helo") || bw_prefixcase(p, n, "ehlo"))
+		return STAGE_HELO;
+	return STAGE_NONE;
+}
+
+/* Compare two replies, ignoring what is inside <...> (addresses are often
+ * rewritten between the transcript and the DSN) and case. */
+static bool same_reply(const char *a, size_t an, const char *b, size_t bn)
+{
+	size_t i = 0, j = 0;
+	for (;;) {
+		while (i < an && a[i] == '<')
+			while (i < an && a[i++] != '>')
+				;
+		while (j < bn && b[j] == '<')
+			while (j < bn && b[j++] != '>')
+				;
+		while (i < an && (a[i] == ' ' || a[i] == '\r'))
+			i++;
+		while (j < bn && (b[j] == ' ' || b[j] == '\r'))
+			j++;
+		if (i >= an || j >= bn)
+			return i >= an && j >= bn;
+		if (bw_lower((unsigned char)a[i]) != bw_lower((unsigned char)b[j]))
+			return false;
+		i++, j++;
+	}
+}
+
+static const char *line_end(const char *p, const char *end)
+{
+	const char *e = memchr(p, '\n', (size_t)(end - p));
+	return e ? e : end;
+}
+
+/*
+ * A session transcript (">>> DATA" then "<<< 550 ..."): the command whose
+ * first answer is this recipient's diagnostic, or names the recipient.
+ */
+static enum smtp_stage stage_in_transcript(const struct bw_event *ev, const char *text, size_t len,
+					   const char *needle)
+{
+	const char *end = text + len, *p = text;
+	size_t dl = strlen(ev->diagnostic);
+	while (p < end) {
+		const char *e = line_end(p, end);
+		if (e - p > 4 && memcmp(p, ">>> ", 4) == 0 && e < end) {
+			enum smtp_stage s = stage_of_command(p + 4, (size_t)(e - p - 4));
+			const char *q = e + 1, *qe = line_end(q, end);
+			if (s != STAGE_NONE && qe - q > 4 && memcmp(q, "<<< ", 4) == 0) {
+				size_t ql = (size_t)(qe - q - 4);
+				if ((dl && same_reply(q + 4, ql, ev->diagnostic, dl)) ||
+				    (needle[0] && bw_memcasemem(q + 4, ql, needle)))
+					return s;
+			}
+		}
+		p = e + 1;
+	}
+	return STAGE_NONE;
+}
+
+/* A labelled field: a line "SMTP command" (with or without a colon) and the
+ * command on the same or the next line. */
+static enum smtp_stage stage_in_label(const char *text, size_t len)
+{
+	const char *p = bw_memcasemem(text, len, "smtp command");
+	if (!p)
+		return STAGE_NONE;
+	const char *end = text + len;
+	p += 12;
+	while (p < end && (*p == ':' || *p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == '-'))
+		p++;
+	return stage_of_command(p, (size_t)(end - p));
+}
+
+/* The paragraph of text around the first mention of needle. */
+static bool paragraph_of(const char *text, size_t len, const char *needle, const char **pb, size_t *pl)
+{
+	const char *hit = bw_memcasemem(text, len, needle);
+	if (!hit)
+		return false;
+	const char *b = hit, *e = hit, *end = text + len;
+	while (b > text && !(b[-1] == '\n' && b - 1 > text && (b[-2] == '\n' || (b[-2] == '\r' && b - 2 > text && b[-3] == '\n'))))
+		b--;
+	while (e < end && !(e[0] == '\n' && e + 1 < end && (e[1] == '\n' || (e[1] == '\r' && e + 2 < end && e[2] == '\n'))))
+		e++;
+	*pb = b;
+	*pl = (size_t)(e - b);
+	return true;
+}
+
+/*
+ * At which SMTP stage did the remote refuse this recipient?  The diagnostic
+ * first; then the human-readable text: the paragraph that names the
+ * recipient, a session transcript, a labelled "SMTP command" field.
+ */
+static enum smtp_stage find_stage(const struct bw_event *ev, const char *text, size_t len, const char **why)
+{
+	enum smtp_stage s = stage_of(ev->diagnostic, strlen(ev->diagnostic), why);
+	if (s != STAGE_NONE || !text || !len)
+		return s;
+	char needle[BW_ADDR_MAX + 1] = "";
+	const char *at = strrchr(ev->recipient, '@');
+	if (at && at != ev->recipient)
+		bw_strlcpyn(needle, sizeof(needle), ev->recipient, (size_t)(at - ev->recipient) + 1);
+	const char *pb;
+	size_t pl;
+	if (ev->recipient[0] && paragraph_of(text, len, ev->recipient, &pb, &pl) &&
+	    (s = stage_of(pb, pl, why)) != STAGE_NONE && s != STAGE_CONN)
+		return s;
+	if ((s = stage_in_transcript(ev, text, len, needle)) != STAGE_NONE) {
+		*why = "session transcript";
+		return s;
+	}
+	if ((s = stage_in_label(text, len)) != STAGE_NONE) {
+		*why = "SMTP command field";
+		return s;
+	}
 	return STAGE_NONE;
 }
 
@@ -765,8 +918,20 @@ static void derive_status(struct bw_event *ev, struct bw_report *rep)
 	}
 }
 
-/* The first decision: status code against phrase. */
-static enum bw_reason weigh(struct bw_event *ev, struct bw_report *rep)
+/* A diagnostic that is only a number is a local program's exit status
+ * (DSN "X-Unix; 75"): the mailer failed, the remote said nothing. */
+static bool exit_status_only(const char *d)
+{
+	size_t n = 0;
+	for (; d[n]; n++)
+		if (!bw_isdigit((unsigned char)d[n]))
+			return false;
+	return n > 0 && n <= 3;
+}
+
+/* The first decision: status code against phrase.  *by_code is set when a
+ * specific status code named (or confirmed) the reason. */
+static enum bw_reason weigh(struct bw_event *ev, bool *by_code, struct bw_report *rep)
 {
 	bool specific = false;
 	enum bw_reason st = status_reason(ev->status, &specific);
@@ -774,20 +939,29 @@ static enum bw_reason weigh(struct bw_event *ev, struct bw_report *rep)
 	bool have_text = reason_from_text(ev->diagnostic, strlen(ev->diagnostic), &m);
 	char cls = code_class(ev);
 
+	*by_code = false;
+	if (exit_status_only(ev->diagnostic)) {
+		if (rep)
+			report_trace(rep, "reason mailererror: diagnostic \"%s\" is a mailer program's exit status",
+				     ev->diagnostic);
+		return BW_R_MAILERERROR;
+	}
 	if (have_text && (!specific || m.strong || st == m.reason)) {
+		*by_code = specific && st == m.reason;
 		if (rep)
 			report_trace(rep, "reason %s: diagnostic matches phrase \"%s\"%s", bw_reason_name(m.reason),
 				     m.phrase, specific && st != m.reason ? " (outranks the status code)" : "");
 		return m.reason;
 	}
 	if (st != BW_R_UNDEFINED) {
+		*by_code = specific;
 		if (rep)
 			report_trace(rep, "reason %s: status %s (%s)%s", bw_reason_name(st), ev->status,
 				     status_text(ev->status) ? status_text(ev->status) : "?",
 				     have_text ? ", more specific than the phrase" : "");
 		return st;
 	}
-	if (strcmp(ev->action, "delayed") == 0 || (cls == '4' && strcmp(ev->action, "failed") == 0)) {
+	if (strcmp(ev->action, "delayed") == 0 || (cls == '4' && (!ev->action[0] || strcmp(ev->action, "failed") == 0))) {
 		if (rep)
 			report_trace(rep, "reason expired: a temporary failure the MTA %s",
 				     ev->action[0] == 'd' ? "is still retrying" : "gave up on");
@@ -797,14 +971,15 @@ static enum bw_reason weigh(struct bw_event *ev, struct bw_report *rep)
 }
 
 /* Second decision: what the SMTP stage says about the reason. */
-static enum bw_reason by_stage(const struct bw_event *ev, enum bw_reason r, struct bw_report *rep)
+static enum bw_reason by_stage(const struct bw_event *ev, enum bw_reason r, bool by_code, const char *text,
+			       size_t len, struct bw_report *rep)
 {
 	const char *why = NULL;
-	enum smtp_stage s = stage_of(ev->diagnostic, strlen(ev->diagnostic), &why);
+	enum smtp_stage s = find_stage(ev, text, len, &why);
 	enum bw_reason out = r;
 	if (s == STAGE_NONE)
 		return r;
-	if (s == STAGE_DATA && r == BW_R_USERUNKNOWN)
+	if (s == STAGE_DATA && r == BW_R_USERUNKNOWN && !by_code)
 		out = BW_R_FILTERED;      /* "no such user" after the content: a filter */
 	else if (s == STAGE_MAIL && (r == BW_R_USERUNKNOWN || r == BW_R_UNDEFINED))
 		out = BW_R_REJECTED;      /* the address refused is the sender's */
@@ -817,10 +992,17 @@ static enum bw_reason by_stage(const struct bw_event *ev, enum bw_reason r, stru
 
 void reason_decide(struct bw_event *ev, struct bw_report *rep)
 {
+	reason_decide_in(ev, NULL, 0, rep);
+}
+
+void reason_decide_in(struct bw_event *ev, const char *text, size_t len, struct bw_report *rep)
+{
 	enum bw_reason r = ev->reason;
 
 	if (r == BW_R_UNDEFINED)
 		refine_status(ev, rep);
+	if (exit_status_only(ev->diagnostic) && strcmp(ev->reply_code, ev->diagnostic) == 0)
+		ev->reply_code[0] = '\0';   /* an exit status, not an SMTP reply */
 	char cls = code_class(ev);
 	if (r != BW_R_UNDEFINED) {
 		if (rep)
@@ -831,7 +1013,9 @@ void reason_decide(struct bw_event *ev, struct bw_report *rep)
 		if (rep)
 			report_trace(rep, "reason delivered: Action %s, status %s", ev->action, ev->status);
 	} else {
-		r = by_stage(ev, weigh(ev, rep), rep);
+		bool by_code;
+		r = weigh(ev, &by_code, rep);
+		r = by_stage(ev, r, by_code, text, len, rep);
 		if (r == BW_R_HOSTUNKNOWN && cls == '4') {
 			r = BW_R_NETWORKERROR;
 			if (rep)

@@ -74,7 +74,7 @@ static const struct {
 	{ "7.6", BW_R_SECURITYERROR, false, "Cryptographic algorithm not supported" },
 	{ "7.7", BW_R_SECURITYERROR, false, "Message integrity failure" },
 	{ "7.8", BW_R_SECURITYERROR, false, "Authentication credentials invalid" },
-	{ "7.9", BW_R_SECURITYERROR, false, "Authentication mechanism is too weak" },
+	{ "7.9", BW_R_SECURITYERROR, true, "Authentication mechanism is too weak" },
 	{ "7.10", BW_R_FAILEDSTARTTLS, false, "Encryption needed" },
 	{ "7.11", BW_R_SECURITYERROR, false, "Encryption required for requested authentication mechanism" },
 	{ "7.12", BW_R_SECURITYERROR, false, "A password transition is needed" },
