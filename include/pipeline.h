@@ -57,8 +57,9 @@ const struct bw_decision *pipeline_decisions(const struct bw_pipeline *p, size_t
 
 /*
  * pipeline_record_decision - inside the caller's transaction: apply d to the
- * lists (suppress -> suppression list, unsuppress -> removed from it, defer ->
- * deferral list), keep it in the decision history, and add one outbox row per
+ * lists (suppress -> suppression list, unsuppress -> removed from it: the
+ * row of d->account, or every row when d->account is "", defer -> deferral
+ * list), keep it in the decision history, and add one outbox row per
  * configured hook whose `events` names it.  ev (may be NULL: a decision by
  * hand or a rate alert) gives the payload's event fields; event_id its row.
  * seed makes the webhook ids deterministic: the same seed, index and

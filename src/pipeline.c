@@ -124,6 +124,28 @@ void pipeline_webhook_id(const char *seed, unsigned index, const struct bw_decis
 	hex(digest, 24, out + 4);
 }
 
+/* A JSON string of untrusted text: invalid UTF-8 is read as Latin-1. */
+static json_t *jtext(const char *s)
+{
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	size_t n = strlen(s);
+	char *u = xmalloc(n * 2 + 1), *w = u;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x80) {
+			*w++ = (char)*p;
+		} else {
+			*w++ = (char)(0xc0 | (*p >> 6));
+			*w++ = (char)(0x80 | (*p & 0x3f));
+		}
+	}
+	*w = '\0';
+	j = json_string(u);
+	free(u);
+	return j ? j : json_string("");
+}
+
 char *pipeline_payload(const struct bw_decision *d, const struct bw_event *ev,
 		       const char *webhook_id, time_t t)
 {
@@ -132,18 +154,18 @@ char *pipeline_payload(const struct bw_decision *d, const struct bw_event *ev,
 		o = output_event_json(ev);
 	} else {
 		o = json_object();
-		json_object_set_new(o, "recipient", d->address[0] ? json_string(d->address) : json_null());
+		json_object_set_new(o, "recipient", d->address[0] ? jtext(d->address) : json_null());
 		json_object_set_new(o, "kind", json_null());
-		json_object_set_new(o, "reason", json_string(d->reason));
+		json_object_set_new(o, "reason", jtext(d->reason));
 	}
 	char ts[32];
 	bw_format_time(t, ts, sizeof ts);
 	json_object_set_new(o, "event", json_string(bw_decision_name(d->type)));
-	json_object_set_new(o, "account", json_string(d->account));
-	json_object_set_new(o, "scope", json_string(d->scope));
+	json_object_set_new(o, "account", jtext(d->account));
+	json_object_set_new(o, "scope", jtext(d->scope));
 	json_object_set_new(o, "webhook_id", json_string(webhook_id));
-	json_object_set_new(o, "campaign", d->campaign[0] ? json_string(d->campaign) : json_null());
-	json_object_set_new(o, "detail", json_string(d->detail));
+	json_object_set_new(o, "campaign", d->campaign[0] ? jtext(d->campaign) : json_null());
+	json_object_set_new(o, "detail", jtext(d->detail));
 	json_object_set_new(o, "time", json_string(ts));
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
@@ -180,9 +202,9 @@ static int apply_to_lists(struct bw_store *st, const struct bw_decision *d, int6
 	case BW_DEC_DEFER:
 		return store_defer_add(st, &l);
 	case BW_DEC_UNSUPPRESS:
-		if (store_suppress_remove(st, d->address,
-					  strcmp(d->scope, "global") == 0 ? "" :
-					  d->account[0] ? d->account : NULL, &removed) < 0)
+		/* an account: that account's row; none: every row */
+		if (store_suppress_remove(st, d->address, d->account[0] ? d->account : NULL,
+					  &removed) < 0)
 			return -1;
 		return removed ? 0 : 1;
 	default:
