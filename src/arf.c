@@ -12,44 +12,117 @@
 #include "detect.h"
 #include "util.h"
 
+/* Per-report fields shared by every complained-about recipient. */
+static void fill_report(const struct det_ctx *c, struct bw_event *ev, const char *hdr, size_t hl)
+{
+	char v[BW_DIAG_MAX];
+	(void)c;
+	ev->reason = BW_R_FEEDBACK;
+	snprintf(ev->action, sizeof(ev->action), "%s", "failed");
+	if (!hdr)
+		return;
+	if (mime_header(hdr, hl, "Feedback-Type", v, sizeof(v))) {
+		for (char *p = v; *p; p++)
+			*p = (char)bw_lower((unsigned char)*p);
+		snprintf(ev->feedback_type, sizeof(ev->feedback_type), "%s", v);
+	}
+	if (mime_header(hdr, hl, "Reporting-MTA", v, sizeof(v))) {
+		const char *s = strchr(v, ';');
+		snprintf(ev->reporting_mta, sizeof(ev->reporting_mta), "%s", s ? s + 1 + (s[1] == ' ') : v);
+	}
+	if (mime_header(hdr, hl, "Arrival-Date", v, sizeof(v)) ||
+	    mime_header(hdr, hl, "Received-Date", v, sizeof(v)))
+		ev->time = bw_parse_date(v);
+	if (mime_header(hdr, hl, "User-Agent", v, sizeof(v)))
+		snprintf(ev->diagnostic, sizeof(ev->diagnostic), "feedback report from %s", v);
+}
+
+/* One event per Original-Rcpt-To line of the report; returns how many. */
+static unsigned each_rcpt_to(struct det_ctx *c, const char *hdr, size_t hl)
+{
+	unsigned n = 0;
+	const char *p = hdr, *end = hdr + hl;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		char a[BW_ADDR_MAX + 1];
+		if (bw_prefixcase(p, (size_t)(le - p), "Original-Rcpt-To:") &&
+		    addr_extract(p + 17, (size_t)(le - p - 17), a, sizeof(a))) {
+			bool dup = false;
+			for (unsigned i = 0; i < c->rep->n_events; i++)
+				dup = dup || strcasecmp(c->rep->events[i].recipient, a) == 0;
+			struct bw_event *ev = dup ? NULL : det_event(c, "arf");
+			if (ev) {
+				fill_report(c, ev, hdr, hl);
+				snprintf(ev->recipient, sizeof(ev->recipient), "%s", a);
+				bw_strlcpyn(ev->matched, sizeof(ev->matched), p, (size_t)(le - p));
+				n++;
+			}
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return n;
+}
+
 static void complaint_from(struct det_ctx *c, const struct mime_part *fb)
 {
 	char v[BW_DIAG_MAX], addr[BW_ADDR_MAX + 1] = "";
 	const char *hdr = fb ? fb->body : NULL;
 	size_t hl = fb ? fb->body_len : 0;
 
+	if (hdr && each_rcpt_to(c, hdr, hl)) {
+		report_trace(c->rep, "arf: %u recipient%s from Original-Rcpt-To", c->rep->n_events,
+			     c->rep->n_events == 1 ? "" : "s");
+		return;
+	}
 	struct bw_event *ev = det_event(c, "arf");
 	if (!ev)
 		return;
-	ev->reason = BW_R_FEEDBACK;
-	snprintf(ev->action, sizeof(ev->action), "%s", "failed");
-	if (hdr && mime_header(hdr, hl, "Feedback-Type", v, sizeof(v))) {
-		for (char *p = v; *p; p++)
-			*p = (char)bw_lower((unsigned char)*p);
-		snprintf(ev->feedback_type, sizeof(ev->feedback_type), "%s", v);
-	}
-	if (hdr && mime_header(hdr, hl, "Original-Rcpt-To", v, sizeof(v)) &&
+	fill_report(c, ev, hdr, hl);
+	if (hdr && mime_header(hdr, hl, "Removal-Recipient", v, sizeof(v)) &&
 	    addr_extract(v, strlen(v), addr, sizeof(addr))) {
-		snprintf(ev->matched, sizeof(ev->matched), "Original-Rcpt-To: %s", v);
-	} else if (hdr && mime_header(hdr, hl, "Removal-Recipient", v, sizeof(v)) &&
-		   addr_extract(v, strlen(v), addr, sizeof(addr))) {
 		snprintf(ev->matched, sizeof(ev->matched), "Removal-Recipient: %s", v);
 	} else if (c->orig_hdr && mime_header(c->orig_hdr, c->orig_hdr_len, "To", v, sizeof(v)) &&
 		   addr_extract(v, strlen(v), addr, sizeof(addr))) {
 		snprintf(ev->matched, sizeof(ev->matched), "To: %s (returned message)", v);
 	}
 	snprintf(ev->recipient, sizeof(ev->recipient), "%s", addr);
-	if (hdr && mime_header(hdr, hl, "Reporting-MTA", v, sizeof(v))) {
-		const char *s = strchr(v, ';');
-		snprintf(ev->reporting_mta, sizeof(ev->reporting_mta), "%s", s ? s + 1 + (s[1] == ' ') : v);
-	}
-	if (hdr && mime_header(hdr, hl, "Arrival-Date", v, sizeof(v)))
-		ev->time = bw_parse_date(v);
-	if (hdr && mime_header(hdr, hl, "User-Agent", v, sizeof(v)))
-		snprintf(ev->diagnostic, sizeof(ev->diagnostic), "feedback report from %s", v);
 	report_trace(c->rep, "arf: feedback type %s, recipient %s (%s)",
 		     ev->feedback_type[0] ? ev->feedback_type : "(none)",
 		     addr[0] ? addr : "(none)", ev->matched);
+}
+
+/*
+ * Complaint loops that are not RFC 5965: the complained-about message comes
+ * back whole, and a header the provider adds to it names the recipient
+ * (Microsoft's JMRP: X-HmXmrOriginalRecipient).
+ */
+static const char *const complaint_headers[] = { "X-HmXmrOriginalRecipient" };
+
+static bool provider_complaint(struct det_ctx *c)
+{
+	const struct mime *m = c->mime;
+	for (unsigned i = 1; i < m->n_parts; i++) {
+		const struct mime_part *pt = &m->parts[i];
+		if (!pt->is_message)
+			continue;
+		for (size_t k = 0; k < ARRAY_LEN(complaint_headers); k++) {
+			char v[BW_ADDR_MAX * 2], a[BW_ADDR_MAX + 1];
+			if (!mime_header(pt->hdr, pt->hdr_len, complaint_headers[k], v, sizeof(v)) ||
+			    !addr_extract(v, strlen(v), a, sizeof(a)))
+				continue;
+			struct bw_event *ev = det_event(c, "arf");
+			if (!ev)
+				return true;
+			fill_report(c, ev, NULL, 0);
+			snprintf(ev->feedback_type, sizeof(ev->feedback_type), "%s", "abuse");
+			snprintf(ev->recipient, sizeof(ev->recipient), "%s", a);
+			snprintf(ev->matched, sizeof(ev->matched), "%s: %s", complaint_headers[k], v);
+			report_trace(c->rep, "arf: provider complaint (%s) about %s", complaint_headers[k], a);
+			return true;
+		}
+	}
+	return false;
 }
 
 bool det_arf(struct det_ctx *c)
@@ -63,5 +136,5 @@ bool det_arf(struct det_ctx *c)
 			return true;
 		}
 	}
-	return false;
+	return provider_complaint(c);
 }

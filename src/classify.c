@@ -159,6 +159,58 @@ static void original_sender(struct det_ctx *c)
 		addr_extract(v, strlen(v), c->orig_from, sizeof(c->orig_from));
 }
 
+/*
+ * An HTML report as lines of text: tags go (<br>, <p>, <div>, <tr> and <li>
+ * end a line), the common entities are decoded, and the result is held in
+ * c->text_owned.  Bounded by the input: the output is never longer.
+ */
+static void html_to_text(struct det_ctx *c)
+{
+	static const char *const breaks[] = { "br", "p", "/p", "div", "/div", "tr", "li", "/tr", "/h" };
+	static const struct { const char *ent; char ch; } ents[] = {
+		{ "&lt;", '<' }, { "&gt;", '>' }, { "&amp;", '&' }, { "&quot;", '"' }, { "&nbsp;", ' ' },
+		{ "&#39;", '\'' }, { "&#64;", '@' },
+	};
+	const char *p = c->text, *end = c->text + c->text_len;
+	char *out = xmalloc(c->text_len + 1);
+	size_t o = 0;
+	while (p < end) {
+		if (*p == '<') {
+			const char *gt = memchr(p, '>', (size_t)(end - p));
+			if (!gt)
+				break;
+			for (size_t i = 0; i < ARRAY_LEN(breaks); i++) {
+				size_t n = strlen(breaks[i]);
+				if ((size_t)(gt - p - 1) >= n && bw_prefixcase(p + 1, n, breaks[i]) &&
+				    !bw_isalpha((unsigned char)p[1 + n])) {
+					out[o++] = '\n';
+					break;
+				}
+			}
+			p = gt + 1;
+			continue;
+		}
+		if (*p == '&') {
+			size_t i;
+			for (i = 0; i < ARRAY_LEN(ents); i++) {
+				size_t n = strlen(ents[i].ent);
+				if ((size_t)(end - p) >= n && bw_prefixcase(p, n, ents[i].ent)) {
+					out[o++] = ents[i].ch;
+					p += n;
+					break;
+				}
+			}
+			if (i < ARRAY_LEN(ents))
+				continue;
+		}
+		out[o++] = *p++;
+	}
+	out[o] = '\0';
+	c->text_owned = out;
+	c->text = out;
+	c->text_len = o;
+}
+
 /* The human-readable text: the first text/plain part outside any returned message. */
 static void find_text(struct det_ctx *c)
 {
@@ -184,6 +236,8 @@ static void find_text(struct det_ctx *c)
 	const struct mime_part *pt = html ? html : &m->parts[0];
 	c->text = pt->body;
 	c->text_len = pt->body_len;
+	if (html || bw_memcasemem(pt->body, pt->body_len < 2048 ? pt->body_len : 2048, "<br"))
+		html_to_text(c);
 }
 
 static void read_top(struct det_ctx *c, struct bw_report *rep)
@@ -274,5 +328,6 @@ void classify_message(const struct bw_classifier *cl, const char *raw, size_t le
 		rep->verdict = BW_VERDICT_NOT_BOUNCE;
 		report_trace(rep, "verdict not-bounce: no usable recipient");
 	}
+	free(c.text_owned);
 	mime_free(&m);
 }

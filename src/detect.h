@@ -31,6 +31,7 @@ struct det_ctx {
 	 * returned message (else text/html, else the top body). */
 	const char *text;
 	size_t text_len;
+	char *text_owned;                /* owned: text made from HTML, or NULL */
 	/* Top-level header values (unfolded, encoded words decoded). */
 	char from[BW_ADDR_MAX + 1];      /* the address only */
 	char from_raw[BW_SUBJECT_MAX];   /* the whole From: value */

@@ -167,7 +167,7 @@ const char *det_report_end(const char *s, const char *e)
 		"unsent message below", "----- message text follows -----", "--- the header of the original",
 		"the original message was:", "header of original message", "original message header",
 		"header of the source mail", "unsent message follows", "attachment is a copy of the message",
-		"original message as received", "message details:", "original message:",
+		"original message as received", "original message:",
 	};
 	for (size_t i = 0; i < ARRAY_LEN(stops); i++) {
 		const char *p = bw_memcasemem(s, (size_t)(e - s), stops[i]);
