@@ -102,7 +102,7 @@ static void test_migrate_from_v1(void **state)
 	assert_int_equal(store_schema_version(st), BW_STORE_SCHEMA_VERSION);
 	assert_int_equal(count(st, "SELECT count(*) FROM sqlite_master WHERE name = 'campaign_sent'"), 1);
 	assert_int_equal(count(st, "SELECT count(*) FROM outbox WHERE webhook_id = 'evt_v1'"), 1);
-	/*SENT*/
+	assert_int_equal(store_campaign_set_sent(st, "c1", "", 100, 5), 0);
 	store_close(st);
 	unlink(path);
 	snprintf(path, sizeof path, "%s/v1.db-wal", f->dir);
@@ -298,6 +298,372 @@ static void test_outbox_rollback(void **state)
 	assert_int_equal(store_rollback(f->st), 0);
 }
 
+
+/* ---------------------------------------------------------------- events, addresses */
+
+static struct bw_event mk_event(const char *rcpt, enum bw_kind k, enum bw_reason r, const char *camp)
+{
+	struct bw_event ev;
+	memset(&ev, 0, sizeof ev);
+	snprintf(ev.recipient, sizeof ev.recipient, "%s", rcpt);
+	ev.kind = k;
+	ev.reason = r;
+	ev.hard = k == BW_KIND_HARD;
+	snprintf(ev.status, sizeof ev.status, "5.1.1");
+	snprintf(ev.reply_code, sizeof ev.reply_code, "550");
+	snprintf(ev.action, sizeof ev.action, "failed");
+	snprintf(ev.diagnostic, sizeof ev.diagnostic, "550 'quoted'; DROP TABLE events; --");
+	snprintf(ev.detector, sizeof ev.detector, "rfc3464");
+	snprintf(ev.original.campaign, sizeof ev.original.campaign, "%s", camp ? camp : "");
+	snprintf(ev.original.subject, sizeof ev.original.subject, "Hello \"you\"");
+	return ev;
+}
+
+static void test_events(void **state)
+{
+	struct fx *f = *state;
+	struct bw_event a = mk_event("a@example.org", BW_KIND_HARD, BW_R_USERUNKNOWN, "c1");
+	struct bw_event b = mk_event("a@example.org", BW_KIND_SOFT, BW_R_MAILBOXFULL, NULL);
+	int64_t id1, id2;
+	assert_int_equal(store_event_add(f->st, 0, "main", &a, 2000, &id1), 0);
+	assert_int_equal(store_event_add(f->st, 0, "second", &b, 1000, &id2), 0);
+	assert_true(id2 > id1);
+	struct bw_event_rec *v;
+	size_t n;
+	assert_int_equal(store_events_for(f->st, "a@example.org", 0, &v, &n), 0);
+	assert_int_equal(n, 2);
+	/* ordered by event time */
+	assert_int_equal(v[0].id, id2);
+	assert_string_equal(v[0].account, "second");
+	assert_int_equal(v[0].ev.kind, BW_KIND_SOFT);
+	assert_int_equal(v[0].ev.reason, BW_R_MAILBOXFULL);
+	assert_int_equal(v[0].time, 1000);
+	assert_int_equal(v[1].ev.kind, BW_KIND_HARD);
+	assert_true(v[1].ev.hard);
+	assert_string_equal(v[1].ev.diagnostic, a.diagnostic);
+	assert_string_equal(v[1].ev.original.subject, "Hello \"you\"");
+	assert_string_equal(v[1].ev.original.campaign, "c1");
+	free(v);
+	assert_int_equal(store_events_for(f->st, "a@example.org", 1, &v, &n), 0);
+	assert_int_equal(n, 1);
+	free(v);
+	assert_int_equal(store_events_for(f->st, "nobody@example.org", 0, &v, &n), 0);
+	assert_int_equal(n, 0);
+	free(v);
+	assert_int_equal(count(f->st, "SELECT count(*) FROM events"), 2);
+}
+
+static void test_addresses(void **state)
+{
+	struct fx *f = *state;
+	struct bw_address_state as;
+	assert_int_equal(store_address_get(f->st, "main", "a@example.org", &as), 1);
+	assert_string_equal(as.account, "main");
+	assert_string_equal(as.address, "a@example.org");
+	assert_int_equal(as.soft_total, 0);
+	assert_false(as.suppressed);
+	as.status = BW_ADDR_SOFT;
+	as.soft_total = 4;
+	as.nocamp_streak = 3;
+	as.campaign_streak = 2;
+	as.last_campaign_seq = 9;
+	as.first_soft = 100;
+	as.last_soft = 200;
+	as.first_mailboxfull = 150;
+	as.last_success = 50;
+	as.last_event = 200;
+	as.events = 5;
+	assert_int_equal(store_address_put(f->st, &as), 0);
+	struct bw_address_state b;
+	assert_int_equal(store_address_get(f->st, "main", "a@example.org", &b), 0);
+	assert_int_equal(b.status, BW_ADDR_SOFT);
+	assert_int_equal(b.soft_total, 4);
+	assert_int_equal(b.nocamp_streak, 3);
+	assert_int_equal(b.campaign_streak, 2);
+	assert_int_equal(b.last_campaign_seq, 9);
+	assert_int_equal(b.first_soft, 100);
+	assert_int_equal(b.last_soft, 200);
+	assert_int_equal(b.first_mailboxfull, 150);
+	assert_int_equal(b.last_success, 50);
+	assert_int_equal(b.events, 5);
+	/* hard in two other accounts */
+	unsigned n;
+	assert_int_equal(store_hard_accounts(f->st, "a@example.org", "main", &n), 0);
+	assert_int_equal(n, 0);
+	static const char *const others[] = { "x", "y", "main" };
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(store_address_get(f->st, others[i], "a@example.org", &b), i == 2 ? 0 : 1);
+		b.hard_total = 1;
+		assert_int_equal(store_address_put(f->st, &b), 0);
+	}
+	assert_int_equal(store_hard_accounts(f->st, "a@example.org", "main", &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_hard_accounts(f->st, "a@example.org", "z", &n), 0);
+	assert_int_equal(n, 3);
+	struct bw_address_state *all;
+	size_t k;
+	assert_int_equal(store_address_all(f->st, "a@example.org", &all, &k), 0);
+	assert_int_equal(k, 3);
+	assert_string_equal(all[0].account, "main");
+	assert_string_equal(all[2].account, "y");
+	free(all);
+}
+
+/* ---------------------------------------------------------------- lists */
+
+static struct bw_listing listing(const char *addr, const char *scope, const char *account,
+				 const char *reason)
+{
+	struct bw_listing l;
+	memset(&l, 0, sizeof l);
+	snprintf(l.address, sizeof l.address, "%s", addr);
+	snprintf(l.scope, sizeof l.scope, "%s", scope);
+	snprintf(l.account, sizeof l.account, "%s", account);
+	snprintf(l.reason, sizeof l.reason, "%s", reason);
+	snprintf(l.detail, sizeof l.detail, "why");
+	l.created = 1234;
+	l.event_id = 7;
+	return l;
+}
+
+static void test_suppressions(void **state)
+{
+	struct fx *f = *state;
+	struct bw_listing a = listing("b@example.org", "account", "main", "userunknown");
+	struct bw_listing g = listing("b@example.org", "global", "ignored", "userunknown");
+	struct bw_listing c = listing("a@example.org", "account", "second", "feedback");
+	assert_int_equal(store_suppress_add(f->st, &a), 0);
+	assert_int_equal(store_suppress_add(f->st, &a), 1);     /* already */
+	assert_int_equal(store_suppress_add(f->st, &g), 0);
+	assert_int_equal(store_suppress_add(f->st, &c), 0);
+	struct bw_listing *v;
+	size_t n;
+	assert_int_equal(store_suppress_list(f->st, NULL, &v, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0].address, "a@example.org");
+	assert_string_equal(v[1].scope, "global");            /* global first */
+	assert_string_equal(v[1].account, "");                /* global rows have no account */
+	assert_string_equal(v[2].account, "main");
+	assert_int_equal(v[2].created, 1234);
+	assert_int_equal(v[2].event_id, 7);
+	assert_string_equal(v[2].detail, "why");
+	free(v);
+	/* the flags the policy reads */
+	struct bw_address_state as;
+	store_address_get(f->st, "main", "b@example.org", &as);
+	assert_true(as.suppressed);
+	assert_true(as.suppressed_global);
+	store_address_get(f->st, "other", "a@example.org", &as);
+	assert_false(as.suppressed);
+	assert_false(as.suppressed_global);
+	/* remove one account's row, then everything */
+	unsigned removed;
+	assert_int_equal(store_suppress_remove(f->st, "b@example.org", "main", &removed), 0);
+	assert_int_equal(removed, 1);
+	assert_int_equal(store_suppress_list(f->st, "b@example.org", &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].scope, "global");
+	free(v);
+	assert_int_equal(store_suppress_remove(f->st, "b@example.org", NULL, &removed), 0);
+	assert_int_equal(removed, 1);
+	assert_int_equal(store_suppress_remove(f->st, "b@example.org", NULL, &removed), 0);
+	assert_int_equal(removed, 0);
+	assert_int_equal(count(f->st, "SELECT count(*) FROM suppressions"), 1);
+}
+
+static void test_deferrals(void **state)
+{
+	struct fx *f = *state;
+	struct bw_listing d = listing("d@example.org", "account", "main", "filtered");
+	assert_int_equal(store_defer_add(f->st, &d), 0);
+	assert_int_equal(store_defer_add(f->st, &d), 1);
+	struct bw_address_state as;
+	store_address_get(f->st, "main", "d@example.org", &as);
+	assert_true(as.deferred);
+	assert_false(as.suppressed);
+	struct bw_listing *v;
+	size_t n;
+	assert_int_equal(store_defer_list(f->st, "d@example.org", &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].reason, "filtered");
+	free(v);
+	unsigned removed;
+	assert_int_equal(store_defer_remove(f->st, "d@example.org", NULL, &removed), 0);
+	assert_int_equal(removed, 1);
+	assert_int_equal(store_defer_list(f->st, NULL, &v, &n), 0);
+	assert_int_equal(n, 0);
+	free(v);
+}
+
+/* ---------------------------------------------------------------- campaigns, decisions, report */
+
+static void test_campaigns(void **state)
+{
+	struct fx *f = *state;
+	struct bw_campaign_stats cs;
+	assert_int_equal(store_campaign_touch(f->st, "main", "c-a", 100, &cs), 0);
+	assert_int_equal(cs.seq, 1);
+	assert_int_equal(cs.sent, -1);
+	assert_int_equal(store_campaign_touch(f->st, "main", "c-b", 200, &cs), 0);
+	assert_int_equal(cs.seq, 2);
+	/* sequence numbers are per account, in order of first sight */
+	assert_int_equal(store_campaign_touch(f->st, "second", "c-b", 300, &cs), 0);
+	assert_int_equal(cs.seq, 1);
+	assert_int_equal(store_campaign_touch(f->st, "main", "c-a", 400, &cs), 0);
+	assert_int_equal(cs.seq, 1);
+	assert_int_equal(cs.first_seen, 100);
+	cs.hard = 3;
+	cs.soft = 2;
+	cs.block = 1;
+	cs.complaint = 1;
+	cs.total = 7;
+	cs.hard_alerted = true;
+	assert_int_equal(store_campaign_put(f->st, &cs), 0);
+	/* sent: for every account, then one account's own wins */
+	assert_int_equal(store_campaign_set_sent(f->st, "c-b", "", 1000, 1), 0);
+	assert_int_equal(store_campaign_touch(f->st, "main", "c-b", 0, &cs), 0);
+	assert_int_equal(cs.sent, 1000);
+	assert_int_equal(store_campaign_set_sent(f->st, "c-b", "second", 50, 1), 0);
+	assert_int_equal(store_campaign_set_sent(f->st, "c-b", "second", 60, 2), 0);
+	assert_int_equal(store_campaign_touch(f->st, "second", "c-b", 0, &cs), 0);
+	assert_int_equal(cs.sent, 60);
+	struct bw_campaign_stats *v;
+	size_t n;
+	assert_int_equal(store_campaign_list(f->st, NULL, &v, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0].campaign, "c-a");
+	assert_int_equal(v[0].hard, 3);
+	assert_int_equal(v[0].soft, 2);
+	assert_int_equal(v[0].block, 1);
+	assert_int_equal(v[0].complaint, 1);
+	assert_int_equal(v[0].total, 7);
+	assert_true(v[0].hard_alerted);
+	assert_false(v[0].soft_alerted);
+	free(v);
+	assert_int_equal(store_campaign_list(f->st, "c-b", &v, &n), 0);
+	assert_int_equal(n, 2);
+	free(v);
+}
+
+static void test_decisions(void **state)
+{
+	struct fx *f = *state;
+	struct bw_decision d;
+	memset(&d, 0, sizeof d);
+	d.type = BW_DEC_SUPPRESS;
+	snprintf(d.address, sizeof d.address, "a@example.org");
+	snprintf(d.reason, sizeof d.reason, "userunknown");
+	snprintf(d.scope, sizeof d.scope, "account");
+	snprintf(d.account, sizeof d.account, "main");
+	snprintf(d.detail, sizeof d.detail, "hard bounce");
+	assert_int_equal(store_decision_add(f->st, &d, 5, 300), 0);
+	d.type = BW_DEC_UNSUPPRESS;
+	assert_int_equal(store_decision_add(f->st, &d, 0, 200), 0);
+	struct bw_decision_rec *v;
+	size_t n;
+	assert_int_equal(store_decisions_for(f->st, "a@example.org", &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].d.type, BW_DEC_UNSUPPRESS);
+	assert_int_equal(v[0].time, 200);
+	assert_int_equal(v[1].d.type, BW_DEC_SUPPRESS);
+	assert_int_equal(v[1].event_id, 5);
+	assert_string_equal(v[1].d.detail, "hard bounce");
+	free(v);
+}
+
+static void test_report(void **state)
+{
+	struct fx *f = *state;
+	struct bw_event e[] = {
+		mk_event("a@one.example", BW_KIND_HARD, BW_R_USERUNKNOWN, "c1"),
+		mk_event("b@ONE.example", BW_KIND_SOFT, BW_R_MAILBOXFULL, "c1"),
+		mk_event("c@two.example", BW_KIND_BLOCK, BW_R_FILTERED, "c2"),
+		mk_event("d@two.example", BW_KIND_COMPLAINT, BW_R_FEEDBACK, ""),
+		mk_event("e@two.example", BW_KIND_DELAYED, BW_R_EXPIRED, ""),
+		mk_event("f@two.example", BW_KIND_AUTOREPLY, BW_R_VACATION, ""),
+	};
+	for (size_t i = 0; i < 6; i++)
+		assert_int_equal(store_event_add(f->st, 0, i < 3 ? "main" : "second", &e[i],
+						 (time_t)(1000 + i * 100), NULL), 0);
+	assert_int_equal(store_campaign_set_sent(f->st, "c1", "", 40, 1), 0);
+	struct bw_report_row *v;
+	size_t n;
+	assert_int_equal(store_report(f->st, BW_BY_CAMPAIGN, 0, &v, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0].key, "");
+	assert_int_equal(v[0].total, 3);
+	assert_int_equal(v[0].complaint, 1);
+	assert_int_equal(v[0].delayed, 1);
+	assert_int_equal(v[0].other, 1);
+	assert_string_equal(v[1].key, "c1");
+	assert_int_equal(v[1].hard, 1);
+	assert_int_equal(v[1].soft, 1);
+	assert_int_equal(v[1].sent, 40);
+	assert_int_equal(v[2].block, 1);
+	assert_int_equal(v[2].sent, -1);
+	free(v);
+	assert_int_equal(store_report(f->st, BW_BY_DOMAIN, 0, &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].key, "one.example");
+	assert_int_equal(v[0].total, 2);
+	free(v);
+	assert_int_equal(store_report(f->st, BW_BY_ACCOUNT, 0, &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[1].key, "second");
+	assert_int_equal(v[1].total, 3);
+	free(v);
+	assert_int_equal(store_report(f->st, BW_BY_REASON, 1250, &v, &n), 0);
+	assert_int_equal(n, 3);     /* since: the last three events only */
+	free(v);
+}
+
+/* ---------------------------------------------------------------- transactions */
+
+/* A failure mid-message, rolled back, leaves nothing of the message. */
+static void test_rollback_mid_message(void **state)
+{
+	struct fx *f = *state;
+	struct bw_event ev = mk_event("r@example.org", BW_KIND_HARD, BW_R_USERUNKNOWN, "c1");
+	struct bw_listing l = listing("r@example.org", "account", "main", "userunknown");
+	struct bw_campaign_stats cs;
+	struct bw_address_state as;
+	int64_t msg;
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_mark_processed(f->st, "main", "INBOX", 1, 1, "key", "bounce", 1, &msg), 0);
+	assert_int_equal(store_event_add(f->st, msg, "main", &ev, 1, NULL), 0);
+	assert_int_equal(store_campaign_touch(f->st, "main", "c1", 1, &cs), 0);
+	store_address_get(f->st, "main", "r@example.org", &as);
+	assert_int_equal(store_address_put(f->st, &as), 0);
+	store_test_fail_after(f->st, 1);
+	assert_int_equal(store_suppress_add(f->st, &l), -1);
+	assert_non_null(strstr(store_error(f->st), "injected"));
+	assert_int_equal(store_rollback(f->st), 0);
+	static const char *const tables[] = { "processed", "events", "addresses", "suppressions",
+					      "campaigns" };
+	char sql[64];
+	for (size_t i = 0; i < 5; i++) {
+		snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", tables[i]);
+		assert_int_equal(count(f->st, sql), 0);
+	}
+	assert_int_equal(store_is_processed(f->st, "main", "INBOX", 1, 1, "key"), 0);
+}
+
+/* Hostile text goes through bound parameters unchanged. */
+static void test_bound_parameters(void **state)
+{
+	struct fx *f = *state;
+	struct bw_listing l = listing("x'); DELETE FROM suppressions; --@example.org", "account",
+				      "ma'in", "r\"e");
+	assert_int_equal(store_suppress_add(f->st, &l), 0);
+	struct bw_listing *v;
+	size_t n;
+	assert_int_equal(store_suppress_list(f->st, l.address, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].account, "ma'in");
+	assert_string_equal(v[0].reason, "r\"e");
+	free(v);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -311,6 +677,15 @@ int main(void)
 		T(test_processed),
 		T(test_outbox),
 		T(test_outbox_rollback),
+		T(test_events),
+		T(test_addresses),
+		T(test_suppressions),
+		T(test_deferrals),
+		T(test_campaigns),
+		T(test_decisions),
+		T(test_report),
+		T(test_rollback_mid_message),
+		T(test_bound_parameters),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
