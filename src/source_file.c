@@ -23,15 +23,14 @@ static bool is_from_line(const char *p, const char *end)
 	return end - p >= 5 && memcmp(p, "From ", 5) == 0;
 }
 
-/* End of the line at p: the next LF, CR or CRLF (mboxes come with any). */
-static const char *next_line(const char *p, const char *end, bool *blank)
+/* End of the line at p.  eol is '\n', or '\r' for a file with CR line ends
+ * only (a CRLF file splits on its LFs). */
+static const char *next_line(const char *p, const char *end, char eol, bool *blank)
 {
-	const char *q = p;
-	while (q < end && *q != '\n' && *q != '\r')
-		q++;
-	*blank = q == p;
-	if (q < end && *q == '\r' && q + 1 < end && q[1] == '\n')
-		q++;
+	const char *q = memchr(p, eol, (size_t)(end - p));
+	if (!q)
+		q = end;
+	*blank = q == p || (q == p + 1 && *p == '\r');
 	return q < end ? q + 1 : end;
 }
 
@@ -41,9 +40,10 @@ int source_mbox_split(const char *name, const char *buf, size_t len, source_msg_
 	unsigned index = 0;
 	const char *start = NULL;
 	bool prev_blank = true;
+	char eol = memchr(buf, '\n', len) ? '\n' : '\r';
 	while (p < end) {
 		bool blank;
-		const char *next = next_line(p, end, &blank);
+		const char *next = next_line(p, end, eol, &blank);
 		if (prev_blank && is_from_line(p, end)) {
 			if (start) {
 				int rc = fn(arg, name, ++index, start, (size_t)(p - start));

@@ -76,6 +76,35 @@ char *xasprintf(const char *fmt, ...)
 	return p;
 }
 
+/* How common a byte is in mail text, 0 (rare) .. 9 (very common): the
+ * search anchors on the needle's rarest byte, so memchr skips far. */
+static unsigned char rank_table[256];
+static bool rank_ready;
+
+static unsigned char byte_rank(unsigned char c)
+{
+	if (!rank_ready) {
+		/* the same bytes are written by any thread that gets here first */
+		static const char common[] = " etaoinsrhldcumfpgwybvk.,:-@<>";
+		for (size_t i = 0; i + 1 < sizeof(common); i++) {
+			unsigned char r = (unsigned char)(9 - i * 9 / 30);
+			rank_table[(unsigned char)common[i]] = r;
+			if (common[i] >= 'a' && common[i] <= 'z')
+				rank_table[(unsigned char)common[i] - 32] = r;
+		}
+		rank_ready = true;
+	}
+	return rank_table[c];
+}
+
+static bool casecmp_n(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (bw_lower((unsigned char)a[i]) != bw_lower((unsigned char)b[i]))
+			return false;
+	return true;
+}
+
 const char *bw_memcasemem(const char *hay, size_t len, const char *needle)
 {
 	size_t nl = strlen(needle);
@@ -83,15 +112,23 @@ const char *bw_memcasemem(const char *hay, size_t len, const char *needle)
 		return hay;
 	if (nl > len)
 		return NULL;
-	int f = bw_lower((unsigned char)needle[0]);
-	for (size_t i = 0; i + nl <= len; i++) {
-		if (bw_lower((unsigned char)hay[i]) != f)
-			continue;
-		size_t k = 1;
-		while (k < nl && bw_lower((unsigned char)hay[i + k]) == bw_lower((unsigned char)needle[k]))
-			k++;
-		if (k == nl)
-			return hay + i;
+	/* anchor on the rarest byte of the needle */
+	size_t k = 0;
+	for (size_t i = 1; i < nl; i++)
+		if (byte_rank((unsigned char)needle[i]) < byte_rank((unsigned char)needle[k]))
+			k = i;
+	unsigned char lo = (unsigned char)bw_lower((unsigned char)needle[k]);
+	unsigned char up = (lo >= 'a' && lo <= 'z') ? (unsigned char)(lo - 32) : lo;
+	const char *p = hay + k, *end = hay + len - (nl - k) + 1;   /* anchor positions */
+	while (p < end) {
+		const char *a = memchr(p, lo, (size_t)(end - p));
+		const char *b = up != lo ? memchr(p, up, (size_t)((a ? a : end) - p)) : NULL;
+		const char *c = b ? b : a;
+		if (!c)
+			return NULL;
+		if (casecmp_n(c - k, needle, nl))
+			return c - k;
+		p = c + 1;
 	}
 	return NULL;
 }

@@ -56,5 +56,20 @@ run_build() { # DIR LABEL CONFIGURE-ARGS...
 run_build "$top/_build/gcc" "gcc -Werror" --enable-werror CC=gcc
 run_build "$top/_build/asan" "clang -Werror, ASan+UBSan" --enable-werror --enable-sanitizers CC=clang
 
+# a short run of every fuzz target (issue 9): clang, libFuzzer, ASan+UBSan
+fz=$top/_build/fuzz
+rm -rf "$fz"; mkdir -p "$fz"
+if ( cd "$fz" && "$top/configure" -q --enable-werror --enable-fuzzers CC=clang ) &&
+   make -C "$fz" -j2 -s > "$fz/build.log" 2>&1; then
+	echo "=== fuzzers: ${FUZZ_SECONDS:-20} s each"
+	if "$top/tests/fuzz/run.sh" "$fz" "${FUZZ_SECONDS:-20}"; then
+		total_pass=$((total_pass + 1))
+	else
+		total_fail=$((total_fail + 1)); status=1
+	fi
+else
+	cat "$fz/build.log"; echo "fuzzers: build failed"; total_fail=$((total_fail + 1)); status=1
+fi
+
 echo "$total_pass passed, $total_fail failed"
 [ $status -eq 0 ] && [ $total_fail -eq 0 ]

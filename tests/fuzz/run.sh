@@ -1,0 +1,41 @@
+#!/bin/sh
+# run.sh - run every fuzz target for a while, seeded from our samples and,
+# where it is present, the shared corpus (read in place, never copied into
+# the project).  Crashes are saved under $OUT/crash-* and fail the run.
+#
+#   tests/fuzz/run.sh BUILDDIR [SECONDS-PER-TARGET]        (default 20)
+#   FUZZ_RUNS=10000000 tests/fuzz/run.sh BUILDDIR          (a count instead)
+set -u
+b=$1
+secs=${2:-20}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+shared=$top/../shared
+OUT=${OUT:-$b/fuzz-out}
+export LSAN_OPTIONS="suppressions=$top/tests/fuzz/lsan.supp:print_suppressions=0"
+mkdir -p "$OUT"
+fail=0
+for t in fuzz_mime fuzz_classify fuzz_conf fuzz_template; do
+	bin=$b/tests/fuzz/$t
+	[ -x "$bin" ] || { echo "run.sh: $bin not built"; fail=1; continue; }
+	work=$OUT/$t.corpus
+	mkdir -p "$work"
+	seeds="$top/tests/samples"
+	case $t in
+	fuzz_mime|fuzz_classify)
+		[ -d "$shared/corpus/dev" ] && seeds="$seeds $shared/corpus/dev $shared/corpus/flufl" ;;
+	fuzz_conf) seeds="$top/etc $top/contrib/hooks" ;;
+	fuzz_template) seeds="$top/contrib/hooks" ;;
+	esac
+	if [ -n "${FUZZ_RUNS:-}" ]; then limit="-runs=$FUZZ_RUNS"; else limit="-max_total_time=$secs"; fi
+	# shellcheck disable=SC2086
+	"$bin" $limit -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+		-artifact_prefix="$OUT/$t-" "$work" $seeds > "$OUT/$t.log" 2>&1
+	rc=$?
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$OUT/$t.log")
+	if [ $rc -ne 0 ]; then
+		echo "not ok - $t: exit $rc after ${execs:-?} executions"; tail -30 "$OUT/$t.log"; fail=1
+	else
+		echo "ok - $t: ${execs:-?} executions, no crash"
+	fi
+done
+exit $fail
