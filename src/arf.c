@@ -102,6 +102,20 @@ static const char *const complaint_headers[] = { "X-HmXmrOriginalRecipient" };
 static bool provider_complaint(struct det_ctx *c)
 {
 	const struct mime *m = c->mime;
+	char uv[64];
+	/* Apple Mail's one-click unsubscribe: a message from the recipient */
+	if (mime_header(c->top->hdr, c->top->hdr_len, "X-Apple-Unsubscribe", uv, sizeof(uv)) &&
+	    strcasecmp(uv, "true") == 0 && c->from[0]) {
+		struct bw_event *ev = det_event(c, "arf");
+		if (!ev)
+			return true;
+		fill_report(c, ev, NULL, 0);
+		snprintf(ev->feedback_type, sizeof(ev->feedback_type), "%s", "opt-out");
+		snprintf(ev->recipient, sizeof(ev->recipient), "%s", c->from);
+		snprintf(ev->matched, sizeof(ev->matched), "X-Apple-Unsubscribe: %s", uv);
+		report_trace(c->rep, "arf: unsubscribe request (X-Apple-Unsubscribe) from %s", c->from);
+		return true;
+	}
 	for (unsigned i = 1; i < m->n_parts; i++) {
 		const struct mime_part *pt = &m->parts[i];
 		if (!pt->is_message)

@@ -306,8 +306,11 @@ void classify_message(const struct bw_classifier *cl, const char *raw, size_t le
 	report_trace(rep, "message: %u MIME part%s, top type %s, From %s, Subject \"%s\"", m.n_parts,
 		     m.n_parts == 1 ? "" : "s", c.top->type, c.from[0] ? c.from : "(none)", c.subject);
 
+	int ses;
 	if (det_arf(&c)) {
 		rep->verdict = BW_VERDICT_COMPLAINT;
+	} else if ((ses = det_ses(&c)) != 0) {
+		rep->verdict = ses == 2 ? BW_VERDICT_COMPLAINT : BW_VERDICT_BOUNCE;
 	} else if (det_dsn(&c)) {
 		rep->verdict = BW_VERDICT_BOUNCE;
 	} else if (det_rules(&c)) {

@@ -42,6 +42,8 @@ struct det_ctx {
 };
 
 bool det_arf(struct det_ctx *c);
+/* Amazon SES JSON notifications: 0 none, 1 bounce or delivery, 2 complaint. */
+int det_ses(struct det_ctx *c);
 bool det_dsn(struct det_ctx *c);
 bool det_autoreply(struct det_ctx *c);
 bool det_rules(struct det_ctx *c);
