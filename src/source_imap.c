@@ -849,6 +849,7 @@ static enum imap_rc wait_idle(struct imap_session *s, int max_s)
 	int rc = mailimap_idle(s->im);
 	if (rc != MAILIMAP_NO_ERROR)
 		return fail_rc(s, rc, "IDLE");
+	log_debug("account %s: folder %s: idling", s->acct->name, s->selected ? s->selected : "?");
 	int fd = mailimap_idle_get_fd(s->im);
 	time_t start = time(NULL);
 	bool stop = false;

@@ -11,6 +11,7 @@
 #   dc_stop                  stop and wait for the master to exit (ports free)
 #   dc_kill                  SIGKILL the master and its children (a crash)
 #   dc_restart               dc_stop (or after dc_kill) then start again
+#   dc_recert CN SAN         new self-signed certificate for other names, restart
 #   dc_cleanup               dc_stop and remove the directory (trap this)
 #   dc_add_user USER PASS    add a user to the passwd file
 #   dc_deliver USER FOLDER FILE...   write messages into the maildir (fast)
@@ -50,10 +51,11 @@ dc_free_port() {
 	return 1
 }
 
+# dc_make_cert [CN [SAN]] - default CN 127.0.0.1, SAN IP:127.0.0.1,DNS:localhost
 dc_make_cert() {
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
-		-subj "/CN=127.0.0.1" \
-		-addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+		-subj "/CN=${1:-127.0.0.1}" \
+		-addext "subjectAltName=${2:-IP:127.0.0.1,DNS:localhost}" \
 		-addext "basicConstraints=critical,CA:TRUE" \
 		-keyout "$DC_DIR/key.pem" -out "$DC_DIR/cert.pem" >/dev/null 2>&1 ||
 		dc_skip "openssl could not make a certificate"
@@ -229,6 +231,12 @@ dc_kill() {
 dc_restart() {
 	dc_stop
 	dc_launch
+}
+
+# dc_recert CN SAN - a new self-signed certificate (DC_CA changes), restart.
+dc_recert() {
+	dc_make_cert "$1" "$2"
+	dc_restart
 }
 
 dc_cleanup() {
