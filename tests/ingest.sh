@@ -123,6 +123,23 @@ BW report --by nonsense > /dev/null 2>&1
 check "report --by nonsense exits 2" test $? -eq 2
 BW campaign sent some-campaign 1000 > /dev/null
 check "campaign sent exits 0" test $? -eq 0
+# a campaign of the corpus with hard bounces: a small sent count raises the alert, once
+CAMP=$(BW report --json | "$PYTHON3" -c '
+import json, sys
+for line in sys.stdin:
+    o = json.loads(line)
+    if o["campaign"] and o["hard"] > 0:
+        print(o["campaign"]); break')
+if [ -n "$CAMP" ]; then
+	BW campaign sent "$CAMP" 10 > "$TMP/sent.txt"
+	check "campaign sent: hard-rate alert for $CAMP" grep -q "^alert: .*hard bounce rate" "$TMP/sent.txt"
+	BW campaign sent "$CAMP" 10 > "$TMP/sent2.txt"
+	check "campaign sent again: no second alert" test "$(grep -c '^alert:' "$TMP/sent2.txt")" -eq 0
+	BW report --json | grep -F "\"campaign\":$("$PYTHON3" -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$CAMP")" > "$TMP/camp.json"
+	check "report: the sent count and rates of $CAMP" grep -q '"sent":10,"hard_rate":' "$TMP/camp.json"
+else
+	fail "no campaign with hard bounces in the corpus"
+fi
 BW campaign list --json > "$TMP/campaigns.jsonl"
 check "campaign list exits 0" test $? -eq 0
 for cmd in ingest suppress address report campaign; do
