@@ -10,6 +10,8 @@
 #define BW_CMD_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
 
 #include "conf.h"
 
@@ -48,5 +50,26 @@ int cmd_parse(int argc, char **argv, struct bw_opts *opts);
 int cmd_explain(int argc, char **argv, struct bw_opts *opts);
 int cmd_check_config(int argc, char **argv, struct bw_opts *opts);
 int cmd_outbox(int argc, char **argv, struct bw_opts *opts);
+int cmd_ingest(int argc, char **argv, struct bw_opts *opts);
+int cmd_suppress(int argc, char **argv, struct bw_opts *opts);
+int cmd_address(int argc, char **argv, struct bw_opts *opts);
+int cmd_report(int argc, char **argv, struct bw_opts *opts);
+int cmd_campaign(int argc, char **argv, struct bw_opts *opts);
+
+/* Helpers of the state commands (cmd_state.c). */
+struct bw_store;
+/* Open cfg->state; NULL with a message on stderr. */
+struct bw_store *cmd_open_store(const struct bw_config *cfg);
+/* An address from the command line ("<a@b>" or "a@b"), domain lower-cased,
+ * into out; false with a message on stderr when it is not one. */
+bool cmd_address_arg(const char *in, char *out, size_t outsz);
+/* ISO 8601 UTC, "-" for 0. */
+void cmd_iso_time(time_t t, char out[32]);
+/* --since: "YYYY-MM-DD[THH:MM[:SS]][Z]" (UTC) or "7d", "24h", "30m" before now. */
+bool cmd_parse_since(const char *s, time_t now, time_t *out);
+/* A JSON string of untrusted text (invalid UTF-8 read as Latin-1); a new
+ * reference, never NULL. */
+struct json_t;
+struct json_t *cmd_json_text(const char *s);
 
 #endif

@@ -25,8 +25,14 @@ static const struct command commands[] = {
 	{ "scan", cmd_scan, "[-c FILE] [--dry-run]", "one pass over every account, flush hooks, exit" },
 	{ "parse", cmd_parse, "[--json] FILE|DIR|-...",
 	  "classify .eml / maildir / mbox offline (stateless)" },
+	{ "ingest", cmd_ingest, "[--dry-run] FILE|DIR|-...",
+	  "the scan pipeline (state, policy, hooks) fed from files" },
 	{ "explain", cmd_explain, "FILE", "why a message got its verdict" },
+	{ "suppress", cmd_suppress, "list|export|add|remove", "the suppression list (CSV/JSON export)" },
+	{ "address", cmd_address, "ADDR", "one address's history and state" },
 	{ "outbox", cmd_outbox, "list|retry|flush|purge", "pending and dead-letter hook deliveries" },
+	{ "report", cmd_report, "[--by campaign|domain|...]", "bounce counts and rates" },
+	{ "campaign", cmd_campaign, "sent ID COUNT | list", "record a sent count, for bounce-rate alerts" },
 	{ "check-config", cmd_check_config, "[-c FILE]", "check the configuration file" },
 };
 
