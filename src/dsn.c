@@ -238,6 +238,33 @@ static unsigned parse_body(struct det_ctx *c, const char *body, size_t len)
 	return c->rep->n_events - before;
 }
 
+/* A Final-Recipient that is no address (a mailbox file, an X.400 name):
+ * the human-readable part names the address; take it from there. */
+static void name_from_text(struct det_ctx *c, unsigned from)
+{
+	struct bw_report *rep = c->rep;
+	unsigned end = rep->n_events, missing = 0;
+	for (unsigned i = from; i < end; i++)
+		missing += !rep->events[i].recipient[0];
+	if (!missing)
+		return;
+	det_scan(c, c->text, det_report_end(c->text, c->text + c->text_len), "rfc3464");
+	unsigned k = end;
+	for (unsigned i = from; i < end && k < rep->n_events; i++) {
+		struct bw_event *ev = &rep->events[i];
+		if (ev->recipient[0])
+			continue;
+		const struct bw_event *src = &rep->events[k];
+		memcpy(ev->recipient, src->recipient, sizeof(ev->recipient));
+		if (!ev->diagnostic[0])
+			memcpy(ev->diagnostic, src->diagnostic, sizeof(ev->diagnostic));
+		report_trace(rep, "rfc3464: recipient %s from the text (%s)", ev->recipient,
+			     rep->events[k].matched);
+		k++;
+	}
+	rep->n_events = end;
+}
+
 bool det_dsn(struct det_ctx *c)
 {
 	const struct mime *m = c->mime;
@@ -275,5 +302,7 @@ bool det_dsn(struct det_ctx *c)
 			found += parse_body(c, start, pt->body_len - (size_t)(start - pt->body));
 		}
 	}
+	if (found)
+		name_from_text(c, c->rep->n_events - found);
 	return found > 0;
 }
