@@ -22,10 +22,11 @@ bool status_find(const char *s, size_t len, char *out, size_t outsz);
 /*
  * Find the enhanced status code a quoted SMTP reply carries: a reply code
  * followed by a status code ("550 5.7.1", "550-5.7.1", "550-'5.7.1",
- * "<421 4.4.2").  When the text quotes several replies, the last one is the
- * innermost (the remote server's own words).  Copies it into out.
+ * "<421 4.4.2"), both of the same class.  When the text quotes several
+ * replies, the last one is the innermost (the remote server's own words).
+ * Copies it into out; *at (may be NULL) gets the offset of its reply code.
  */
-bool status_find_remote(const char *s, size_t len, char *out, size_t outsz);
+bool status_find_remote(const char *s, size_t len, char *out, size_t outsz, size_t *at);
 
 /*
  * Find an SMTP reply code: three digits, class 2/4/5, second digit 0-5,

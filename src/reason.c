@@ -883,7 +883,7 @@ static bool hard_of(enum bw_reason r, char cls)
 static void refine_status(struct bw_event *ev, struct bw_report *rep)
 {
 	char code[BW_STATUS_MAX];
-	if (!status_find_remote(ev->diagnostic, strlen(ev->diagnostic), code, sizeof(code)))
+	if (!status_find_remote(ev->diagnostic, strlen(ev->diagnostic), code, sizeof(code), NULL))
 		return;
 	if (strcmp(code, ev->status) == 0 || code[0] == '2')
 		return;
@@ -931,12 +931,43 @@ static bool exit_status_only(const char *d)
 
 /* The first decision: status code against phrase.  *by_code is set when a
  * specific status code named (or confirmed) the reason. */
-static enum bw_reason weigh(struct bw_event *ev, bool *by_code, struct bw_report *rep)
+/*
+ * Which words to read for this event: the remote server's reply inside the
+ * diagnostic first (wrappers such as "Unknown address error 550-'5.7.1 ..."
+ * say less than the reply they quote), then the whole diagnostic; with no
+ * diagnostic at all, the paragraph of the bounce text that names the
+ * recipient, else the whole text.  *where names the source for explain.
+ */
+static bool phrase_for(const struct bw_event *ev, const char *text, size_t len, struct reason_match *m,
+		       const char **where)
+{
+	size_t dl = strlen(ev->diagnostic), at = 0;
+	char code[BW_STATUS_MAX];
+	if (dl) {
+		*where = "diagnostic";
+		if (status_find_remote(ev->diagnostic, dl, code, sizeof(code), &at) && at > 0 &&
+		    reason_from_text(ev->diagnostic + at, dl - at, m))
+			return true;
+		return reason_from_text(ev->diagnostic, dl, m);
+	}
+	if (!text || !len)
+		return false;
+	const char *pb;
+	size_t pl;
+	*where = "bounce text";
+	if (ev->recipient[0] && paragraph_of(text, len, ev->recipient, &pb, &pl) && reason_from_text(pb, pl, m))
+		return true;
+	return reason_from_text(text, len, m);
+}
+
+static enum bw_reason weigh(struct bw_event *ev, const char *text, size_t len, bool *by_code,
+			    struct bw_report *rep)
 {
 	bool specific = false;
 	enum bw_reason st = status_reason(ev->status, &specific);
 	struct reason_match m = { BW_R_UNDEFINED, false, NULL };
-	bool have_text = reason_from_text(ev->diagnostic, strlen(ev->diagnostic), &m);
+	const char *where = "diagnostic";
+	bool have_text = phrase_for(ev, text, len, &m, &where);
 	char cls = code_class(ev);
 
 	*by_code = false;
@@ -949,7 +980,7 @@ static enum bw_reason weigh(struct bw_event *ev, bool *by_code, struct bw_report
 	if (have_text && (!specific || m.strong || st == m.reason)) {
 		*by_code = specific && st == m.reason;
 		if (rep)
-			report_trace(rep, "reason %s: diagnostic matches phrase \"%s\"%s", bw_reason_name(m.reason),
+			report_trace(rep, "reason %s: %s matches phrase \"%s\"%s", bw_reason_name(m.reason), where,
 				     m.phrase, specific && st != m.reason ? " (outranks the status code)" : "");
 		return m.reason;
 	}
@@ -1014,7 +1045,7 @@ void reason_decide_in(struct bw_event *ev, const char *text, size_t len, struct 
 			report_trace(rep, "reason delivered: Action %s, status %s", ev->action, ev->status);
 	} else {
 		bool by_code;
-		r = weigh(ev, &by_code, rep);
+		r = weigh(ev, text, len, &by_code, rep);
 		r = by_stage(ev, r, by_code, text, len, rep);
 		if (r == BW_R_HOSTUNKNOWN && cls == '4') {
 			r = BW_R_NETWORKERROR;

@@ -173,7 +173,7 @@ static bool code_at(const char *s, size_t len, char *out, size_t outsz)
 	return true;
 }
 
-bool status_find_remote(const char *s, size_t len, char *out, size_t outsz)
+bool status_find_remote(const char *s, size_t len, char *out, size_t outsz, size_t *at)
 {
 	bool found = false;
 	for (size_t i = 0; i + 9 <= len; i++) {
@@ -190,8 +190,11 @@ bool status_find_remote(const char *s, size_t len, char *out, size_t outsz)
 		if (j < len && (s[j] == '\'' || s[j] == '"'))
 			j++;
 		char code[BW_STATUS_MAX];
-		if (j < len && code_at(s + j, len - j, code, sizeof(code))) {
+		/* "550 4.4.7" contradicts itself: a summary, not a server's reply */
+		if (j < len && code_at(s + j, len - j, code, sizeof(code)) && code[0] == s[i]) {
 			snprintf(out, outsz, "%s", code);
+			if (at)
+				*at = i;
 			found = true;
 			i = j;
 		}
