@@ -162,6 +162,26 @@ void det_verp(struct det_ctx *c)
 		report_trace(c->rep, "verp: %s names %s%s", hdr, rcpt,
 			     !tag[0] ? " (unsigned)" : signed_ok ? " (valid signature)" :
 			     c->verp_secret ? " (INVALID signature)" : " (signed, no secret to check)");
+	const char *why;
+	if (have && c->rep->n_events == 0 && det_looks_like_bounce(c, &why)) {
+		/* a bounce that names nobody: the return path says who failed */
+		struct bw_event *ev = det_event(c, "verp");
+		if (ev) {
+			snprintf(ev->recipient, sizeof(ev->recipient), "%s", rcpt);
+			snprintf(ev->matched, sizeof(ev->matched), "%s: VERP return path (%s)", hdr, why);
+			const char *end = det_report_end(c->text, c->text + c->text_len);
+			for (const char *q = c->text; q < end;) {
+				const char *nl = memchr(q, '\n', (size_t)(end - q));
+				const char *le = nl ? nl : end;
+				if (le > q && det_failure_line(q, (size_t)(le - q))) {
+					det_set_diagnostic(ev, q, (size_t)(le - q));
+					break;
+				}
+				q = nl ? nl + 1 : end;
+			}
+			report_trace(c->rep, "verp: the bounce (%s) names no recipient; %s from %s", why, rcpt, hdr);
+		}
+	}
 	for (unsigned i = 0; i < c->rep->n_events; i++) {
 		struct bw_event *ev = &c->rep->events[i];
 		if (ev->kind == BW_KIND_AUTOREPLY || ev->reason == BW_R_VACATION)
