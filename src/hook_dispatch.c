@@ -653,6 +653,18 @@ static void unlink_transfer(struct bw_dispatcher *d, struct transfer *t)
 	t->h->active--;
 }
 
+/* mask - overwrite every copy of secret in buf with '*': a receiver that
+ * echoes the request must not put our token into last_error. */
+static void mask(char *buf, const char *secret)
+{
+	size_t n = secret ? strlen(secret) : 0;
+	char *p = buf;
+	while (n && (p = strstr(p, secret))) {
+		memset(p, '*', n);
+		p += n;
+	}
+}
+
 /* finish - record the answer of a completed transfer on its rows. */
 static int finish(struct bw_dispatcher *d, struct transfer *t, CURLcode res)
 {
@@ -660,6 +672,7 @@ static int finish(struct bw_dispatcher *d, struct transfer *t, CURLcode res)
 	char err[256];
 	enum outbox_verdict v;
 	unlink_transfer(d, t);
+	mask(t->resp, t->h->token);
 	if (res == CURLE_OK) {
 		curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
 		v = outbox_classify_status(code);
@@ -757,7 +770,10 @@ static int group(struct bw_dispatcher *d, struct hook_rt *h, struct bw_outbox_ro
 static int start_due(struct bw_dispatcher *d, bool force)
 {
 	time_t now = time(NULL);
-	if (d->n_active >= MAX_INFLIGHT || (!force && now < d->next_query))
+	/* With transfers running, curl wakes us often: look at the outbox at
+	 * most every QUERY_EVERY seconds, or when a slot was freed.  Idle, every
+	 * look settles or starts what it finds, so there is nothing to spare. */
+	if (d->n_active >= MAX_INFLIGHT || (!force && d->n_active > 0 && now < d->next_query))
 		return 0;
 	d->next_query = now + QUERY_EVERY;
 	struct bw_outbox_row *rows;
