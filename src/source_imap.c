@@ -65,6 +65,22 @@ static const char *server_text(const struct imap_session *s)
 	return t;
 }
 
+/* libetpan's error numbers in words, for the log. */
+static const char *rc_text(int rc)
+{
+	switch (rc) {
+	case MAILIMAP_ERROR_STREAM: return "connection closed or timed out";
+	case MAILIMAP_ERROR_CONNECTION_REFUSED: return "connection refused or host unreachable";
+	case MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION: return "the server does not accept connections";
+	case MAILIMAP_ERROR_SSL: return "TLS handshake failed";
+	case MAILIMAP_ERROR_PARSE: return "unparsable server response";
+	case MAILIMAP_ERROR_FATAL: return "fatal protocol error";
+	case MAILIMAP_ERROR_BAD_STATE: return "unexpected protocol state";
+	case MAILIMAP_ERROR_STARTTLS: return "STARTTLS refused";
+	default: return "protocol error";
+	}
+}
+
 /* Is rc a broken connection (as opposed to a NO/BAD for one command)? */
 static bool rc_is_stream(int rc)
 {
@@ -95,8 +111,8 @@ static enum imap_rc fail(struct imap_session *s, enum imap_rc cls, const char *f
 static enum imap_rc fail_rc(struct imap_session *s, int rc, const char *what)
 {
 	if (rc_is_stream(rc))
-		return fail(s, IMAP_FAIL_WAIT, "%s: connection to %s:%u lost (libetpan error %d)",
-			    what, s->url.host, s->url.port, rc);
+		return fail(s, IMAP_FAIL_WAIT, "%s: connection to %s:%u lost: %s", what,
+			    s->url.host, s->url.port, rc_text(rc));
 	return fail(s, IMAP_FAIL_TEMP, "%s failed: %s", what, server_text(s));
 }
 
@@ -132,9 +148,7 @@ unsigned imap_backoff(unsigned n, unsigned cap_s, uint32_t rnd)
 		d *= 2;
 	if (d > cap_s)
 		d = cap_s;
-	unsigned half = d / 2;
-	if (d - half == 0)
-		return d;
+	unsigned half = d / 2 ? d / 2 : 1;
 	return half + rnd % (d - half + 1);
 }
 
@@ -283,8 +297,8 @@ static enum imap_rc connect_tls(struct imap_session *s)
 	int rc = mailimap_ssl_connect_with_callback(s->im, s->url.host, s->url.port,
 						    tls_setup_cb, s);
 	if (rc != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && rc != MAILIMAP_NO_ERROR_AUTHENTICATED)
-		return fail(s, IMAP_FAIL_WAIT, "cannot connect to %s:%u with TLS (libetpan error %d)",
-			    s->url.host, s->url.port, rc);
+		return fail(s, IMAP_FAIL_WAIT, "cannot connect to %s:%u with TLS: %s",
+			    s->url.host, s->url.port, rc_text(rc));
 	enum imap_rc r = check_peer(s);
 	if (r != IMAP_OK)
 		return r;
@@ -296,8 +310,8 @@ static enum imap_rc connect_starttls(struct imap_session *s)
 {
 	int rc = mailimap_socket_connect(s->im, s->url.host, s->url.port);
 	if (rc != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && rc != MAILIMAP_NO_ERROR_AUTHENTICATED)
-		return fail(s, IMAP_FAIL_WAIT, "cannot connect to %s:%u (libetpan error %d)",
-			    s->url.host, s->url.port, rc);
+		return fail(s, IMAP_FAIL_WAIT, "cannot connect to %s:%u: %s",
+			    s->url.host, s->url.port, rc_text(rc));
 	rc = refresh_caps(s);
 	if (rc != MAILIMAP_NO_ERROR)
 		return fail_rc(s, rc, "CAPABILITY");
@@ -315,8 +329,8 @@ static enum imap_rc connect_starttls(struct imap_session *s)
 	rc = mailimap_socket_starttls_with_callback(s->im, tls_setup_cb, s);
 	if (rc != MAILIMAP_NO_ERROR)
 		return fail(s, rc_is_stream(rc) ? IMAP_FAIL_WAIT : IMAP_FAIL_FINAL,
-			    "STARTTLS with %s:%u failed (libetpan error %d) %s", s->url.host,
-			    s->url.port, rc, server_text(s));
+			    "STARTTLS with %s:%u failed: %s %s", s->url.host,
+			    s->url.port, rc_text(rc), server_text(s));
 	enum imap_rc r = check_peer(s);
 	if (r != IMAP_OK)
 		return r;
