@@ -20,7 +20,7 @@ check "parse: human line" grep -q "anna@example.org	hard	userunknown	5.1.1	550" 
 
 # JSON lines with the documented keys
 "$BW" parse --json "$S" > "$TMP/all.jsonl"
-check "parse --json over a directory: one line per file" test "$(wc -l < "$TMP/all.jsonl")" -eq "$(ls "$S"/*.eml | wc -l)"
+check "parse --json over a directory: one line per file" test "$(wc -l < "$TMP/all.jsonl")" -eq "$(find "$S" -name "*.eml" | wc -l)"
 "$PYTHON3" - "$TMP/all.jsonl" > "$TMP/py" 2>&1 <<'PY'
 import json, sys
 keys = {"recipient", "kind", "reason", "hard", "status", "reply_code", "action", "diagnostic",
