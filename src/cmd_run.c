@@ -12,6 +12,7 @@
 #include "cmd.h"
 #include "daemon.h"
 #include "log.h"
+#include "privs.h"
 
 static void usage(FILE *out)
 {
@@ -58,6 +59,12 @@ int cmd_run(int argc, char **argv, struct bw_opts *opts)
 	int rc = cmd_load_config(opts, &cfg);
 	if (rc)
 		return rc;
+	char perr[256];
+	if (privs_drop(cfg.user, perr, sizeof perr) < 0) {
+		fprintf(stderr, "bouncewatch run: %s\n", perr);
+		conf_free(&cfg);
+		return EXIT_USAGE;
+	}
 	/* opts outlives the daemon: it is main()'s */
 	return daemon_run(&cfg, foreground, reload_config, opts) == 0 ? EXIT_OK : EXIT_RUNTIME;
 }

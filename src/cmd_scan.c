@@ -24,6 +24,7 @@
 #include "hook.h"
 #include "log.h"
 #include "pipeline.h"
+#include "privs.h"
 #include "source_imap.h"
 #include "store.h"
 #include "util.h"
@@ -286,6 +287,11 @@ int cmd_scan(int argc, char **argv, struct bw_opts *opts)
 	if (rc)
 		return rc;
 	rc = check_accounts(&cfg, so.account);
+	char perr[256];
+	if (!rc && privs_drop(cfg.user, perr, sizeof perr) < 0) {
+		fprintf(stderr, "bouncewatch scan: %s\n", perr);
+		rc = EXIT_USAGE;
+	}
 	char *secret = NULL;
 	if (!rc && cfg.classify.verp.secret_file[0]) {
 		secret = conf_read_secret(cfg.classify.verp.secret_file, NULL, "VERP secret", stderr);

@@ -29,6 +29,7 @@
 #include "daemon.h"
 #include "hook.h"
 #include "log.h"
+#include "metrics.h"
 #include "pipeline.h"
 #include "source_imap.h"
 #include "store.h"
@@ -137,6 +138,7 @@ static enum imap_rc watch(struct worker *w, struct imap_session *s, struct imap_
 		enum imap_rc r = imap_sync(s, w->folder, st);
 		if (r != IMAP_OK)
 			return r;
+		metrics_set(BW_M_IMAP_LAST_POLL, (double)time(NULL), w->acct->name, NULL);
 		*failures = 0;
 		r = imap_wait(s, 0);
 		if (r != IMAP_OK)
@@ -164,6 +166,8 @@ static void worker_loop(struct worker *w, struct bw_store *store)
 	while (!worker_should_stop(w)) {
 		enum imap_rc r = imap_connect(s);
 		if (r == IMAP_OK) {
+			metrics_inc(BW_M_IMAP_CONNECTS, w->acct->name, NULL);
+			metrics_add(BW_M_IMAP_RECONNECTS, failures ? 1 : 0, w->acct->name, NULL);
 			if (failures)
 				log_notice("account %s: folder %s: reconnected", w->acct->name, w->folder);
 			r = watch(w, s, &stats, &failures);
@@ -348,6 +352,7 @@ static void tick(struct gen *g)
 	int busy = 0;
 	if (g->disp)
 		busy = dispatcher_step(g->disp, MAIN_TICK_MS);
+	metrics_set(BW_M_HOOK_QUEUE, busy > 0 ? busy : 0, NULL, NULL);
 	if (busy <= 0) {
 		struct timespec ts = { 0, MAIN_TICK_MS * 1000000L };
 		nanosleep(&ts, NULL);   /* a signal cuts it short: fine */
@@ -374,6 +379,12 @@ int daemon_run(struct bw_config *cfg, bool foreground, daemon_reload_fn fn, void
 		log_setup(g.cfg.log_level, "syslog", g.cfg.log_format);
 	}
 	daemon_signals_install();
+	char merr[256];
+	if (metrics_start(g.cfg.metrics_listen, merr, sizeof merr) < 0) {
+		log_error("%s", merr);
+		conf_free(&g.cfg);
+		return 1;
+	}
 	if (gen_prepare(&g) < 0) {
 		gen_stop(&g);
 		return 1;
@@ -393,6 +404,7 @@ int daemon_run(struct bw_config *cfg, bool foreground, daemon_reload_fn fn, void
 	if (g.disp)
 		dispatcher_flush(g.disp, 5);
 	gen_stop(&g);
+	metrics_stop();
 	log_notice("stopped");
 	return 0;
 }

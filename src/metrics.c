@@ -488,10 +488,10 @@ int metrics_start(const char *listen, char *err, size_t errsz)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	httpd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
+				 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,   /* first, as MHD asks */
 				 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				 MHD_OPTION_CONNECTION_LIMIT, 16u,
 				 MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-				 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				 MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!httpd) {

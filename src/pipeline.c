@@ -17,6 +17,7 @@
 
 #include "date.h"
 #include "log.h"
+#include "metrics.h"
 #include "mime.h"
 #include "output.h"
 #include "pipeline.h"
@@ -378,6 +379,8 @@ int pipeline_process(struct bw_pipeline *p, const struct bw_origin *o,
 		if (r == 1)
 			p->n_dec = 0;
 	}
+	if (!p->dry_run)
+		metrics_message(res->outcome, &rep, p->dec, p->n_dec);
 	report_free(&rep);
 	return r < 0 ? -1 : 0;
 }
