@@ -250,6 +250,24 @@ print("ok")
 PY
 stop_receiver
 
+# ---------------------------------------------------------------- the outbox command
+"$BW" -c "$CONF" outbox >/dev/null 2>&1; check "outbox without an action: exit 2" test $? -eq 2
+"$BW" -c "$CONF" outbox retry x1 >/dev/null 2>&1; check "outbox retry with a bad id: exit 2" test $? -eq 2
+"$BW" -c "$CONF" outbox retry 999999 --no-flush >/dev/null 2>&1; check "outbox retry of no row: exit 1" test $? -eq 1
+"$BW" -c "$CONF" outbox list --only all --json > "$TMP/all.jsonl"
+pycheck "outbox list --json: one object per row with the documented keys" "$TMP/all.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rows) >= 12, len(rows)
+for r in rows:
+    assert {"id", "webhook_id", "hook", "event", "state", "attempts", "created", "next_attempt",
+            "last_error", "payload"} <= set(r), r
+    assert r["state"] in ("pending", "done", "dead"), r
+print("ok")
+PY
+"$BW" -c "$CONF" outbox purge --dead > "$TMP/purge" 2>&1
+check "outbox purge --dead: delivered and dead rows gone" sh -c "grep -q '^purged [1-9]' '$TMP/purge' && '$BW' -c '$CONF' outbox list --only all --json | wc -l | grep -qx 0"
+
 # ---------------------------------------------------------------- 7. presets
 # Each preset, its host pointed at the receiver, must make the request the
 # real API expects.
