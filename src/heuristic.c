@@ -320,8 +320,8 @@ static void cand_diag(const struct cand *cv, unsigned n, unsigned k, const char 
 	}
 }
 
-/* The first line of s..e with an SMTP error (a transcript's "<<< 550 ..."),
- * preferring one that names addr. */
+/* The first line of s..e with an SMTP error (a transcript's "<<< 550 ...",
+ * "Reason: 550 ..."), preferring one that names addr. */
 static bool transcript_line(const char *s, const char *e, const char *addr, const char **ls, const char **le_out)
 {
 	const char *first = NULL, *first_end = NULL;
@@ -332,8 +332,7 @@ static bool transcript_line(const char *s, const char *e, const char *addr, cons
 		const char *q = p;
 		while (q < le && (*q == ' ' || *q == '\t' || *q == '<'))
 			q++;
-		if (reply_find(q, (size_t)(le - q), rc) && (rc[0] == '4' || rc[0] == '5') &&
-		    memcmp(q, rc, 3) == 0) {
+		if (reply_find(q, (size_t)(le - q), rc) && (rc[0] == '4' || rc[0] == '5')) {
 			if (bw_memcasemem(p, (size_t)(le - p), addr)) {
 				*ls = q;
 				*le_out = le;

@@ -1,0 +1,177 @@
+/*
+ * test_heuristic.c - the fallback for bounces no rule knows: recipients
+ * found by where they stand (list item, label, failure line), the bounce's
+ * own addresses ignored, HTML reports, returned-message fallback.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify.h"
+#include "conf.h"
+
+static struct bw_config cfg;
+static struct bw_classifier *cl;
+
+static int setup(void **state)
+{
+	(void)state;
+	conf_defaults(&cfg);
+	cl = classifier_new(&cfg.classify, NULL);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	classifier_free(cl);
+	conf_free(&cfg);
+	return 0;
+}
+
+/* Classify msg; the caller releases rep with report_free(). */
+static void classify(const char *msg, struct bw_report *rep)
+{
+	memset(rep, 0, sizeof(*rep));
+	rep->want_trace = true;
+	classify_message(cl, msg, strlen(msg), rep);
+}
+
+/* The event for addr, or NULL. */
+static __attribute__((unused)) const struct bw_event *event_for(const struct bw_report *rep, const char *addr)
+{
+	for (unsigned i = 0; i < rep->n_events; i++)
+		if (strcmp(rep->events[i].recipient, addr) == 0)
+			return &rep->events[i];
+	return NULL;
+}
+
+static void test_list_item(void **state)
+{
+	(void)state;
+	struct bw_report rep;
+	classify("From: postmaster@gw.example.org\nTo: news@shop.example.com\n"
+		 "Subject: Undeliverable Mail\n\n"
+		 "Your message could not be delivered.\n"
+		 "Please contact postmaster@gw.example.org if you have questions.\n\n"
+		 "The following recipients failed:\n\n"
+		 "   * jack@example.net\n   * kate@example.net\n\n"
+		 "Reason: 550 5.1.1 mailbox unavailable\n", &rep);
+	assert_int_equal(rep.verdict, BW_VERDICT_BOUNCE);
+	assert_int_equal(rep.n_events, 2);
+	assert_non_null(event_for(&rep, "jack@example.net"));
+	assert_non_null(event_for(&rep, "kate@example.net"));
+	assert_null(event_for(&rep, "postmaster@gw.example.org"));
+	assert_string_equal(rep.events[0].detector, "heuristic");
+	assert_string_equal(rep.events[0].reply_code, "550");
+	report_free(&rep);
+}
+
+static void test_label(void **state)
+{
+	(void)state;
+	struct bw_report rep;
+	classify("From: MAILER-DAEMON@mail.example.org\nTo: news@shop.example.com\n"
+		 "Subject: Processing Error\n\n"
+		 "Intended recipient: liam@example.net\n\n"
+		 "The following mail has been returned because it encountered an error.\n", &rep);
+	assert_int_equal(rep.n_events, 1);
+	assert_string_equal(rep.events[0].recipient, "liam@example.net");
+	report_free(&rep);
+}
+
+static void test_own_addresses(void **state)
+{
+	(void)state;
+	struct bw_report rep;
+	/* the sender of the returned message is named in prose, not failed */
+	classify("From: MAILER-DAEMON@mail.example.org\nTo: news@shop.example.com\n"
+		 "Subject: Delivery failure\n\n"
+		 "Your message from news@shop.example.com was rejected.\n"
+		 "Sorry, unable to deliver your message to mona@example.net for\n"
+		 "the following reason: 552 Quota exceeded\n\n"
+		 "--- Original message follows.\n\n"
+		 "From: news@shop.example.com\nTo: mona@example.net\n", &rep);
+	assert_int_equal(rep.n_events, 1);
+	assert_string_equal(rep.events[0].recipient, "mona@example.net");
+	report_free(&rep);
+}
+
+static void test_html_report(void **state)
+{
+	(void)state;
+	struct bw_report rep;
+	classify("From: MAILER-DAEMON@webmail.example.org\nTo: news@shop.example.com\n"
+		 "Subject: failure notice\nContent-Type: text/html\n\n"
+		 "<html><body>I wasn't able to deliver your message to the following addresses.<br><br>"
+		 "nick@example.net<br>No such user<br></body></html>\n", &rep);
+	assert_int_equal(rep.n_events, 1);
+	assert_string_equal(rep.events[0].recipient, "nick@example.net");
+	assert_non_null(strstr(rep.events[0].diagnostic, "No such user"));
+	report_free(&rep);
+}
+
+static void test_returned_to_fallback(void **state)
+{
+	(void)state;
+	struct bw_report rep;
+	classify("From: MAILER-DAEMON@mail.example.org\nTo: news@shop.example.com\n"
+		 "Subject: Returned mail\n\n"
+		 "Delivery failed: mailbox unavailable.\n\n"
+		 "----- Original message -----\n\n"
+		 "From: news@shop.example.com\nTo: olga@example.net\nSubject: hi\n\nbody\n", &rep);
+	assert_int_equal(rep.n_events, 1);
+	assert_string_equal(rep.events[0].recipient, "olga@example.net");
+	report_free(&rep);
+	/* ... but not when the returned message is a list post: its To is the list */
+	classify("From: MAILER-DAEMON@mail.example.org\nTo: list-bounces@lists.example.com\n"
+		 "Subject: Returned mail\n\n"
+		 "Delivery failed: mailbox unavailable.\n\n"
+		 "----- Original message -----\n\n"
+		 "From: ann@example.com\nTo: list@lists.example.com\nList-Id: <list.lists.example.com>\n"
+		 "Subject: hi\n\nbody\n", &rep);
+	assert_int_equal(rep.n_events, 0);
+	report_free(&rep);
+}
+
+static void test_line_endings(void **state)
+{
+	(void)state;
+	const char *lf = "From: MAILER-DAEMON@mail.example.org\nTo: news@shop.example.com\n"
+			 "Subject: Delivery failure\n\n<pete@example.net>:\n"
+			 "This user doesn't have an account here [550]\n";
+	char crlf[512], cr[512];
+	size_t o = 0, k = 0;
+	for (const char *p = lf; *p; p++) {
+		if (*p == '\n')
+			crlf[o++] = '\r';
+		crlf[o++] = *p;
+		cr[k++] = *p == '\n' ? '\r' : *p;
+	}
+	crlf[o] = cr[k] = '\0';
+	const char *forms[] = { lf, crlf, cr };
+	for (size_t i = 0; i < 3; i++) {
+		struct bw_report rep;
+		classify(forms[i], &rep);
+		assert_int_equal(rep.n_events, 1);
+		assert_string_equal(rep.events[0].recipient, "pete@example.net");
+		report_free(&rep);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_list_item),
+		cmocka_unit_test(test_label),
+		cmocka_unit_test(test_own_addresses),
+		cmocka_unit_test(test_html_report),
+		cmocka_unit_test(test_returned_to_fallback),
+		cmocka_unit_test(test_line_endings),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
