@@ -350,6 +350,21 @@ static const struct phrase phrases[] = {
 	{ BW_R_REJECTED, S, "invalid sender" },
 	{ BW_R_REJECTED, S, "bad sender" },
 	{ BW_R_REJECTED, S, "purported responsible address" },
+	{ BW_R_REJECTED, S, "permission to post" },
+	{ BW_R_REJECTED, S, "not allowed to post" },
+	/* the same, as list servers say it in other languages */
+	{ BW_R_REJECTED, S, "permisos necesarios para publicar" },                    /* es */
+	{ BW_R_REJECTED, S, "permiss\xc3\xa3o para postar" },                          /* pt */
+	{ BW_R_REJECTED, S, "autorisation de publier" },                              /* fr */
+	{ BW_R_REJECTED, S, "berechtigung zum posten" },                              /* de */
+	{ BW_R_REJECTED, S, "autorizzazione a pubblicare" },                          /* it */
+	{ BW_R_REJECTED, S, "\xce\xb4\xce\xb9\xce\xba\xce\xb1\xce\xaf\xcf\x89\xce\xbc\xce\xb1 \xce\xb1\xce\xbd\xce\xac\xcf\x81\xcf\x84\xce\xb7\xcf\x83\xce\xb7\xcf\x82" }, /* el: δικαίωμα ανάρτησης */
+	{ BW_R_REJECTED, S, "\xd9\x85\xd8\xac\xd9\x88\xd8\xb2 \xd9\x84\xd8\xa7\xd8\xb2\xd9\x85 \xd8\xa8\xd8\xb1\xd8\xa7\xdb\x8c \xd8\xa7\xd8\xb1\xd8\xb3\xd8\xa7\xd9\x84" }, /* fa: مجوز لازم برای ارسال */
+	{ BW_R_REJECTED, S, "\xd7\x90\xd7\x99\xd7\xa9\xd7\x95\xd7\xa8 \xd7\x9c\xd7\xa4\xd7\xa8\xd7\xa1\xd7\x9d" }, /* he: אישור לפרסם */
+	{ BW_R_REJECTED, S, "\xe0\xa4\xaa\xe0\xa5\x8b\xe0\xa4\xb8\xe0\xa5\x8d\xe0\xa4\x9f \xe0\xa4\x95\xe0\xa4\xb0\xe0\xa4\xa8\xe0\xa5\x87 \xe0\xa4\x95\xe0\xa5\x80 \xe0\xa4\x85\xe0\xa4\xa8\xe0\xa5\x81\xe0\xa4\xae\xe0\xa4\xa4\xe0\xa4\xbf" }, /* hi: पोस्ट करने की अनुमति */
+	{ BW_R_REJECTED, S, "\xd0\xb4\xd0\xbe\xd0\xb7\xd0\xb2\xd0\xbe\xd0\xbb\xd1\x83 \xd0\xbf\xd1\x83\xd0\xb1\xd0\xbb\xd1\x96\xd0\xba\xd1\x83\xd0\xb2\xd0\xb0\xd1\x82\xd0\xb8" }, /* uk: дозволу публікувати */
+	{ BW_R_REJECTED, S, "\xd1\x80\xd0\xb0\xd0\xb7\xd1\x80\xd0\xb5\xd1\x88\xd0\xb5\xd0\xbd\xd0\xb8\xd1\x8f \xd0\xbd\xd0\xb0 \xd0\xbf\xd1\x83\xd0\xb1\xd0\xbb\xd0\xb8\xd0\xba\xd0\xb0\xd1\x86\xd0\xb8\xd1\x8e" }, /* ru: разрешения на публикацию */
+	{ BW_R_REJECTED, S, "\xe6\x8a\x95\xe7\xa8\xbf\xe3\x81\x99\xe3\x82\x8b\xe6\xa8\xa9\xe9\x99\x90" }, /* ja: 投稿する権限 */
 	{ BW_R_REJECTED, S, "envelope sender" },
 
 	/* --- the sending host or network is refused --- */
@@ -931,6 +946,24 @@ static bool exit_status_only(const char *d)
 
 /* The first decision: status code against phrase.  *by_code is set when a
  * specific status code named (or confirmed) the reason. */
+/* The bounce's own notice: the text before the returned message (or its
+ * headers) begins, at most NOTICE_MAX bytes. */
+#define NOTICE_MAX 4096
+static size_t notice_len(const char *text, size_t len)
+{
+	static const char *const ends[] = {
+		"original message", "copy of the message", "\nreceived:", "\nreturn-path:",
+		"\ncontent-type:", "\nmessage-id:", "\nfrom:",
+	};
+	size_t n = len < NOTICE_MAX ? len : NOTICE_MAX;
+	for (size_t i = 0; i < ARRAY_LEN(ends); i++) {
+		const char *p = bw_memcasemem(text, n, ends[i]);
+		if (p)
+			n = (size_t)(p - text);
+	}
+	return n;
+}
+
 /*
  * Which words to read for this event: the remote server's reply inside the
  * diagnostic first (wrappers such as "Unknown address error 550-'5.7.1 ..."
@@ -957,7 +990,7 @@ static bool phrase_for(const struct bw_event *ev, const char *text, size_t len, 
 	*where = "bounce text";
 	if (ev->recipient[0] && paragraph_of(text, len, ev->recipient, &pb, &pl) && reason_from_text(pb, pl, m))
 		return true;
-	return reason_from_text(text, len, m);
+	return reason_from_text(text, notice_len(text, len), m);
 }
 
 static enum bw_reason weigh(struct bw_event *ev, const char *text, size_t len, bool *by_code,

@@ -63,6 +63,52 @@ static void test_reasons(void **state)
 	assert_string_equal(status_text("5.1.2"), "Bad destination system address");
 }
 
+static void test_find_remote(void **state)
+{
+	(void)state;
+	char s[16];
+	size_t at = 99;
+	const char *t = "5.1.0 - Unknown address error 550-'5.7.1 <x@y>... Access denied'";
+	assert_true(status_find_remote(t, strlen(t), s, sizeof(s), &at));
+	assert_string_equal(s, "5.7.1");
+	assert_int_equal(at, 30);
+	const char *nested = "554 4.4.7 Message expired: unable to deliver.<421 4.4.2 Connection timed out>";
+	assert_true(status_find_remote(nested, strlen(nested), s, sizeof(s), NULL));
+	assert_string_equal(s, "4.4.2");
+	const char *cont = "550-5.7.26 Unauthenticated email 550-5.7.26 is not accepted";
+	assert_true(status_find_remote(cont, strlen(cont), s, sizeof(s), NULL));
+	assert_string_equal(s, "5.7.26");
+	/* a reply and a code of different classes are no reply */
+	const char *bad = "550 4.4.7 QUEUE.Expired; message expired";
+	assert_false(status_find_remote(bad, strlen(bad), s, sizeof(s), NULL));
+	const char *none = "Status: 5.1.1 without a reply code";
+	assert_false(status_find_remote(none, strlen(none), s, sizeof(s), NULL));
+	const char *ip = "host 192.0.2.1 550 5.1.1.2";
+	assert_false(status_find_remote(ip, strlen(ip), s, sizeof(s), NULL));
+}
+
+static void test_table_specificity(void **state)
+{
+	(void)state;
+	bool specific;
+	assert_int_equal(status_reason("5.1.2", &specific), BW_R_HOSTUNKNOWN);
+	assert_true(specific);
+	assert_int_equal(status_reason("5.1.6", &specific), BW_R_HASMOVED);
+	assert_true(specific);
+	assert_int_equal(status_reason("5.2.3", &specific), BW_R_EXCEEDLIMIT);
+	assert_true(specific);
+	assert_int_equal(status_reason("5.3.4", &specific), BW_R_MESGTOOBIG);
+	assert_int_equal(status_reason("5.7.25", &specific), BW_R_REQUIREPTR);
+	assert_true(specific);
+	assert_int_equal(status_reason("5.7.13", &specific), BW_R_SUSPEND);
+	assert_int_equal(status_reason("5.0.0", &specific), BW_R_UNDEFINED);
+	assert_false(specific);
+	assert_int_equal(status_reason("5.2.1", &specific), BW_R_SUSPEND);
+	assert_false(specific);   /* "disabled" is often said for "unknown" */
+	assert_int_equal(status_reason("5.9.99", &specific), BW_R_UNDEFINED);
+	assert_null(status_text("5.9.99"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -70,6 +116,8 @@ int main(void)
 		cmocka_unit_test(test_find_in_text),
 		cmocka_unit_test(test_reply_code),
 		cmocka_unit_test(test_reasons),
+		cmocka_unit_test(test_find_remote),
+		cmocka_unit_test(test_table_specificity),
 	};
 	return cmocka_run_group_tests_name("status", tests, NULL, NULL);
 }

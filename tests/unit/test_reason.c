@@ -1,0 +1,369 @@
+/*
+ * test_reason.c - the phrase table and the kind/reason/hard decision.
+ *
+ * Every phrase group is exercised through reason_from_text(), and every
+ * decision rule through reason_decide()/reason_decide_in() on events built
+ * the way the detectors build them.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "reason.h"
+#include "status.h"
+
+/* The reason the phrase table gives for s, BW_R__COUNT when none. */
+static enum bw_reason text_reason(const char *s)
+{
+	struct reason_match m;
+	return reason_from_text(s, strlen(s), &m) ? m.reason : BW_R__COUNT;
+}
+
+static struct bw_event mk(const char *rcpt, const char *status, const char *reply, const char *action,
+			  const char *diag)
+{
+	struct bw_event ev;
+	memset(&ev, 0, sizeof(ev));
+	snprintf(ev.recipient, sizeof(ev.recipient), "%s", rcpt);
+	snprintf(ev.status, sizeof(ev.status), "%s", status);
+	snprintf(ev.reply_code, sizeof(ev.reply_code), "%s", reply);
+	snprintf(ev.action, sizeof(ev.action), "%s", action);
+	snprintf(ev.diagnostic, sizeof(ev.diagnostic), "%s", diag);
+	snprintf(ev.detector, sizeof(ev.detector), "test");
+	return ev;
+}
+
+static struct bw_event decide(const char *status, const char *reply, const char *action, const char *diag)
+{
+	struct bw_event ev = mk("a@example.org", status, reply, action, diag);
+	reason_decide(&ev, NULL);
+	return ev;
+}
+
+/* --- phrase groups ------------------------------------------------------ */
+
+static void test_phrases_recipient(void **state)
+{
+	(void)state;
+	assert_int_equal(text_reason("550 5.1.1 <a@b.c>... User Unknown"), BW_R_USERUNKNOWN);
+	assert_int_equal(text_reason("No such user here"), BW_R_USERUNKNOWN);
+	assert_int_equal(text_reason("RESOLVER.ADR.RecipNotFound; not found"), BW_R_USERUNKNOWN);
+	assert_int_equal(text_reason("The email address wasn't found at the destination domain"),
+			 BW_R_USERUNKNOWN);
+	assert_int_equal(text_reason("Host unknown (Authoritative answer from name server)"), BW_R_HOSTUNKNOWN);
+	assert_int_equal(text_reason("Sorry, I couldn't find any host named x.example"), BW_R_HOSTUNKNOWN);
+	assert_int_equal(text_reason("Unrouteable address"), BW_R_HOSTUNKNOWN);
+	assert_int_equal(text_reason("550 5.1.6 recipient no longer on server"), BW_R_HASMOVED);
+	assert_int_equal(text_reason("The email account that you tried to reach is disabled"), BW_R_SUSPEND);
+	assert_int_equal(text_reason("vdelivermail: account is locked"), BW_R_SUSPEND);
+	assert_int_equal(text_reason("550 Mailbox is frozen."), BW_R_SUSPEND);
+	assert_int_equal(text_reason("552 5.2.2 Over quota"), BW_R_MAILBOXFULL);
+	assert_int_equal(text_reason("User's mailbox is full"), BW_R_MAILBOXFULL);
+	assert_int_equal(text_reason("The domain doesn't receive email: returned Null MX"), BW_R_NOTACCEPT);
+}
+
+static void test_phrases_sender_side(void **state)
+{
+	(void)state;
+	assert_int_equal(text_reason("550 5.7.1 Email rejected per DMARC policy"), BW_R_AUTHFAILURE);
+	assert_int_equal(text_reason("not allowed to send from <x> per it's SPF Record"), BW_R_AUTHFAILURE);
+	assert_int_equal(text_reason("550 Bad SPF records for [example.org]"), BW_R_AUTHFAILURE);
+	assert_int_equal(text_reason("does not have a PTR record setup"), BW_R_REQUIREPTR);
+	assert_int_equal(text_reason("Fix reverse DNS for 192.0.2.1"), BW_R_REQUIREPTR);
+	assert_int_equal(text_reason("temporarily rate limited due to IP reputation"), BW_R_BADREPUTATION);
+	assert_int_equal(text_reason("452 4.3.2 Connection rate limit exceeded."), BW_R_TOOMANYCONN);
+	assert_int_equal(text_reason("receiving mail at a rate that prevents additional messages"), BW_R_SPEEDING);
+	assert_int_equal(text_reason("554 5.7.1 <a@b>: Relay access denied"), BW_R_NORELAYING);
+	assert_int_equal(text_reason("Must issue a STARTTLS command first"), BW_R_FAILEDSTARTTLS);
+	assert_int_equal(text_reason("550 Unauthenticated senders not allowed"), BW_R_SECURITYERROR);
+	assert_int_equal(text_reason("Client host blocked using zen.spamhaus.org"), BW_R_BLOCKED);
+	assert_int_equal(text_reason("550 5.7.1 IP address blacklisted by recipient"), BW_R_BLOCKED);
+	assert_int_equal(text_reason("501 5.1.8 Sender address rejected"), BW_R_REJECTED);
+	assert_true(reason_is_sender_side(BW_R_AUTHFAILURE));
+	assert_true(reason_is_sender_side(BW_R_BLOCKED));
+	assert_false(reason_is_sender_side(BW_R_USERUNKNOWN));
+	assert_false(reason_is_sender_side(BW_R_MAILBOXFULL));
+}
+
+static void test_phrases_content_and_transport(void **state)
+{
+	(void)state;
+	assert_int_equal(text_reason("550 Virus Detected; Content Rejected"), BW_R_VIRUSDETECTED);
+	assert_int_equal(text_reason("This message has been scored as spam"), BW_R_SPAMDETECTED);
+	assert_int_equal(text_reason("554 5.7.9 Message not accepted for policy reasons"), BW_R_POLICYVIOLATION);
+	assert_int_equal(text_reason("Messages with multiple addresses in From: header"), BW_R_NOTCOMPLIANTRFC);
+	assert_int_equal(text_reason("improper use of 8-bit data in message header"), BW_R_CONTENTERROR);
+	assert_int_equal(text_reason("552 5.3.4 Message too large"), BW_R_MESGTOOBIG);
+	assert_int_equal(text_reason("Message expired: unable to deliver in 840 minutes"), BW_R_EXPIRED);
+	assert_int_equal(text_reason("Maximum hop count exceeded. Message probably in a routing loop."),
+			 BW_R_NETWORKERROR);
+	assert_int_equal(text_reason("452 4.4.5 Insufficient disk space; try again later"), BW_R_SYSTEMFULL);
+	assert_int_equal(text_reason("554 5.3.0 Mailer error"), BW_R_MAILERERROR);
+	assert_int_equal(text_reason("550 5.3.5 Internal System Error"), BW_R_SYSTEMERROR);
+	assert_int_equal(text_reason("504 Command parameter not implemented"), BW_R_SYNTAXERROR);
+	assert_int_equal(text_reason("nothing to see here"), BW_R__COUNT);
+	assert_true(reason_table_size() > 300);
+}
+
+static void test_phrases_non_english(void **state)
+{
+	(void)state;
+	assert_int_equal(text_reason("550 5.5.0 Adresse destinataire invalide."), BW_R_USERUNKNOWN);
+	assert_int_equal(text_reason("Empf\xc3\xa4nger unbekannt"), BW_R_USERUNKNOWN);
+	assert_int_equal(text_reason("Usuario desconocido"), BW_R_USERUNKNOWN);
+	assert_int_equal(text_reason("utente sconosciuto"), BW_R_USERUNKNOWN);
+	assert_int_equal(text_reason("\xe7\x94\xa8\xe6\x88\xb7\xe4\xb8\x8d\xe5\xad\x98\xe5\x9c\xa8"), BW_R_USERUNKNOWN);
+	assert_int_equal(text_reason("Postfach voll"), BW_R_MAILBOXFULL);
+	assert_int_equal(text_reason("bo\xc3\xaete pleine"), BW_R_MAILBOXFULL);
+	assert_int_equal(text_reason("caixa postal cheia"), BW_R_MAILBOXFULL);
+	assert_int_equal(text_reason("Le compte du destinataire est bloque."), BW_R_SUSPEND);
+	assert_int_equal(text_reason("Adresse IP source bloquee pour incident de spam"), BW_R_BLOCKED);
+	assert_int_equal(text_reason("no tienes los permisos necesarios para publicar mensajes"), BW_R_REJECTED);
+}
+
+/* Case does not matter; the phrase listed first wins over one found earlier in the text. */
+static void test_phrase_priority(void **state)
+{
+	(void)state;
+	assert_int_equal(text_reason("USER UNKNOWN"), BW_R_USERUNKNOWN);
+	assert_int_equal(text_reason("user unknown, mailbox full"), BW_R_MAILBOXFULL);
+	assert_int_equal(text_reason("Recipient address rejected: temporary locked"), BW_R_SUSPEND);
+	assert_int_equal(text_reason("rejected due to spam classification; see DMARC"), BW_R_SPAMDETECTED);
+	struct reason_match m;
+	assert_false(reason_from_text("x", 1, &m));
+	assert_false(reason_from_text(NULL, 0, &m));
+}
+
+/* --- the decision ------------------------------------------------------- */
+
+/* A specific status code outranks a weak phrase; a strong phrase outranks it. */
+static void test_specific_status_vs_phrase(void **state)
+{
+	(void)state;
+	struct bw_event ev = decide("5.1.1", "550", "failed", "550 5.1.1 inactive email address");
+	assert_int_equal(ev.reason, BW_R_USERUNKNOWN);
+	assert_true(ev.hard);
+	assert_int_equal(ev.kind, BW_KIND_HARD);
+	ev = decide("5.1.1", "550", "failed", "550 5.1.1 <a@b>... Mailbox Full");
+	assert_int_equal(ev.reason, BW_R_MAILBOXFULL);
+	assert_false(ev.hard);
+	ev = decide("5.2.3", "552", "failed", "552 5.2.3 Message size exceeds fixed maximum message size");
+	assert_int_equal(ev.reason, BW_R_EXCEEDLIMIT);
+	/* a generic code gives way to the phrase */
+	ev = decide("5.7.1", "550", "failed", "550 5.7.1 <a@b>: Recipient address rejected: User unknown");
+	assert_int_equal(ev.reason, BW_R_USERUNKNOWN);
+	ev = decide("5.0.0", "550", "failed", "550 Unauthenticated senders not allowed");
+	assert_int_equal(ev.reason, BW_R_SECURITYERROR);
+	/* no phrase: the code decides */
+	ev = decide("5.2.2", "552", "failed", "552 5.2.2 see https://example.org/help");
+	assert_int_equal(ev.reason, BW_R_MAILBOXFULL);
+	ev = decide("5.7.26", "550", "failed", "");
+	assert_int_equal(ev.reason, BW_R_AUTHFAILURE);
+}
+
+/* A 5.x.x "mailbox full" is mailboxfull and soft (SPEC §3). */
+static void test_mailboxfull_5xx_is_soft(void **state)
+{
+	(void)state;
+	struct bw_event ev = decide("5.2.2", "552", "failed", "552 5.2.2 Quota exceeded (mailbox for user is full)");
+	assert_int_equal(ev.reason, BW_R_MAILBOXFULL);
+	assert_false(ev.hard);
+	assert_int_equal(ev.kind, BW_KIND_SOFT);
+}
+
+/* notaccept is hard with a 5xx code, soft with a 4xx one. */
+static void test_notaccept_4xx_vs_5xx(void **state)
+{
+	(void)state;
+	struct bw_event ev = decide("5.1.10", "550", "failed", "550 5.1.10 Recipient address has null MX");
+	assert_int_equal(ev.reason, BW_R_NOTACCEPT);
+	assert_true(ev.hard);
+	ev = decide("4.0.0", "", "failed", "The domain doesn't receive email: returned Null MX");
+	assert_int_equal(ev.reason, BW_R_NOTACCEPT);
+	assert_false(ev.hard);
+	ev = decide("", "", "", "an MX or SRV record indicated no SMTP service");
+	assert_int_equal(ev.reason, BW_R_NOTACCEPT);
+	assert_true(ev.hard);
+	assert_string_equal(ev.status, "5.1.10");
+}
+
+/* Action: delayed is kind delayed; with nothing else said the reason is expired. */
+static void test_delayed_action(void **state)
+{
+	(void)state;
+	struct bw_event ev = decide("4.4.7", "", "delayed", "");
+	assert_int_equal(ev.kind, BW_KIND_DELAYED);
+	assert_int_equal(ev.reason, BW_R_EXPIRED);
+	assert_false(ev.hard);
+	ev = decide("", "", "delayed", "");
+	assert_int_equal(ev.reason, BW_R_EXPIRED);
+	assert_string_equal(ev.status, "4.4.7");
+	/* a 4xx the MTA gave up on expired */
+	ev = decide("4.0.0", "", "failed", "");
+	assert_int_equal(ev.reason, BW_R_EXPIRED);
+	/* greylisting is a delay, not a failure */
+	ev = decide("4.7.1", "451", "failed", "451 4.7.1 Greylisted, please try again later");
+	assert_int_equal(ev.kind, BW_KIND_DELAYED);
+	/* a temporary name lookup failure is no proof the domain is gone */
+	ev = decide("4.0.0", "", "failed", "DNS Error: lookup responded with NXDOMAIN Domain name not found");
+	assert_int_equal(ev.reason, BW_R_NETWORKERROR);
+	assert_false(ev.hard);
+}
+
+/* Sender-side reasons: never hard, kind block (policy alerts on them). */
+static void test_sender_side_reasons(void **state)
+{
+	(void)state;
+	struct bw_event ev = decide("5.7.26", "550", "failed", "550-5.7.26 Unauthenticated email is not accepted");
+	assert_int_equal(ev.reason, BW_R_AUTHFAILURE);
+	assert_false(ev.hard);
+	assert_int_equal(ev.kind, BW_KIND_BLOCK);
+	ev = decide("5.7.25", "550", "failed", "550-5.7.25 The IP address sending this message does not have a PTR record");
+	assert_int_equal(ev.reason, BW_R_REQUIREPTR);
+	assert_int_equal(ev.kind, BW_KIND_BLOCK);
+	ev = decide("5.7.1", "554", "failed", "554 5.7.1 Service unavailable; Client host blocked using bl.spamcop.net");
+	assert_int_equal(ev.reason, BW_R_BLOCKED);
+	assert_int_equal(ev.kind, BW_KIND_BLOCK);
+	assert_true(reason_is_sender_side(ev.reason));
+}
+
+/* The SMTP stage: "no such user" answered to DATA is a filter; to MAIL FROM, the sender. */
+static void test_smtp_stage(void **state)
+{
+	(void)state;
+	struct bw_event ev = decide("", "550", "",
+				    "SMTP error from remote mail server after end of data: 550 Unknown user");
+	assert_int_equal(ev.reason, BW_R_FILTERED);
+	assert_false(ev.hard);
+	ev = decide("", "553", "", "SMTP error from remote mail server after MAIL FROM:<s@x>: 553 unknown user");
+	assert_int_equal(ev.reason, BW_R_REJECTED);
+	ev = decide("", "550", "", "SMTP error from remote mail server after RCPT TO:<a@b>: 550 Unknown user");
+	assert_int_equal(ev.reason, BW_R_USERUNKNOWN);
+	assert_true(ev.hard);
+	/* a specific 5.1.1 stays userunknown even at DATA (pipelined RCPT replies) */
+	ev = decide("5.1.1", "550", "failed", "550 5.1.1 <a@b>... User Unknown (in reply to end of DATA command)");
+	assert_int_equal(ev.reason, BW_R_USERUNKNOWN);
+
+	/* the stage from the bounce's text: a sendmail transcript */
+	const char *transcript = "   ----- Transcript of session follows -----\n"
+				 "... while talking to mx.example.org.:\n"
+				 ">>> DATA\n"
+				 "<<< 550 5.2.1 <a@example.org>... User Unknown\n"
+				 "554 5.0.0 Service unavailable\n";
+	ev = mk("a@example.org", "5.2.1", "550", "failed", "550 5.2.1 <a@example.org>... User Unknown");
+	reason_decide_in(&ev, transcript, strlen(transcript), NULL);
+	assert_int_equal(ev.reason, BW_R_FILTERED);
+	/* the paragraph that names the recipient */
+	const char *postfix = "<a@example.org>: host mx.example.org[192.0.2.1] said: 550\n"
+			      "    : User unknown (in reply to end of DATA command)\n\nother\n";
+	ev = mk("a@example.org", "5.0.0", "550", "failed", "550 : User unknown");
+	reason_decide_in(&ev, postfix, strlen(postfix), NULL);
+	assert_int_equal(ev.reason, BW_R_FILTERED);
+	/* refused at the greeting, with no other clue: blocked */
+	ev = decide("", "", "", "host mx.example.org refused to talk to me");
+	assert_int_equal(ev.reason, BW_R_BLOCKED);
+}
+
+/* No diagnostic: the bounce text that names the recipient speaks. */
+static void test_text_without_diagnostic(void **state)
+{
+	(void)state;
+	const char *text = "----- The following addresses had permanent fatal errors -----\n"
+			   "<a@example.net>\n\n"
+			   "----- Transcript of session follows -----\n"
+			   "mail.local: unknown user: a\n";
+	struct bw_event ev = mk("a@example.net", "5.5.0", "", "failed", "");
+	reason_decide_in(&ev, text, strlen(text), NULL);
+	assert_int_equal(ev.reason, BW_R_USERUNKNOWN);
+	assert_true(ev.hard);
+}
+
+/* The remote server's reply inside the diagnostic decides status and words. */
+static void test_remote_reply_in_diagnostic(void **state)
+{
+	(void)state;
+	struct bw_event ev = decide("5.1.0", "550", "failed",
+				    "5.1.0 - Unknown address error 550-'5.2.2 <a@b>... Mailbox Full'");
+	assert_string_equal(ev.status, "5.2.2");
+	assert_int_equal(ev.reason, BW_R_MAILBOXFULL);
+	ev = decide("4.4.7", "452", "failed", "452 4.4.5 Insufficient disk space; try again later");
+	assert_string_equal(ev.status, "4.4.5");
+	assert_int_equal(ev.reason, BW_R_SYSTEMFULL);
+	/* "550 4.4.7" contradicts itself: the Status field stays */
+	ev = decide("4.4.1", "", "failed", "550 4.4.7 QUEUE.Expired; message expired");
+	assert_string_equal(ev.status, "4.4.1");
+	assert_int_equal(ev.reason, BW_R_EXPIRED);
+}
+
+/* A bare number is a local mailer's exit status, not an SMTP reply. */
+static void test_exit_status(void **state)
+{
+	(void)state;
+	struct bw_event ev = decide("5.0.0", "255", "failed", "255");
+	assert_int_equal(ev.reason, BW_R_MAILERERROR);
+	assert_string_equal(ev.reply_code, "");
+}
+
+/* Detector-set outcomes stay; success DSNs are delivered. */
+static void test_preset_and_delivered(void **state)
+{
+	(void)state;
+	struct bw_event ev = mk("a@b.c", "", "", "", "");
+	ev.reason = BW_R_FEEDBACK;
+	reason_decide(&ev, NULL);
+	assert_int_equal(ev.kind, BW_KIND_COMPLAINT);
+	assert_string_equal(ev.status, "");
+	ev = mk("a@b.c", "", "", "", "");
+	ev.reason = BW_R_VACATION;
+	reason_decide(&ev, NULL);
+	assert_int_equal(ev.kind, BW_KIND_AUTOREPLY);
+	ev = decide("2.0.0", "250", "delivered", "250 2.0.0 OK");
+	assert_int_equal(ev.reason, BW_R_DELIVERED);
+	assert_int_equal(ev.kind, BW_KIND_DELIVERED);
+	assert_false(ev.hard);
+	ev = decide("", "", "", "");
+	assert_int_equal(ev.reason, BW_R_UNDEFINED);
+	assert_int_equal(ev.kind, BW_KIND_UNKNOWN);
+}
+
+/* Status derived from the reason when the bounce carries none; the class
+ * from the reply code. */
+static void test_derived_status(void **state)
+{
+	(void)state;
+	struct bw_event ev = decide("", "550", "", "550 No such user here");
+	assert_string_equal(ev.status, "5.1.1");
+	ev = decide("", "452", "", "452 Mailbox full");
+	assert_string_equal(ev.status, "4.2.2");
+	ev = decide("", "", "", "Host unknown");
+	assert_string_equal(ev.status, "5.1.2");
+	ev = decide("5.7.1", "550", "failed", "550 5.7.1 Mailbox full");
+	assert_string_equal(ev.status, "5.7.1");   /* a code the bounce gave is kept */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_phrases_recipient),
+		cmocka_unit_test(test_phrases_sender_side),
+		cmocka_unit_test(test_phrases_content_and_transport),
+		cmocka_unit_test(test_phrases_non_english),
+		cmocka_unit_test(test_phrase_priority),
+		cmocka_unit_test(test_specific_status_vs_phrase),
+		cmocka_unit_test(test_mailboxfull_5xx_is_soft),
+		cmocka_unit_test(test_notaccept_4xx_vs_5xx),
+		cmocka_unit_test(test_delayed_action),
+		cmocka_unit_test(test_sender_side_reasons),
+		cmocka_unit_test(test_smtp_stage),
+		cmocka_unit_test(test_text_without_diagnostic),
+		cmocka_unit_test(test_remote_reply_in_diagnostic),
+		cmocka_unit_test(test_exit_status),
+		cmocka_unit_test(test_preset_and_delivered),
+		cmocka_unit_test(test_derived_status),
+	};
+	return cmocka_run_group_tests_name("reason", tests, NULL, NULL);
+}
