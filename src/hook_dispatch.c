@@ -26,6 +26,7 @@
 #include "date.h"
 #include "hook.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 #include "util.h"
 
@@ -213,8 +214,10 @@ static int row_fail(struct bw_dispatcher *d, const struct hook_rt *h, struct bw_
 	time_t now = time(NULL);
 	outbox_fail(r, v, now, retry_hours, retry_after, rnd, error);
 	d->stats.failed++;
+	metrics_inc(BW_M_HOOK_FAILURES, r->hook, NULL);
 	if (r->state == BW_OUTBOX_DEAD) {
 		d->stats.dead++;
+		metrics_inc(BW_M_HOOK_DEAD, r->hook, NULL);
 		log_error("hook %s: %s %s is a dead letter (row %lld): %s", r->hook, r->event,
 			  r->webhook_id, (long long)r->id, r->last_error);
 	} else {
@@ -690,6 +693,7 @@ static int finish(struct bw_dispatcher *d, struct transfer *t, CURLcode res)
 		if (v == OUTBOX_V_DONE) {
 			outbox_done(&t->rows[i], time(NULL), err);
 			d->stats.delivered++;
+			metrics_inc(BW_M_HOOK_DELIVERIES, t->rows[i].hook, NULL);
 			rc = save(d, &t->rows[i]);
 		} else {
 			rc = row_fail(d, t->h, &t->rows[i], v, t->retry_after, rnd, err);
