@@ -35,7 +35,7 @@ static const struct mta_rule rules[] = {
 	  { "the mail system", NULL },
 	  { NULL } },
 	{ "lhost:exim",
-	  { "body:this message was created automatically by mail delivery software", "header:X-Failed-Recipients", NULL },
+	  { "body:this message was created automatically by mail delivery software", "header:X-Exim-Version", NULL },
 	  { "following address(es) failed:", "following addresses failed:", "the following address(es) failed", "delivery to the following" },
 	  { "------ this is a copy of the message", "------ the body of the message", NULL } },
 	{ "lhost:sendmail",
