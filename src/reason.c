@@ -118,8 +118,12 @@ static const struct phrase phrases[] = {
 	{ BW_R_AUTHFAILURE, S, "spf check" },
 	{ BW_R_AUTHFAILURE, S, "spf validation" },
 	{ BW_R_AUTHFAILURE, S, "spf fail" },
-	{ BW_R_AUTHFAILURE, S, "spf record" },
-	{ BW_R_AUTHFAILURE, S, "spf records" },
+	{ BW_R_AUTHFAILURE, S, "bad spf record" },
+	{ BW_R_AUTHFAILURE, S, "per it's spf record" },
+	{ BW_R_AUTHFAILURE, S, "per its spf record" },
+	{ BW_R_AUTHFAILURE, S, "spf record with a hard fail" },
+	{ BW_R_AUTHFAILURE, S, "not permitted by spf" },
+	{ BW_R_AUTHFAILURE, S, "spf: " },
 	{ BW_R_AUTHFAILURE, S, "spf softfail" },
 	{ BW_R_AUTHFAILURE, S, "spf hardfail" },
 	{ BW_R_AUTHFAILURE, S, "spf policy" },
@@ -447,6 +451,8 @@ static const struct phrase phrases[] = {
 	{ BW_R_USERUNKNOWN, W, "recipient address rejected: access denied" },
 	{ BW_R_USERUNKNOWN, W, "wasn't found at the destination" },
 	{ BW_R_USERUNKNOWN, W, "wasnt found at the destination" },
+	{ BW_R_USERUNKNOWN, W, "wasn\xe2\x80\x99t found at the destination" },   /* typographic apostrophe */
+	{ BW_R_USERUNKNOWN, W, "wasn\x92t found at the destination" },              /* the same in cp1252 */
 	{ BW_R_USERUNKNOWN, W, "not found at the destination domain" },
 	{ BW_R_USERUNKNOWN, W, "destination mailbox address" },
 	{ BW_R_USERUNKNOWN, W, "utilisateur inconnu" },            /* fr */
@@ -497,6 +503,7 @@ static const struct phrase phrases[] = {
 	{ BW_R_EXPIRED, W, "giving up" },
 	{ BW_R_EXPIRED, W, "gave up" },
 	{ BW_R_EXPIRED, W, "connection timed out" },
+	{ BW_R_EXPIRED, W, "operation timed out" },
 
 	/* --- transport, DNS, loops --- */
 	{ BW_R_NETWORKERROR, S, "mail loop" },
@@ -952,7 +959,7 @@ static bool exit_status_only(const char *d)
 static size_t notice_len(const char *text, size_t len)
 {
 	static const char *const ends[] = {
-		"original message", "copy of the message", "\nreceived:", "\nreturn-path:",
+		"----- original message", "original message follows", "copy of the message", "\nreceived:", "\nreturn-path:",
 		"\ncontent-type:", "\nmessage-id:", "\nfrom:",
 	};
 	size_t n = len < NOTICE_MAX ? len : NOTICE_MAX;

@@ -50,7 +50,7 @@ static const struct {
 	{ "4.5", BW_R_SYSTEMERROR, false, "Mail system congestion" },
 	{ "4.6", BW_R_NETWORKERROR, true, "Routing loop detected" },
 	{ "4.7", BW_R_EXPIRED, true, "Delivery time expired" },
-	{ "5.0", BW_R_SYNTAXERROR, false, "Other or undefined protocol status" },
+	{ "5.0", BW_R_UNDEFINED, false, "Other or undefined protocol status" },
 	{ "5.1", BW_R_SYNTAXERROR, false, "Invalid command" },
 	{ "5.2", BW_R_SYNTAXERROR, false, "Syntax error" },
 	{ "5.3", BW_R_EXCEEDLIMIT, false, "Too many recipients" },
