@@ -340,6 +340,7 @@ static const struct phrase phrases[] = {
 	{ BW_R_NOTACCEPT, S, "not accepting network messages" },
 	{ BW_R_NOTACCEPT, W, "couldn't find a mail exchanger" },
 	{ BW_R_NOTACCEPT, W, "no mx record" },
+	{ BW_R_NOTACCEPT, W, "no mx found" },
 
 	/* --- the sender is refused --- */
 	{ BW_R_REJECTED, S, "sender address rejected" },
@@ -533,7 +534,6 @@ static const struct phrase phrases[] = {
 	{ BW_R_SYSTEMERROR, W, "local error" },
 	{ BW_R_SYSTEMERROR, W, "service refused" },
 	{ BW_R_SYSTEMERROR, W, "service unavailable" },
-	{ BW_R_SYSTEMERROR, W, "temporary failure" },
 	{ BW_R_ONHOLD, W, "on hold" },
 	{ BW_R_ONHOLD, W, "due to a recipient error" },
 
