@@ -16,16 +16,45 @@
 #include "status.h"
 #include "util.h"
 
-/* A marker is "from:TEXT", "subject:TEXT", "header:NAME" or "body:TEXT";
- * TEXT matches case-insensitively anywhere in the field. */
+/* A marker is "from:TEXT", "subject:TEXT", "header:NAME" (present),
+ * "value:NAME=TEXT" (header NAME holds TEXT) or "body:TEXT"; TEXT matches
+ * case-insensitively anywhere in the field. */
 struct mta_rule {
 	const char *name;              /* detector name, "lhost:postfix" */
-	const char *markers[4];        /* any one identifies the MTA */
+	const char *markers[5];        /* any one identifies the MTA */
 	const char *start[4];          /* the failure list begins after one of these */
 	const char *stop[4];           /* and ends at one of these (else the generic stops) */
 };
 
 static const struct mta_rule rules[] = {
+	{ "lhost:dragonfly",
+	  { "body:this is the dragonfly mail agent", NULL },
+	  { "there was an error delivering your mail to", NULL },
+	  { "message headers follow", NULL } },
+	{ "lhost:imailserver",
+	  { "value:X-Mailer=<SMTP32", NULL },
+	  { NULL },
+	  { "original message follows", NULL } },
+	{ "lhost:mfilter",
+	  { "value:X-Mailer=m-FILTER", NULL },
+	  { NULL },
+	  { NULL } },
+	{ "lhost:mailru",
+	  { "from:mailer-daemon@corp.mail.ru", "from:mailer-daemon@mail.ru", "value:X-Mailer=Mail.Ru", NULL },
+	  { NULL },
+	  { NULL } },
+	{ "lhost:ezweb",
+	  { "from:@ezweb.ne.jp", NULL },
+	  { NULL },
+	  { NULL } },
+	{ "lhost:kddi",
+	  { "from:.dion.ne.jp", "body:au one net", NULL },
+	  { NULL },
+	  { NULL } },
+	{ "lhost:googlegroups",
+	  { "body:the group you tried to contact", "body:google group", NULL },
+	  { NULL },
+	  { NULL } },
 	{ "lhost:qmail",
 	  { "body:this is the qmail-send program", "body:qmail-send", NULL },
 	  { "given up. sorry it didn't work out.", "following addresses", NULL },
@@ -62,7 +91,7 @@ static const struct mta_rule rules[] = {
 	  { "delivery to the following recipient", "your message wasn't delivered to", "address not found", NULL },
 	  { "----- original message -----", NULL } },
 	{ "lhost:yahoo",
-	  { "body:message from yahoo", "body:yahoo! mail", NULL },
+	  { "body:message from yahoo", "body:yahoo! mail", "from:mailer-daemon@yahoo", NULL },
 	  { "sorry, we were unable to deliver your message to the following address", NULL },
 	  { "--- below this line is a copy", NULL } },
 	{ "lhost:fml",
@@ -89,7 +118,17 @@ static bool rule_matches(const struct det_ctx *c, const struct mta_rule *r, cons
 			hit = field_has(c->from_raw, mk + 5);
 		else if (strncmp(mk, "subject:", 8) == 0)
 			hit = field_has(c->subject, mk + 8);
-		else if (strncmp(mk, "header:", 7) == 0) {
+		else if (strncmp(mk, "value:", 6) == 0) {
+			/* value:NAME=TEXT: the bounce's header NAME holds TEXT */
+			char name[64], v[256];
+			const char *eq = strchr(mk + 6, '=');
+			if (eq && (size_t)(eq - mk - 6) < sizeof(name)) {
+				memcpy(name, mk + 6, (size_t)(eq - mk - 6));
+				name[eq - mk - 6] = '\0';
+				hit = mime_header(c->top->hdr, c->top->hdr_len, name, v, sizeof(v)) &&
+				      field_has(v, eq + 1);
+			}
+		} else if (strncmp(mk, "header:", 7) == 0) {
 			size_t vl;
 			hit = mime_header_raw(c->top->hdr, c->top->hdr_len, mk + 7, &vl) != NULL;
 		} else if (strncmp(mk, "body:", 5) == 0)
