@@ -14,6 +14,15 @@ static json_t *str_or_null(const char *s)
 	return s && *s ? json_string(s) : json_null();
 }
 
+/* A status or reply code: "" when the bounce carries none (the convention of
+ * the reference results, so "no code" compares equal), null only if the
+ * field holds something that is not text. */
+static json_t *code_or_empty(const char *s)
+{
+	json_t *j = json_string(s ? s : "");
+	return j ? j : json_null();
+}
+
 /* json_string refuses invalid UTF-8: fall back to a Latin-1 reading. */
 static json_t *text(const char *s)
 {
@@ -47,8 +56,8 @@ json_t *output_event_json(const struct bw_event *ev)
 	json_object_set_new(o, "kind", json_string(bw_kind_name(ev->kind)));
 	json_object_set_new(o, "reason", json_string(bw_reason_name(ev->reason)));
 	json_object_set_new(o, "hard", json_boolean(ev->hard));
-	json_object_set_new(o, "status", str_or_null(ev->status));
-	json_object_set_new(o, "reply_code", str_or_null(ev->reply_code));
+	json_object_set_new(o, "status", code_or_empty(ev->status));
+	json_object_set_new(o, "reply_code", code_or_empty(ev->reply_code));
 	json_object_set_new(o, "action", str_or_null(ev->action));
 	json_object_set_new(o, "diagnostic", text(ev->diagnostic));
 	json_object_set_new(o, "remote_mta", text(ev->remote_mta));
