@@ -723,8 +723,9 @@ static int collect(struct bw_dispatcher *d)
 
 /* ------------------------------------------------------------ scheduling */
 
-/* take_row - the first untaken row of rows from i on whose hook can take a
- * transfer now; rows that cannot be sent at all are settled here. */
+/* settle_unsendable - a row that cannot be sent now: its hook is not
+ * configured (dead), answered 410 (dead), or lacks its secrets (a failed
+ * attempt: retried with backoff, dead after the retry window). */
 static int settle_unsendable(struct bw_dispatcher *d, struct bw_outbox_row *r, struct hook_rt *h)
 {
 	if (!h)
