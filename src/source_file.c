@@ -23,6 +23,30 @@ static bool is_from_line(const char *p, const char *end)
 	return end - p >= 5 && memcmp(p, "From ", 5) == 0;
 }
 
+/* A From_ line as MTAs write it: "From SENDER  Www Mmm dd hh:mm:ss yyyy".
+ * Some writers forget the blank line before it; this shape is distinctive
+ * enough to split on even then, where prose starting with "From " is not. */
+static bool is_strict_from_line(const char *p, const char *end)
+{
+	static const char *const days[] = { "Mon ", "Tue ", "Wed ", "Thu ", "Fri ", "Sat ", "Sun " };
+	if (!is_from_line(p, end))
+		return false;
+	const char *q = p + 5;
+	const char *sender = q;
+	while (q < end && *q != ' ' && *q != '\t' && *q != '\n')
+		q++;
+	if (q == sender)
+		return false;
+	while (q < end && (*q == ' ' || *q == '\t'))
+		q++;
+	if (end - q < 4)
+		return false;
+	for (size_t i = 0; i < sizeof(days) / sizeof(days[0]); i++)
+		if (memcmp(q, days[i], 4) == 0)
+			return true;
+	return false;
+}
+
 /* End of the line at p.  eol is '\n', or '\r' for a file with CR line ends
  * only (a CRLF file splits on its LFs). */
 static const char *next_line(const char *p, const char *end, char eol, bool *blank)
@@ -44,7 +68,7 @@ int source_mbox_split(const char *name, const char *buf, size_t len, source_msg_
 	while (p < end) {
 		bool blank;
 		const char *next = next_line(p, end, eol, &blank);
-		if (prev_blank && is_from_line(p, end)) {
+		if ((prev_blank && is_from_line(p, end)) || (start && is_strict_from_line(p, end))) {
 			if (start) {
 				int rc = fn(arg, name, ++index, start, (size_t)(p - start));
 				if (rc)
