@@ -153,6 +153,14 @@ char *pipeline_payload(const struct bw_decision *d, const struct bw_event *ev,
 	json_t *o;
 	if (ev) {
 		o = output_event_json(ev);
+		/* parse --json writes "" for a code the bounce lacks; in a hook
+		 * payload a missing field is null (SPEC §10) */
+		static const char *const codes[] = { "status", "reply_code", "action" };
+		for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+			const char *v = json_string_value(json_object_get(o, codes[i]));
+			if (v && !*v)
+				json_object_set_new(o, codes[i], json_null());
+		}
 	} else {
 		o = json_object();
 		json_object_set_new(o, "recipient", d->address[0] ? jtext(d->address) : json_null());
