@@ -49,6 +49,7 @@ int cmd_scan(int argc, char **argv, struct bw_opts *opts);
 int cmd_parse(int argc, char **argv, struct bw_opts *opts);
 int cmd_explain(int argc, char **argv, struct bw_opts *opts);
 int cmd_check_config(int argc, char **argv, struct bw_opts *opts);
+int cmd_verp(int argc, char **argv, struct bw_opts *opts);
 int cmd_outbox(int argc, char **argv, struct bw_opts *opts);
 int cmd_ingest(int argc, char **argv, struct bw_opts *opts);
 int cmd_suppress(int argc, char **argv, struct bw_opts *opts);

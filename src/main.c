@@ -33,6 +33,7 @@ static const struct command commands[] = {
 	{ "outbox", cmd_outbox, "list|retry|flush|purge", "pending and dead-letter hook deliveries" },
 	{ "report", cmd_report, "[--by campaign|domain|...]", "bounce counts and rates" },
 	{ "campaign", cmd_campaign, "sent ID COUNT | list", "record a sent count, for bounce-rate alerts" },
+	{ "verp", cmd_verp, "[--domain D] ADDR...", "a signed return path for ADDR" },
 	{ "check-config", cmd_check_config, "[-c FILE]", "check the configuration file" },
 };
 
