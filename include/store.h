@@ -1,6 +1,7 @@
 /*
- * store.h - the state store interface (SPEC §2, §4).  No SQLite (or, later,
- * PostgreSQL) type appears here: backends live behind it (store_sqlite.c).
+ * store.h - the state store interface (SPEC §2, §4).  No SQLite or
+ * PostgreSQL type appears here: backends live behind it (store.c chooses
+ * store_sqlite.c or store_pg.c by the `state` setting).
  *
  * Conventions: functions return 0 on success and -1 on failure with a message
  * available from store_error(); "not found" is 1 where stated.  Strings
@@ -21,12 +22,21 @@
 
 struct bw_store;
 
-/* spec: a file path (SQLite, created with its directory's permissions) or,
- * later, "postgresql://...".  Applies pending migrations.  NULL with a message
- * in err on failure. */
+/* spec: a file path (SQLite, created with its directory's permissions) or
+ * a libpq URL "postgresql://user@host[:port]/db[?param=...]" (also
+ * "postgres://"; the password comes from PGPASSWORD, PGPASSFILE or
+ * ~/.pgpass as libpq reads them, TLS from sslmode & co.).  Applies pending
+ * migrations (under an advisory lock on PostgreSQL, so instances starting
+ * together migrate once).  NULL with a message in err on failure; the
+ * message never holds a password. */
 struct bw_store *store_open(const char *spec, char *err, size_t errsz);
 void store_close(struct bw_store *st);
 const char *store_error(const struct bw_store *st);
+/* "sqlite" or "postgresql". */
+const char *store_backend(const struct bw_store *st);
+/* Can several instances share this store (PostgreSQL)?  When false (SQLite)
+ * one instance holds every lease. */
+bool store_is_shared(const struct bw_store *st);
 
 int store_begin(struct bw_store *st);
 int store_commit(struct bw_store *st);
@@ -58,6 +68,11 @@ int store_outbox_add(struct bw_store *st, struct bw_outbox_row *row);
  * a malloc'd array the caller frees with store_outbox_rows_free(). */
 int store_outbox_due(struct bw_store *st, time_t now, unsigned max,
 		     struct bw_outbox_row **rows, size_t *n);
+/* Claim row id for a delivery attempt: push its next_attempt to until, only
+ * if it is still pending and due at now.  Exactly one of several instances
+ * racing for a row wins; a claim that is never settled expires at until and
+ * the row is due again.  1 claimed, 0 not (taken or settled), -1 error. */
+int store_outbox_claim(struct bw_store *st, int64_t id, time_t now, time_t until);
 /* Write back state, attempts, next_attempt and last_error of row->id. */
 int store_outbox_update(struct bw_store *st, const struct bw_outbox_row *row);
 /* All rows in a state (-1: every state), newest first, at most max (0: all). */
@@ -77,7 +92,9 @@ int store_schema_version(struct bw_store *st);
 
 /* ---- processed messages, continued */
 /* Record the processed marker of a message; *msg_id (may be NULL) gets its
- * row id.  Fails on a duplicate (call store_is_processed() first). */
+ * row id.  Returns 0, or 1 when the message is already marked (by UID or
+ * content key; e.g. another instance committed it meanwhile: the caller
+ * rolls the whole message back and reports a duplicate), or -1. */
 int store_mark_processed(struct bw_store *st, const char *account, const char *folder,
 			 uint32_t uidvalidity, uint32_t uid, const char *content_key,
 			 const char *verdict, time_t now, int64_t *msg_id);
@@ -104,6 +121,11 @@ int store_events_for(struct bw_store *st, const char *address, unsigned max,
 int store_address_get(struct bw_store *st, const char *account, const char *address,
 		      struct bw_address_state *as);
 int store_address_put(struct bw_store *st, const struct bw_address_state *as);
+/* Inside a transaction: serialise on address until commit or rollback, so
+ * instances deciding about one address at once decide as one would (the
+ * second reads what the first committed).  Lock a message's addresses in
+ * sorted order (no deadlock).  A no-op on SQLite (one writer at a time). */
+int store_lock_address(struct bw_store *st, const char *address);
 /* Every account's state of address.  *v is malloc'd: free() it. */
 int store_address_all(struct bw_store *st, const char *address,
 		      struct bw_address_state **v, size_t *n);
@@ -173,5 +195,61 @@ struct bw_report_row {
 /* Counts of events with time >= since (0: all), grouped.  *v malloc'd. */
 int store_report(struct bw_store *st, enum bw_report_by by, time_t since,
 		 struct bw_report_row **v, size_t *n);
+
+/* ---- several instances sharing one store (SPEC §2; PostgreSQL) */
+#define BW_LEASE_SECONDS 30          /* default lease time */
+struct bw_instance {
+	char id[96];                 /* "host:pid:random", unique per run */
+	char host[128];
+	int64_t pid;
+	time_t started;
+	time_t heartbeat;            /* last sign of life */
+	unsigned leases;             /* store_instance_list(): unexpired leases held */
+};
+struct bw_lease {
+	char account[64];
+	char folder[256];
+	char holder[96];             /* instance id, "" when free */
+	time_t expires;
+};
+/* Record that self is alive at now (heartbeat); forgets instances silent
+ * for an hour. */
+int store_instance_beat(struct bw_store *st, const struct bw_instance *self, time_t now);
+/* Shutdown: release every lease of instance id and forget it. */
+int store_instance_leave(struct bw_store *st, const char *id);
+/* Every known instance, by id.  *v malloc'd. */
+int store_instance_list(struct bw_store *st, struct bw_instance **v, size_t *n);
+/* Take or renew the lease on (account, folder) for instance id until
+ * `until`: succeeds when it is free, expired at now, or already id's (on
+ * SQLite always).  1 held, 0 held by another instance, -1 error. */
+int store_lease_take(struct bw_store *st, const char *id, const char *account,
+		     const char *folder, time_t now, time_t until);
+/* Give the lease up (only when id holds it). */
+int store_lease_release(struct bw_store *st, const char *id, const char *account,
+			const char *folder);
+/* Every lease, by account and folder.  *v malloc'd. */
+int store_lease_list(struct bw_store *st, struct bw_lease **v, size_t *n);
+
+/* One folder of the configuration, for store_lease_balance(). */
+struct bw_lease_slot {
+	const char *account;         /* borrowed */
+	const char *folder;          /* borrowed */
+	bool held;                   /* in: held before; out: held now (watch it) */
+	bool give_up;                /* out: held beyond the fair share: stop its
+					worker, then store_lease_release() it */
+};
+/*
+ * store_lease_balance - one round of sharing the n folders of the
+ * configuration between the live instances: heartbeat for self, renew the
+ * leases held (a lease another instance took meanwhile is lost: held turns
+ * false), then take free or expired ones up to the fair share,
+ * ceil(n / live instances), or mark the ones beyond it give_up.  Leases
+ * last ttl seconds from now.  Every instance must list the same folders.
+ * Returns the number held, or -1 (then held is unchanged).
+ */
+int store_lease_balance(struct bw_store *st, const struct bw_instance *self,
+			struct bw_lease_slot *slots, size_t n, time_t now, unsigned ttl);
+/* Fill self for this process: id "host:pid:random", host, pid, started. */
+void store_instance_self(struct bw_instance *self, time_t now);
 
 #endif

@@ -332,6 +332,29 @@ static int record_event(struct bw_pipeline *p, struct msg_ctx *m, const struct b
 	return 0;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Serialise with other instances on the message's recipients, in sorted
+ * order (store_lock_address()), before reading any address state. */
+static int lock_addresses(struct bw_store *st, const struct bw_report *rep)
+{
+	const char **v = xcalloc(rep->n_events + 1, sizeof *v);
+	size_t n = 0;
+	int rc = 0;
+	for (unsigned i = 0; i < rep->n_events; i++)
+		if (rep->events[i].recipient[0])
+			v[n++] = rep->events[i].recipient;
+	qsort(v, n, sizeof *v, cmp_str);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (i == 0 || strcmp(v[i], v[i - 1]) != 0)
+			rc = store_lock_address(st, v[i]);
+	free(v);
+	return rc;
+}
+
 /* Everything in the open transaction; -1 leaves it to the caller to roll back. */
 static int record_message(struct bw_pipeline *p, struct msg_ctx *m, const struct bw_report *rep,
 			  struct bw_pipeline_result *res)
@@ -340,9 +363,11 @@ static int record_message(struct bw_pipeline *p, struct msg_ctx *m, const struct
 	int r = store_is_processed(p->st, o->account, o->folder, o->uidvalidity, o->uid, m->key);
 	if (r != 0)
 		return r;
-	if (store_mark_processed(p->st, o->account, o->folder, o->uidvalidity, o->uid, m->key,
-				 bw_verdict_name(rep->verdict), m->now, &m->msg_id) < 0)
-		return -1;
+	/* 1: another instance marked it meanwhile: a duplicate, rolled back */
+	r = store_mark_processed(p->st, o->account, o->folder, o->uidvalidity, o->uid, m->key,
+				 bw_verdict_name(rep->verdict), m->now, &m->msg_id);
+	if (r != 0 || lock_addresses(p->st, rep) < 0)
+		return r != 0 ? r : -1;
 	for (unsigned i = 0; i < rep->n_events; i++) {
 		struct bw_event ev = rep->events[i];
 		if (!ev.time)

@@ -24,15 +24,18 @@
 
 #define STMT_CACHE 96
 
-struct bw_store {
+struct sq_store {
+	struct bw_store base;        /* first: err, fail_after, ops */
 	sqlite3 *db;                 /* owned */
-	char err[256];
-	int fail_after;              /* tests: fail the n-th write from now */
 	struct {
 		const char *sql;     /* borrowed: a string literal */
 		sqlite3_stmt *stmt;  /* owned */
 	} cache[STMT_CACHE];
 };
+
+#define SQ(st) ((struct sq_store *)(st))
+
+static void sq_close(struct bw_store *st);
 
 /* ---------------------------------------------------------------- schema */
 
@@ -101,13 +104,21 @@ static const char *const migrations[] = {
 	"  campaign TEXT NOT NULL, account TEXT NOT NULL, sent INTEGER NOT NULL,"
 	"  updated INTEGER NOT NULL, PRIMARY KEY (campaign, account));"
 	"CREATE INDEX outbox_due ON outbox (state, next_attempt);",
+
+	/* 3: instances and their leases on (account, folder) */
+	"CREATE TABLE instances ("
+	"  id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL,"
+	"  started INTEGER NOT NULL, heartbeat INTEGER NOT NULL);"
+	"CREATE TABLE leases ("
+	"  account TEXT NOT NULL, folder TEXT NOT NULL, holder TEXT NOT NULL,"
+	"  expires INTEGER NOT NULL, PRIMARY KEY (account, folder));",
 };
 
 /* ---------------------------------------------------------------- helpers */
 
 static int fail(struct bw_store *st, const char *what)
 {
-	snprintf(st->err, sizeof st->err, "%s: %s", what, sqlite3_errmsg(st->db));
+	snprintf(st->err, sizeof st->err, "%s: %s", what, sqlite3_errmsg(SQ(st)->db));
 	return -1;
 }
 
@@ -116,15 +127,15 @@ static int fail(struct bw_store *st, const char *what)
 static sqlite3_stmt *prep(struct bw_store *st, const char *sql)
 {
 	size_t i;
-	for (i = 0; i < STMT_CACHE && st->cache[i].sql; i++) {
-		if (st->cache[i].sql == sql) {
-			sqlite3_reset(st->cache[i].stmt);
-			sqlite3_clear_bindings(st->cache[i].stmt);
-			return st->cache[i].stmt;
+	for (i = 0; i < STMT_CACHE && SQ(st)->cache[i].sql; i++) {
+		if (SQ(st)->cache[i].sql == sql) {
+			sqlite3_reset(SQ(st)->cache[i].stmt);
+			sqlite3_clear_bindings(SQ(st)->cache[i].stmt);
+			return SQ(st)->cache[i].stmt;
 		}
 	}
 	sqlite3_stmt *stmt = NULL;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(SQ(st)->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
 		fail(st, "prepare");
 		return NULL;
 	}
@@ -134,8 +145,8 @@ static sqlite3_stmt *prep(struct bw_store *st, const char *sql)
 		snprintf(st->err, sizeof st->err, "statement cache full");
 		return NULL;
 	}
-	st->cache[i].sql = sql;
-	st->cache[i].stmt = stmt;
+	SQ(st)->cache[i].sql = sql;
+	SQ(st)->cache[i].stmt = stmt;
 	return stmt;
 }
 
@@ -201,7 +212,7 @@ static int64_t col_int(sqlite3_stmt *s, int i)
 static int exec(struct bw_store *st, const char *sql, const char *what)
 {
 	char *msg = NULL;
-	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+	if (sqlite3_exec(SQ(st)->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(st->err, sizeof st->err, "%s: %s", what, msg ? msg : "?");
 		sqlite3_free(msg);
 		return -1;
@@ -228,14 +239,14 @@ static int schema_version(struct bw_store *st, int *version)
 {
 	*version = 0;
 	sqlite3_stmt *s = NULL;
-	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+	if (sqlite3_prepare_v2(SQ(st)->db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
 			       " AND name = 'schema_version'", -1, &s, NULL) != SQLITE_OK)
 		return fail(st, "schema");
 	int exists = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
 	sqlite3_finalize(s);
 	if (!exists)
 		return 0;
-	if (sqlite3_prepare_v2(st->db, "SELECT max(version) FROM schema_version", -1, &s,
+	if (sqlite3_prepare_v2(SQ(st)->db, "SELECT max(version) FROM schema_version", -1, &s,
 			       NULL) != SQLITE_OK)
 		return fail(st, "schema version");
 	if (sqlite3_step(s) == SQLITE_ROW)
@@ -267,7 +278,7 @@ static int migrate(struct bw_store *st, int max_version)
 		if (exec(st, migrations[v], what) < 0)
 			goto bad;
 		sqlite3_stmt *s = NULL;
-		if (sqlite3_prepare_v2(st->db, "INSERT INTO schema_version VALUES (?, strftime('%s','now'))",
+		if (sqlite3_prepare_v2(SQ(st)->db, "INSERT INTO schema_version VALUES (?, strftime('%s','now'))",
 				       -1, &s, NULL) != SQLITE_OK) {
 			fail(st, what);
 			goto bad;
@@ -282,78 +293,63 @@ static int migrate(struct bw_store *st, int max_version)
 	}
 	return exec(st, "COMMIT", "migrate");
 bad:
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(SQ(st)->db, "ROLLBACK", NULL, NULL, NULL);
 	return -1;
 }
 
-struct bw_store *store_open_version(const char *spec, int max_version, char *err, size_t errsz)
+static const struct bw_store_ops sq_ops;
+
+struct bw_store *store_sqlite_open(const char *spec, int max_version, char *err, size_t errsz)
 {
-	if (strncmp(spec, "postgresql://", 13) == 0 || strncmp(spec, "postgres://", 11) == 0) {
-		snprintf(err, errsz, "%s: the PostgreSQL store is not built in", "state");
-		return NULL;
-	}
-	struct bw_store *st = xcalloc(1, sizeof *st);
-	int rc = sqlite3_open_v2(spec, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	struct sq_store *q = xcalloc(1, sizeof *q);
+	struct bw_store *st = &q->base;
+	st->ops = &sq_ops;
+	int rc = sqlite3_open_v2(spec, &SQ(st)->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				 SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
-		snprintf(err, errsz, "%s: %s", spec, st->db ? sqlite3_errmsg(st->db) : "cannot open");
-		store_close(st);
+		snprintf(err, errsz, "%s: %s", spec, SQ(st)->db ? sqlite3_errmsg(SQ(st)->db) : "cannot open");
+		sq_close(st);
 		return NULL;
 	}
-	sqlite3_busy_timeout(st->db, 10000);
+	sqlite3_busy_timeout(SQ(st)->db, 10000);
 	/* WAL: readers (the CLI) never block the daemon; FULL: a commit is on
 	 * disk before the IMAP post-action deletes or moves the message. */
 	if (exec(st, "PRAGMA journal_mode = WAL", "wal") < 0 ||
 	    exec(st, "PRAGMA synchronous = FULL", "synchronous") < 0 ||
 	    migrate(st, max_version) < 0) {
 		snprintf(err, errsz, "%s: %s", spec, st->err);
-		store_close(st);
+		sq_close(st);
 		return NULL;
 	}
 	return st;
 }
 
-struct bw_store *store_open(const char *spec, char *err, size_t errsz)
-{
-	return store_open_version(spec, BW_STORE_SCHEMA_VERSION, err, errsz);
-}
-
-void store_close(struct bw_store *st)
+static void sq_close(struct bw_store *st)
 {
 	if (!st)
 		return;
-	for (size_t i = 0; i < STMT_CACHE && st->cache[i].sql; i++)
-		sqlite3_finalize(st->cache[i].stmt);
-	sqlite3_close(st->db);
-	free(st);
+	for (size_t i = 0; i < STMT_CACHE && SQ(st)->cache[i].sql; i++)
+		sqlite3_finalize(SQ(st)->cache[i].stmt);
+	sqlite3_close(SQ(st)->db);
+	free(SQ(st));
 }
 
-const char *store_error(const struct bw_store *st)
-{
-	return st->err;
-}
-
-int store_schema_version(struct bw_store *st)
+static int sq_schema_version(struct bw_store *st)
 {
 	int v;
 	return schema_version(st, &v) < 0 ? -1 : v;
 }
 
-void store_test_fail_after(struct bw_store *st, int n)
-{
-	st->fail_after = n;
-}
-
-int store_test_exec(struct bw_store *st, const char *sql)
+static int sq_test_exec(struct bw_store *st, const char *sql)
 {
 	return exec(st, sql, "exec");
 }
 
-long store_test_count(struct bw_store *st, const char *sql)
+static long sq_test_count(struct bw_store *st, const char *sql)
 {
 	sqlite3_stmt *s = NULL;
 	long n = -1;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(SQ(st)->db, sql, -1, &s, NULL) != SQLITE_OK)
 		return fail(st, "count");
 	if (sqlite3_step(s) == SQLITE_ROW)
 		n = (long)sqlite3_column_int64(s, 0);
@@ -363,28 +359,28 @@ long store_test_count(struct bw_store *st, const char *sql)
 
 /* ---------------------------------------------------------------- transactions */
 
-int store_begin(struct bw_store *st)
+static int sq_begin(struct bw_store *st)
 {
 	/* IMMEDIATE: take the write lock now, so a second writer waits (busy
 	 * timeout) instead of failing half-way through a message. */
 	return exec(st, "BEGIN IMMEDIATE", "begin");
 }
 
-int store_commit(struct bw_store *st)
+static int sq_commit(struct bw_store *st)
 {
 	return exec(st, "COMMIT", "commit");
 }
 
-int store_rollback(struct bw_store *st)
+static int sq_rollback(struct bw_store *st)
 {
-	if (sqlite3_get_autocommit(st->db))
+	if (sqlite3_get_autocommit(SQ(st)->db))
 		return 0;    /* nothing open (SQLite may have rolled back itself) */
 	return exec(st, "ROLLBACK", "rollback");
 }
 
 /* ---------------------------------------------------------------- folders */
 
-int store_folder_get(struct bw_store *st, const char *account, const char *folder,
+static int sq_folder_get(struct bw_store *st, const char *account, const char *folder,
 		     struct bw_folder_state *fs)
 {
 	static const char sql[] =
@@ -404,7 +400,7 @@ int store_folder_get(struct bw_store *st, const char *account, const char *folde
 	return 0;
 }
 
-int store_folder_set(struct bw_store *st, const char *account, const char *folder,
+static int sq_folder_set(struct bw_store *st, const char *account, const char *folder,
 		     const struct bw_folder_state *fs)
 {
 	static const char sql[] =
@@ -423,7 +419,7 @@ int store_folder_set(struct bw_store *st, const char *account, const char *folde
 
 /* ---------------------------------------------------------------- processed */
 
-int store_is_processed(struct bw_store *st, const char *account, const char *folder,
+static int sq_is_processed(struct bw_store *st, const char *account, const char *folder,
 		       uint32_t uidvalidity, uint32_t uid, const char *content_key)
 {
 	static const char sql[] =
@@ -443,13 +439,13 @@ int store_is_processed(struct bw_store *st, const char *account, const char *fol
 	return r;
 }
 
-int store_mark_processed(struct bw_store *st, const char *account, const char *folder,
+static int sq_mark_processed(struct bw_store *st, const char *account, const char *folder,
 			 uint32_t uidvalidity, uint32_t uid, const char *content_key,
 			 const char *verdict, time_t now, int64_t *msg_id)
 {
 	static const char sql[] =
 		"INSERT INTO processed (account, folder, uidvalidity, uid, content_key, verdict,"
-		" processed_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
+		" processed_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
 	sqlite3_stmt *s = prep(st, sql);
 	if (!s)
 		return -1;
@@ -462,8 +458,10 @@ int store_mark_processed(struct bw_store *st, const char *account, const char *f
 	bind_int(s, 7, now);
 	if (run(st, s, "mark processed") < 0)
 		return -1;
+	if (sqlite3_changes(SQ(st)->db) == 0)
+		return 1;     /* already there */
 	if (msg_id)
-		*msg_id = sqlite3_last_insert_rowid(st->db);
+		*msg_id = sqlite3_last_insert_rowid(SQ(st)->db);
 	return 0;
 }
 
@@ -509,7 +507,7 @@ static int outbox_rows(struct bw_store *st, sqlite3_stmt *s, struct bw_outbox_ro
 	return 0;
 }
 
-int store_outbox_add(struct bw_store *st, struct bw_outbox_row *row_)
+static int sq_outbox_add(struct bw_store *st, struct bw_outbox_row *row_)
 {
 	static const char ins[] =
 		"INSERT INTO outbox (webhook_id, hook, event, payload, state, attempts, created,"
@@ -527,8 +525,8 @@ int store_outbox_add(struct bw_store *st, struct bw_outbox_row *row_)
 	bind_int(s, 6, row_->created);
 	if (run(st, s, "outbox add") < 0)
 		return -1;
-	if (sqlite3_changes(st->db) == 1) {
-		row_->id = sqlite3_last_insert_rowid(st->db);
+	if (sqlite3_changes(SQ(st)->db) == 1) {
+		row_->id = sqlite3_last_insert_rowid(SQ(st)->db);
 		row_->state = BW_OUTBOX_PENDING;
 		row_->attempts = 0;
 		row_->next_attempt = row_->created;
@@ -544,7 +542,7 @@ int store_outbox_add(struct bw_store *st, struct bw_outbox_row *row_)
 	return 0;
 }
 
-int store_outbox_due(struct bw_store *st, time_t now, unsigned max,
+static int sq_outbox_due(struct bw_store *st, time_t now, unsigned max,
 		     struct bw_outbox_row **rows, size_t *n)
 {
 	static const char sql[] = "SELECT " OUTBOX_COLS " FROM outbox"
@@ -557,7 +555,7 @@ int store_outbox_due(struct bw_store *st, time_t now, unsigned max,
 	return outbox_rows(st, s, rows, n);
 }
 
-int store_outbox_update(struct bw_store *st, const struct bw_outbox_row *r)
+static int sq_outbox_update(struct bw_store *st, const struct bw_outbox_row *r)
 {
 	static const char sql[] = "UPDATE outbox SET state = ?, attempts = ?, next_attempt = ?,"
 		" last_error = ? WHERE id = ?";
@@ -572,7 +570,7 @@ int store_outbox_update(struct bw_store *st, const struct bw_outbox_row *r)
 	return run(st, s, "outbox update");
 }
 
-int store_outbox_list(struct bw_store *st, int state, unsigned max,
+static int sq_outbox_list(struct bw_store *st, int state, unsigned max,
 		      struct bw_outbox_row **rows, size_t *n)
 {
 	static const char sql[] = "SELECT " OUTBOX_COLS " FROM outbox"
@@ -585,7 +583,7 @@ int store_outbox_list(struct bw_store *st, int state, unsigned max,
 	return outbox_rows(st, s, rows, n);
 }
 
-int store_outbox_retry(struct bw_store *st, int64_t id, time_t now)
+static int sq_outbox_retry(struct bw_store *st, int64_t id, time_t now)
 {
 	/* attempts restart at 0; created (the retry window's start, SPEC §6)
 	 * is left as it was. */
@@ -598,10 +596,10 @@ int store_outbox_retry(struct bw_store *st, int64_t id, time_t now)
 	bind_int(s, 2, id);
 	if (run(st, s, "outbox retry") < 0)
 		return -1;
-	return sqlite3_changes(st->db);
+	return sqlite3_changes(SQ(st)->db);
 }
 
-int store_outbox_purge(struct bw_store *st, bool with_dead)
+static int sq_outbox_purge(struct bw_store *st, bool with_dead)
 {
 	static const char sql[] = "DELETE FROM outbox WHERE state = 1 OR (?1 AND state = 2)";
 	sqlite3_stmt *s = prep(st, sql);
@@ -610,10 +608,10 @@ int store_outbox_purge(struct bw_store *st, bool with_dead)
 	bind_int(s, 1, with_dead);
 	if (run(st, s, "outbox purge") < 0)
 		return -1;
-	return sqlite3_changes(st->db);
+	return sqlite3_changes(SQ(st)->db);
 }
 
-int store_outbox_count(struct bw_store *st, unsigned counts[3])
+static int sq_outbox_count(struct bw_store *st, unsigned counts[3])
 {
 	static const char sql[] = "SELECT state, count(*) FROM outbox GROUP BY state";
 	counts[0] = counts[1] = counts[2] = 0;
@@ -629,22 +627,13 @@ int store_outbox_count(struct bw_store *st, unsigned counts[3])
 	return r;
 }
 
-void store_outbox_rows_free(struct bw_outbox_row *rows, size_t n)
-{
-	if (!rows)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free(rows[i].payload);
-	free(rows);
-}
-
 /* ---------------------------------------------------------------- events */
 
 #define EVENT_COLS "id, msg_id, account, recipient, kind, reason, hard, status, reply_code," \
 	" action, diagnostic, remote_mta, reporting_mta, feedback_type, detector, matched," \
 	" orig_message_id, orig_subject, orig_from, orig_to, campaign, time, unverified"
 
-int store_event_add(struct bw_store *st, int64_t msg_id, const char *account,
+static int sq_event_add(struct bw_store *st, int64_t msg_id, const char *account,
 		    const struct bw_event *ev, time_t t, int64_t *event_id)
 {
 	static const char sql[] = "INSERT INTO events (msg_id, account, recipient, kind, reason,"
@@ -681,7 +670,7 @@ int store_event_add(struct bw_store *st, int64_t msg_id, const char *account,
 	if (run(st, s, "event add") < 0)
 		return -1;
 	if (event_id)
-		*event_id = sqlite3_last_insert_rowid(st->db);
+		*event_id = sqlite3_last_insert_rowid(SQ(st)->db);
 	return 0;
 }
 
@@ -717,7 +706,7 @@ static void event_from_row(sqlite3_stmt *s, struct bw_event_rec *r)
 	ev->unverified = col_int(s, i++) != 0;
 }
 
-int store_events_for(struct bw_store *st, const char *address, unsigned max,
+static int sq_events_for(struct bw_store *st, const char *address, unsigned max,
 		     struct bw_event_rec **recs, size_t *n)
 {
 	static const char sql[] = "SELECT " EVENT_COLS " FROM events WHERE recipient = ?"
@@ -786,7 +775,7 @@ static int address_flags(struct bw_store *st, struct bw_address_state *as)
 	return 0;
 }
 
-int store_address_get(struct bw_store *st, const char *account, const char *address,
+static int sq_address_get(struct bw_store *st, const char *account, const char *address,
 		      struct bw_address_state *as)
 {
 	static const char sql[] = "SELECT " ADDR_COLS " FROM addresses"
@@ -811,7 +800,7 @@ int store_address_get(struct bw_store *st, const char *account, const char *addr
 	return r == 1 ? 0 : 1;
 }
 
-int store_address_put(struct bw_store *st, const struct bw_address_state *as)
+static int sq_address_put(struct bw_store *st, const struct bw_address_state *as)
 {
 	static const char sql[] = "INSERT OR REPLACE INTO addresses (" ADDR_COLS ")"
 		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -836,7 +825,7 @@ int store_address_put(struct bw_store *st, const struct bw_address_state *as)
 	return run(st, s, "address put");
 }
 
-int store_address_all(struct bw_store *st, const char *address,
+static int sq_address_all(struct bw_store *st, const char *address,
 		      struct bw_address_state **v, size_t *n)
 {
 	static const char sql[] = "SELECT " ADDR_COLS " FROM addresses WHERE address = ?"
@@ -856,7 +845,7 @@ int store_address_all(struct bw_store *st, const char *address,
 	return r;
 }
 
-int store_hard_accounts(struct bw_store *st, const char *address, const char *except,
+static int sq_hard_accounts(struct bw_store *st, const char *address, const char *except,
 			unsigned *n)
 {
 	static const char sql[] = "SELECT count(DISTINCT account) FROM addresses"
@@ -891,7 +880,7 @@ static int listing_add(struct bw_store *st, const char *sql, const struct bw_lis
 	bind_int(s, 7, l->event_id);
 	if (run(st, s, "list add") < 0)
 		return -1;
-	return sqlite3_changes(st->db) == 1 ? 0 : 1;
+	return sqlite3_changes(SQ(st)->db) == 1 ? 0 : 1;
 }
 
 static int listing_remove(struct bw_store *st, const char *sql, const char *address,
@@ -906,7 +895,7 @@ static int listing_remove(struct bw_store *st, const char *sql, const char *addr
 	if (run(st, s, "list remove") < 0)
 		return -1;
 	if (removed)
-		*removed = (unsigned)sqlite3_changes(st->db);
+		*removed = (unsigned)sqlite3_changes(SQ(st)->db);
 	return 0;
 }
 
@@ -937,14 +926,14 @@ static int listing_read(struct bw_store *st, const char *sql, const char *addres
 
 #define LIST_COLS "address, scope, account, reason, detail, created, event_id"
 
-int store_suppress_add(struct bw_store *st, const struct bw_listing *l)
+static int sq_suppress_add(struct bw_store *st, const struct bw_listing *l)
 {
 	static const char sql[] = "INSERT OR IGNORE INTO suppressions (" LIST_COLS ")"
 		" VALUES (?, ?, ?, ?, ?, ?, ?)";
 	return listing_add(st, sql, l);
 }
 
-int store_suppress_remove(struct bw_store *st, const char *address, const char *account,
+static int sq_suppress_remove(struct bw_store *st, const char *address, const char *account,
 			  unsigned *removed)
 {
 	static const char all[] = "DELETE FROM suppressions WHERE address = ?1";
@@ -952,7 +941,7 @@ int store_suppress_remove(struct bw_store *st, const char *address, const char *
 	return listing_remove(st, account ? one : all, address, account, removed);
 }
 
-int store_suppress_list(struct bw_store *st, const char *address,
+static int sq_suppress_list(struct bw_store *st, const char *address,
 			struct bw_listing **v, size_t *n)
 {
 	static const char all[] = "SELECT " LIST_COLS " FROM suppressions"
@@ -962,14 +951,14 @@ int store_suppress_list(struct bw_store *st, const char *address,
 	return listing_read(st, address ? one : all, address, v, n);
 }
 
-int store_defer_add(struct bw_store *st, const struct bw_listing *l)
+static int sq_defer_add(struct bw_store *st, const struct bw_listing *l)
 {
 	static const char sql[] = "INSERT OR IGNORE INTO deferrals (" LIST_COLS ")"
 		" VALUES (?, ?, ?, ?, ?, ?, ?)";
 	return listing_add(st, sql, l);
 }
 
-int store_defer_remove(struct bw_store *st, const char *address, const char *account,
+static int sq_defer_remove(struct bw_store *st, const char *address, const char *account,
 		       unsigned *removed)
 {
 	static const char all[] = "DELETE FROM deferrals WHERE address = ?1";
@@ -977,7 +966,7 @@ int store_defer_remove(struct bw_store *st, const char *address, const char *acc
 	return listing_remove(st, account ? one : all, address, account, removed);
 }
 
-int store_defer_list(struct bw_store *st, const char *address,
+static int sq_defer_list(struct bw_store *st, const char *address,
 		     struct bw_listing **v, size_t *n)
 {
 	static const char all[] = "SELECT " LIST_COLS " FROM deferrals"
@@ -1013,7 +1002,7 @@ static void campaign_from_row(sqlite3_stmt *s, struct bw_campaign_stats *cs)
 	cs->soft_alerted = col_int(s, i++) != 0;
 }
 
-int store_campaign_touch(struct bw_store *st, const char *account, const char *campaign,
+static int sq_campaign_touch(struct bw_store *st, const char *account, const char *campaign,
 			 time_t t, struct bw_campaign_stats *cs)
 {
 	static const char ins[] = "INSERT OR IGNORE INTO campaigns (account, campaign, seq,"
@@ -1044,7 +1033,7 @@ int store_campaign_touch(struct bw_store *st, const char *account, const char *c
 	return 0;
 }
 
-int store_campaign_put(struct bw_store *st, const struct bw_campaign_stats *cs)
+static int sq_campaign_put(struct bw_store *st, const struct bw_campaign_stats *cs)
 {
 	static const char sql[] = "UPDATE campaigns SET hard = ?, soft = ?, block = ?,"
 		" complaint = ?, total = ?, hard_alerted = ?, soft_alerted = ?"
@@ -1065,7 +1054,7 @@ int store_campaign_put(struct bw_store *st, const struct bw_campaign_stats *cs)
 	return run(st, s, "campaign put");
 }
 
-int store_campaign_set_sent(struct bw_store *st, const char *campaign, const char *account,
+static int sq_campaign_set_sent(struct bw_store *st, const char *campaign, const char *account,
 			    int64_t sent, time_t now)
 {
 	static const char sql[] = "INSERT INTO campaign_sent (campaign, account, sent, updated)"
@@ -1081,7 +1070,7 @@ int store_campaign_set_sent(struct bw_store *st, const char *campaign, const cha
 	return run(st, s, "campaign sent");
 }
 
-int store_campaign_list(struct bw_store *st, const char *campaign,
+static int sq_campaign_list(struct bw_store *st, const char *campaign,
 			struct bw_campaign_stats **v, size_t *n)
 {
 	static const char all[] = "SELECT " CAMPAIGN_COLS " FROM campaigns c"
@@ -1104,7 +1093,7 @@ int store_campaign_list(struct bw_store *st, const char *campaign,
 
 /* ---------------------------------------------------------------- decisions */
 
-int store_decision_add(struct bw_store *st, const struct bw_decision *d, int64_t event_id,
+static int sq_decision_add(struct bw_store *st, const struct bw_decision *d, int64_t event_id,
 		       time_t t)
 {
 	static const char sql[] = "INSERT INTO decisions (event_id, type, address, reason, scope,"
@@ -1125,7 +1114,7 @@ int store_decision_add(struct bw_store *st, const struct bw_decision *d, int64_t
 	return run(st, s, "decision add");
 }
 
-int store_decisions_for(struct bw_store *st, const char *address,
+static int sq_decisions_for(struct bw_store *st, const char *address,
 			struct bw_decision_rec **v, size_t *n)
 {
 	static const char sql[] = "SELECT id, event_id, type, address, reason, scope, account,"
@@ -1163,7 +1152,7 @@ int store_decisions_for(struct bw_store *st, const char *address,
 	" sum(kind = 'complaint'), sum(kind = 'delayed')," \
 	" sum(kind NOT IN ('hard', 'soft', 'block', 'complaint', 'delayed')), count(*)"
 
-int store_report(struct bw_store *st, enum bw_report_by by, time_t since,
+static int sq_report(struct bw_store *st, enum bw_report_by by, time_t since,
 		 struct bw_report_row **v, size_t *n)
 {
 	/* One statement per grouping: the GROUP BY key is never built from input. */
@@ -1202,3 +1191,153 @@ int store_report(struct bw_store *st, enum bw_report_by by, time_t since,
 	}
 	return r;
 }
+
+/* ---------------------------------------------------------------- address locks */
+
+static int sq_lock_address(struct bw_store *st, const char *address)
+{
+	(void)st;
+	(void)address;
+	return 0;    /* BEGIN IMMEDIATE: one writer at a time already */
+}
+
+/* ---------------------------------------------------------------- outbox claims */
+
+static int sq_outbox_claim(struct bw_store *st, int64_t id, time_t now, time_t until)
+{
+	static const char sql[] = "UPDATE outbox SET next_attempt = ?3"
+		" WHERE id = ?1 AND state = 0 AND next_attempt <= ?2";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_int(s, 1, id);
+	bind_int(s, 2, now);
+	bind_int(s, 3, until);
+	if (run(st, s, "outbox claim") < 0)
+		return -1;
+	return sqlite3_changes(SQ(st)->db) == 1 ? 1 : 0;
+}
+
+/* ---------------------------------------------------------------- instances, leases */
+
+static int sq_instance_beat(struct bw_store *st, const struct bw_instance *self, time_t now)
+{
+	static const char sql[] = "INSERT INTO instances (id, host, pid, started, heartbeat)"
+		" VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE SET heartbeat = ?5";
+	static const char prune[] = "DELETE FROM instances WHERE heartbeat < ?";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, self->id);
+	bind_text(s, 2, self->host);
+	bind_int(s, 3, self->pid);
+	bind_int(s, 4, self->started);
+	bind_int(s, 5, now);
+	if (run(st, s, "instance beat") < 0 || !(s = prep(st, prune)))
+		return -1;
+	bind_int(s, 1, now - 3600);
+	return run(st, s, "instance prune");
+}
+
+static int sq_instance_leave(struct bw_store *st, const char *id)
+{
+	static const char rel[] = "UPDATE leases SET holder = '', expires = 0 WHERE holder = ?";
+	static const char del[] = "DELETE FROM instances WHERE id = ?";
+	sqlite3_stmt *s = prep(st, rel);
+	if (!s)
+		return -1;
+	bind_text(s, 1, id);
+	if (run(st, s, "instance leave") < 0 || !(s = prep(st, del)))
+		return -1;
+	bind_text(s, 1, id);
+	return run(st, s, "instance leave");
+}
+
+static int sq_instance_list(struct bw_store *st, struct bw_instance **v, size_t *n)
+{
+	static const char sql[] = "SELECT i.id, i.host, i.pid, i.started, i.heartbeat,"
+		" (SELECT count(*) FROM leases l WHERE l.holder = i.id AND l.expires > ?)"
+		" FROM instances i ORDER BY i.id";
+	size_t cap = 0;
+	int r;
+	*v = NULL;
+	*n = 0;
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_int(s, 1, (int64_t)time(NULL));
+	while ((r = row(st, s, "instances")) == 1) {
+		struct bw_instance *in = push((void **)v, n, &cap, sizeof **v);
+		col_text(s, 0, in->id, sizeof in->id);
+		col_text(s, 1, in->host, sizeof in->host);
+		in->pid = col_int(s, 2);
+		in->started = (time_t)col_int(s, 3);
+		in->heartbeat = (time_t)col_int(s, 4);
+		in->leases = (unsigned)col_int(s, 5);
+	}
+	return r;
+}
+
+static int sq_lease_take(struct bw_store *st, const char *id, const char *account,
+			 const char *folder, time_t now, time_t until)
+{
+	/* one instance per SQLite file: the lease is always ours */
+	static const char sql[] = "INSERT INTO leases (account, folder, holder, expires)"
+		" VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account, folder) DO UPDATE SET"
+		" holder = ?3, expires = ?4";
+	(void)now;
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, account);
+	bind_text(s, 2, folder);
+	bind_text(s, 3, id);
+	bind_int(s, 4, until);
+	return run(st, s, "lease take") < 0 ? -1 : 1;
+}
+
+static int sq_lease_release(struct bw_store *st, const char *id, const char *account,
+			    const char *folder)
+{
+	static const char sql[] = "UPDATE leases SET holder = '', expires = 0"
+		" WHERE account = ? AND folder = ? AND holder = ?";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, account);
+	bind_text(s, 2, folder);
+	bind_text(s, 3, id);
+	return run(st, s, "lease release");
+}
+
+static int sq_lease_list(struct bw_store *st, struct bw_lease **v, size_t *n)
+{
+	static const char sql[] = "SELECT account, folder, holder, expires FROM leases"
+		" ORDER BY account, folder";
+	size_t cap = 0;
+	int r;
+	*v = NULL;
+	*n = 0;
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	while ((r = row(st, s, "leases")) == 1) {
+		struct bw_lease *l = push((void **)v, n, &cap, sizeof **v);
+		col_text(s, 0, l->account, sizeof l->account);
+		col_text(s, 1, l->folder, sizeof l->folder);
+		col_text(s, 2, l->holder, sizeof l->holder);
+		l->expires = (time_t)col_int(s, 3);
+	}
+	return r;
+}
+
+/* ---------------------------------------------------------------- the backend */
+
+static const struct bw_store_ops sq_ops = {
+	.backend = "sqlite",
+	.shared = false,
+	.close = sq_close,
+#define SQ_OP(ret, fn, params, args) .fn = sq_##fn,
+	BW_STORE_OPS(SQ_OP)
+#undef SQ_OP
+};
