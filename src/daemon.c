@@ -15,9 +15,7 @@
 #include "config.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -308,25 +306,6 @@ static void gen_stop(struct gen *g)
 
 /* ------------------------------------------------------------ main thread */
 
-/* Root with `user` set: become that user before touching anything. */
-static int drop_privileges(const char *user)
-{
-	if (geteuid() != 0 || !user || !*user)
-		return 0;
-	struct passwd *pw = getpwnam(user);
-	if (!pw) {
-		log_error("user '%s' (setting `user`) does not exist", user);
-		return -1;
-	}
-	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-	    setuid(pw->pw_uid) < 0) {
-		log_error("cannot become user '%s': %s", user, strerror(errno));
-		return -1;
-	}
-	log_info("running as user %s", user);
-	return 0;
-}
-
 static void reload(struct gen *g, daemon_reload_fn fn, void *arg)
 {
 	struct gen ng;
@@ -366,10 +345,7 @@ int daemon_run(struct bw_config *cfg, bool foreground, daemon_reload_fn fn, void
 	g.cfg = *cfg;
 	memset(cfg, 0, sizeof *cfg);
 
-	if (drop_privileges(g.cfg.user) < 0) {
-		conf_free(&g.cfg);
-		return 1;
-	}
+	/* privileges were dropped by the caller (privs_drop() in cmd_run.c) */
 	if (!foreground) {
 		if (daemon(1, 0) < 0) {
 			log_error("cannot detach: %s", strerror(errno));
