@@ -124,7 +124,8 @@ static void find_original(struct det_ctx *c)
 	/* free-form bounces quote the message inline after a marker */
 	const struct mime_part *top = &m->parts[0];
 	const char *end = top->body + top->body_len;
-	const char *p = det_report_end(top->body, end);
+	/* the text is usually the top body itself: its report end is known */
+	const char *p = c->text == top->body && c->text_end ? c->text_end : det_report_end(top->body, end);
 	if (p >= end)
 		return;
 	if (*p == '\n')
@@ -272,7 +273,7 @@ static void finish(struct det_ctx *c)
 		if (!ev->time)
 			ev->time = rep->date;
 		report_trace(rep, "event %u: %s (%s)", w + 1, ev->recipient, ev->detector);
-		reason_decide_in(ev, c->text, c->text_len, rep);
+		reason_decide_in(ev, c->text, (size_t)(c->text_end - c->text), rep);
 		if (w != i)
 			rep->events[w] = *ev;
 		w++;
@@ -300,8 +301,9 @@ void classify_message(const struct bw_classifier *cl, const char *raw, size_t le
 	c.rep = rep;
 	c.top = &m.parts[0];
 	read_top(&c, rep);
-	find_original(&c);
 	find_text(&c);
+	c.text_end = det_report_end(c.text, c.text + c.text_len);
+	find_original(&c);
 	original_sender(&c);
 	report_trace(rep, "message: %u MIME part%s, top type %s, From %s, Subject \"%s\"", m.n_parts,
 		     m.n_parts == 1 ? "" : "s", c.top->type, c.from[0] ? c.from : "(none)", c.subject);

@@ -32,6 +32,10 @@ struct det_ctx {
 	const char *text;
 	size_t text_len;
 	char *text_owned;                /* owned: text made from HTML, or NULL */
+	/* Where the report part of the text ends (the returned message or its
+	 * headers begin): det_report_end(text, text + text_len), computed once
+	 * per message. */
+	const char *text_end;
 	/* Top-level header values (unfolded, encoded words decoded). */
 	char from[BW_ADDR_MAX + 1];      /* the address only */
 	char from_raw[BW_SUBJECT_MAX];   /* the whole From: value */

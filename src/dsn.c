@@ -248,7 +248,7 @@ static void name_from_text(struct det_ctx *c, unsigned from)
 		missing += !rep->events[i].recipient[0];
 	if (!missing)
 		return;
-	det_scan(c, c->text, det_report_end(c->text, c->text + c->text_len), "rfc3464");
+	det_scan(c, c->text, c->text_end, "rfc3464");
 	unsigned k = end;
 	for (unsigned i = from; i < end && k < rep->n_events; i++) {
 		struct bw_event *ev = &rep->events[i];

@@ -294,9 +294,90 @@ static bool is_cand_line(const struct cand *cv, unsigned n, const char *p)
 	return false;
 }
 
+/* A section rule ("------- Returned Message -------", "=====") or a heading
+ * that introduces a list ("... failed:") is no diagnostic. */
+static bool is_rule_or_heading(const char *p, const char *le, bool heading)
+{
+	while (p < le && (*p == ' ' || *p == '\t'))
+		p++;
+	while (le > p && (le[-1] == ' ' || le[-1] == '\t' || le[-1] == '\r'))
+		le--;
+	if (le - p >= 3 && (bw_prefixcase(p, 3, "---") || bw_prefixcase(p, 3, "===") || bw_prefixcase(p, 3, "***")))
+		return true;
+	return heading && le > p && le[-1] == ':';
+}
+
+/* Append the lines of the paragraph p..pe (no blank line inside) to buf,
+ * unless it opens with a section rule or (above the address) a heading. */
+static void take_paragraph(const char *p, const char *pe, bool above, char *buf, size_t bsz, size_t *bl)
+{
+	const char *nl = memchr(p, '\n', (size_t)(pe - p));
+	if (p >= pe || is_rule_or_heading(p, nl ? nl : pe, above))
+		return;
+	while (p < pe) {
+		nl = memchr(p, '\n', (size_t)(pe - p));
+		const char *le = nl ? nl : pe;
+		diag_append(buf, bsz, bl, p, (size_t)(le - p));
+		p = nl ? nl + 1 : pe;
+	}
+}
+
+/*
+ * The only recipient of a report says nothing after its address: its
+ * diagnostic is the paragraph that follows (DragonFly: "There was an error
+ * delivering your mail to <a@b>." then a blank line and the reason), else
+ * the lines just above it (Domino: a "Failure Reasons" section gives the
+ * reason, then the address).  s..e is the report.
+ */
+static void paragraph_near(const struct cand *cd, const char *s, const char *e, char *buf, size_t bsz,
+			   size_t *bl)
+{
+	const char *p = cd->line_end < e ? cd->line_end + 1 : e;
+	/* the rest of the address's own paragraph */
+	while (p < e) {
+		const char *nl = memchr(p, '\n', (size_t)(e - p));
+		const char *le = nl ? nl : e;
+		if (is_blank(p, le))
+			break;
+		p = nl ? nl + 1 : e;
+	}
+	while (p < e) {                  /* the blank lines */
+		const char *nl = memchr(p, '\n', (size_t)(e - p));
+		const char *le = nl ? nl : e;
+		if (!is_blank(p, le))
+			break;
+		p = nl ? nl + 1 : e;
+	}
+	const char *pe = p;
+	while (pe < e) {
+		const char *nl = memchr(pe, '\n', (size_t)(e - pe));
+		const char *le = nl ? nl : e;
+		if (is_blank(pe, le))
+			break;
+		pe = nl ? nl + 1 : e;
+	}
+	take_paragraph(p, pe, false, buf, bsz, bl);
+	if (*bl)
+		return;
+	/* the lines above, back to a blank line */
+	const char *top = cd->line;
+	while (top > s) {
+		const char *q = top - 1;          /* the '\n' ending the line above */
+		const char *ls = q;
+		while (ls > s && ls[-1] != '\n')
+			ls--;
+		if (is_blank(ls, q))
+			break;
+		top = ls;
+	}
+	if (top < cd->line)
+		take_paragraph(top, cd->line - 1, true, buf, bsz, bl);
+}
+
 /* The diagnostic of one recipient: the rest of its line and the lines under
- * it up to a blank line or the next candidate. */
-static void cand_diag(const struct cand *cv, unsigned n, unsigned k, const char *e, char *buf, size_t bsz)
+ * it up to a blank line or the next candidate.  Returns true when the
+ * address stands bare (nothing after it on its line or under it). */
+static bool cand_diag(const struct cand *cv, unsigned n, unsigned k, const char *e, char *buf, size_t bsz)
 {
 	size_t bl = 0;
 	buf[0] = '\0';
@@ -311,6 +392,7 @@ static void cand_diag(const struct cand *cv, unsigned n, unsigned k, const char 
 		diag_append(buf, bsz, &bl, p, (size_t)(le - p));
 		p = nl ? nl + 1 : e;
 	}
+	bool bare = bl == 0;
 	/* a line that names the address and says why ("552 Quota violation for
 	 * a@b") says more than a bare list item */
 	if (!det_failure_line(buf, bl) && det_failure_line(cd->line, (size_t)(cd->line_end - cd->line))) {
@@ -318,6 +400,7 @@ static void cand_diag(const struct cand *cv, unsigned n, unsigned k, const char 
 		buf[0] = '\0';
 		diag_append(buf, bsz, &bl, cd->line, (size_t)(cd->line_end - cd->line));
 	}
+	return bare;
 }
 
 /* The first line of s..e with an SMTP error (a transcript's "<<< 550 ...",
@@ -413,11 +496,18 @@ unsigned det_scan(struct det_ctx *c, const char *s, const char *e, const char *d
 		char diag[BW_DIAG_MAX];
 		snprintf(ev->recipient, sizeof(ev->recipient), "%s", addrs[k]);
 		bw_strlcpyn(ev->matched, sizeof(ev->matched), cv[k].line, (size_t)(cv[k].line_end - cv[k].line));
-		cand_diag(cv, n, k, e, diag, sizeof(diag));
+		bool bare = cand_diag(cv, n, k, e, diag, sizeof(diag));
 		const char *ts, *te;
 		if (!det_failure_line(diag, strlen(diag)) && transcript_line(s, e, addrs[k], &ts, &te)) {
 			size_t bl = strlen(diag);
 			diag_append(diag, sizeof(diag), &bl, ts, (size_t)(te - ts));
+		} else if (bare && n == 1) {
+			char near[BW_DIAG_MAX];
+			size_t nl = 0;
+			near[0] = '\0';
+			paragraph_near(&cv[k], s, e, near, sizeof(near), &nl);
+			if (nl)
+				memcpy(diag, near, nl + 1);
 		}
 		det_set_diagnostic(ev, diag, strlen(diag));
 		report_trace(c->rep, "%s: %s on: %s", detector, ev->recipient, ev->matched);
@@ -434,7 +524,7 @@ unsigned det_failed_header(struct det_ctx *c, const char *detector)
 		return 0;
 	unsigned before = c->rep->n_events, added = 0;
 	/* the text may name them with their diagnostics */
-	const char *end = det_report_end(c->text, c->text + c->text_len);
+	const char *end = c->text_end;
 	det_scan(c, c->text, end, detector);
 	const char *q = v;
 	unsigned keep = before, named = 0;
@@ -515,7 +605,7 @@ unsigned det_original_to(struct det_ctx *c, const char *detector)
 		return 0;
 	snprintf(ev->recipient, sizeof(ev->recipient), "%s", a);
 	snprintf(ev->matched, sizeof(ev->matched), "To: %s (returned message)", v);
-	const char *end = det_report_end(c->text, c->text + c->text_len);
+	const char *end = c->text_end;
 	for (const char *q = c->text; q < end;) {
 		const char *nl = memchr(q, '\n', (size_t)(end - q));
 		const char *le = nl ? nl : end;
@@ -537,7 +627,7 @@ bool det_heuristic(struct det_ctx *c)
 	report_trace(c->rep, "heuristic: looks like a bounce (%s)", why);
 	if (det_failed_header(c, "heuristic"))
 		return true;
-	const char *end = det_report_end(c->text, c->text + c->text_len);
+	const char *end = c->text_end;
 	if (det_scan(c, c->text, end, "heuristic"))
 		return true;
 	return det_original_to(c, "heuristic") > 0;

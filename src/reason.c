@@ -51,6 +51,7 @@ static const struct phrase phrases[] = {
 	{ BW_R_MAILBOXFULL, S, "mailbox would exceed" },
 	{ BW_R_MAILBOXFULL, S, "mailbox exceeds" },
 	{ BW_R_MAILBOXFULL, S, "mailbox quota" },
+	{ BW_R_MAILBOXFULL, S, "recipient's mailbox exceeded" },
 	{ BW_R_MAILBOXFULL, S, "inbox is full" },
 	{ BW_R_MAILBOXFULL, S, "inbox full" },
 	{ BW_R_MAILBOXFULL, S, "over quota" },
@@ -227,6 +228,11 @@ static const struct phrase phrases[] = {
 	{ BW_R_VIRUSDETECTED, S, "malware" },
 	{ BW_R_VIRUSDETECTED, S, "infected" },
 	{ BW_R_VIRUSDETECTED, S, "trojan" },
+	{ BW_R_SPAMDETECTED, S, "blacklisted url" },        /* a URL blocklist judges the content */
+	{ BW_R_SPAMDETECTED, S, "blacklisted link" },
+	{ BW_R_SPAMDETECTED, S, "blocklisted url" },
+	{ BW_R_SPAMDETECTED, S, "uribl" },
+	{ BW_R_SPAMDETECTED, S, "surbl" },
 	{ BW_R_SPAMDETECTED, S, "scored as spam" },
 	{ BW_R_SPAMDETECTED, S, "spam classification" },
 	{ BW_R_SPAMDETECTED, S, "classified as spam" },
@@ -372,6 +378,14 @@ static const struct phrase phrases[] = {
 	{ BW_R_REJECTED, S, "\xe6\x8a\x95\xe7\xa8\xbf\xe3\x81\x99\xe3\x82\x8b\xe6\xa8\xa9\xe9\x99\x90" }, /* ja: 投稿する権限 */
 	{ BW_R_REJECTED, S, "envelope sender" },
 
+	/* --- directory lookups that found no such user (before "listed in") --- */
+	{ BW_R_USERUNKNOWN, W, "not listed in public name" },
+	{ BW_R_USERUNKNOWN, W, "not listed in the directory" },
+	{ BW_R_USERUNKNOWN, W, "not listed in domino directory" },
+	/* ja: ディレクトリのリストにありません, in UTF-8 and as ISO-2022-JP sends it */
+	{ BW_R_USERUNKNOWN, W, "\xe3\x83\x87\xe3\x82\xa3\xe3\x83\xac\xe3\x82\xaf\xe3\x83\x88\xe3\x83\xaa\xe3\x81\xae\xe3\x83\xaa\xe3\x82\xb9\xe3\x83\x88\xe3\x81\xab\xe3\x81\x82\xe3\x82\x8a\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93" },
+	{ BW_R_USERUNKNOWN, W, "%g%#%l%/%h%j$n%j%9%h$k$\"$j$^$;$s" },
+
 	/* --- the sending host or network is refused --- */
 	{ BW_R_BLOCKED, S, "blacklisted" },
 	{ BW_R_BLOCKED, S, "blocklisted" },
@@ -456,6 +470,11 @@ static const struct phrase phrases[] = {
 	{ BW_R_USERUNKNOWN, W, "wasn\x92t found at the destination" },              /* the same in cp1252 */
 	{ BW_R_USERUNKNOWN, W, "not found at the destination domain" },
 	{ BW_R_USERUNKNOWN, W, "destination mailbox address" },
+	{ BW_R_USERUNKNOWN, W, "no valid recipients" },
+	{ BW_R_USERUNKNOWN, W, "final delivery userid" },
+	{ BW_R_USERUNKNOWN, W, "invalid user address" },
+	{ BW_R_USERUNKNOWN, W, "check if address is correct" },
+	{ BW_R_USERUNKNOWN, W, "and other recipients in the same domain" },
 	{ BW_R_USERUNKNOWN, W, "utilisateur inconnu" },            /* fr */
 	{ BW_R_USERUNKNOWN, W, "destinataire inconnu" },
 	{ BW_R_USERUNKNOWN, W, "adresse destinataire invalide" },
@@ -490,6 +509,7 @@ static const struct phrase phrases[] = {
 	{ BW_R_HOSTUNKNOWN, W, "nxdomain" },
 	{ BW_R_HOSTUNKNOWN, W, "unrouteable mail domain" },
 	{ BW_R_HOSTUNKNOWN, W, "destination system address" },
+	{ BW_R_HOSTUNKNOWN, W, "dns lookup failure" },
 	{ BW_R_HOSTUNKNOWN, W, "domaine inexistant" },
 
 	/* --- the message could not be delivered in time --- */
@@ -501,6 +521,9 @@ static const struct phrase phrases[] = {
 	{ BW_R_EXPIRED, S, "has not been delivered" },
 	{ BW_R_EXPIRED, S, "after multiple retries" },
 	{ BW_R_EXPIRED, S, "did not accept our requests to connect" },
+	{ BW_R_EXPIRED, S, "was aborted after" },
+	{ BW_R_EXPIRED, W, "has been delayed" },
+	{ BW_R_EXPIRED, W, "will be retried" },
 	{ BW_R_EXPIRED, W, "giving up" },
 	{ BW_R_EXPIRED, W, "gave up" },
 	{ BW_R_EXPIRED, W, "connection timed out" },
@@ -988,7 +1011,11 @@ static bool phrase_for(const struct bw_event *ev, const char *text, size_t len, 
 		if (status_find_remote(ev->diagnostic, dl, code, sizeof(code), &at) && at > 0 &&
 		    reason_from_text(ev->diagnostic + at, dl - at, m))
 			return true;
-		return reason_from_text(ev->diagnostic, dl, m);
+		if (reason_from_text(ev->diagnostic, dl, m))
+			return true;
+		/* a diagnostic that names no reason ("550-F=[a@b] T=[c@d]" of a
+		 * multi-line reply, a list item's date): the bounce's own words
+		 * around it may */
 	}
 	if (!text || !len)
 		return false;
@@ -997,7 +1024,8 @@ static bool phrase_for(const struct bw_event *ev, const char *text, size_t len, 
 	*where = "bounce text";
 	if (ev->recipient[0] && paragraph_of(text, len, ev->recipient, &pb, &pl) && reason_from_text(pb, pl, m))
 		return true;
-	return reason_from_text(text, notice_len(text, len), m);
+	/* the whole notice speaks for a recipient with no words of its own */
+	return !dl && reason_from_text(text, notice_len(text, len), m);
 }
 
 static enum bw_reason weigh(struct bw_event *ev, const char *text, size_t len, bool *by_code,

@@ -160,7 +160,13 @@ static void section(const struct det_ctx *c, const struct mta_rule *r, const cha
 		if (p && p < *e)
 			*e = p;
 	}
-	*e = det_report_end(*s, *e);
+	/* the report ends where the returned message begins (found once per
+	 * message); a section that starts past it is read to its own stops */
+	if (*s < c->text_end) {
+		if (c->text_end < *e)
+			*e = c->text_end;
+	} else
+		*e = det_report_end(*s, *e);
 }
 
 bool det_rules(struct det_ctx *c)

@@ -221,6 +221,7 @@ static bool reply_at(const char *s, size_t len, size_t i)
 
 bool reply_find(const char *s, size_t len, char out[4])
 {
+	bool have_ok = false;   /* a 2xx seen: kept unless a failure code follows */
 	for (size_t i = 0; i < len; i++) {
 		if (reply_at(s, len, i)) {
 			/* a year or a count in prose is not a reply code: need SMTP-ish context */
@@ -229,12 +230,22 @@ bool reply_find(const char *s, size_t len, char out[4])
 					s[i - 1] == '\t' || s[i - 1] == '=' || s[i - 1] == '#';
 			if (!at_start)
 				continue;
+			if (s[i] == '2') {
+				/* "Size (in bytes): 222" in a summary: a failure code
+				 * later in the text says more */
+				if (!have_ok) {
+					memcpy(out, s + i, 3);
+					out[3] = '\0';
+					have_ok = true;
+				}
+				continue;
+			}
 			memcpy(out, s + i, 3);
 			out[3] = '\0';
 			return true;
 		}
 	}
-	return false;
+	return have_ok;
 }
 
 enum bw_reason status_reason(const char *status, bool *specific)

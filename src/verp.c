@@ -169,7 +169,7 @@ void det_verp(struct det_ctx *c)
 		if (ev) {
 			snprintf(ev->recipient, sizeof(ev->recipient), "%s", rcpt);
 			snprintf(ev->matched, sizeof(ev->matched), "%s: VERP return path (%s)", hdr, why);
-			const char *end = det_report_end(c->text, c->text + c->text_len);
+			const char *end = c->text_end;
 			for (const char *q = c->text; q < end;) {
 				const char *nl = memchr(q, '\n', (size_t)(end - q));
 				const char *le = nl ? nl : end;
