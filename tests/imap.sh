@@ -164,8 +164,10 @@ check "the state follows the new UIDVALIDITY" \
 # ------------------------------------------------------------------ 3. run: IDLE, reload, stop
 echo "# 3. run: IDLE, SIGHUP, SIGTERM"
 DB3=$TMP/run.db
-conf "$TMP/run.conf" "$DB3" debug "$(acct live "$PLAIN" Live move:LiveDone none 'mode = "idle";')"
+conf "$TMP/run.conf" "$DB3" debug "$(acct live "$PLAIN" Live move:LiveDone none 'mode = "idle";')" \
+	"$(acct polled "$IMAPS" Polled move:PolledDone none 'mode = "poll"; poll_interval = 1;')"
 dc_doveadm mailbox create -u "$USER_NAME" Live
+dc_doveadm mailbox create -u "$USER_NAME" Polled
 "$BW" -c "$TMP/run.conf" run --foreground 2> "$TMP/run.log" &
 DPID=$!
 check "the daemon connects and idles" wait_for 10 log_has "$TMP/run.log" 'folder Live: idling'
@@ -174,6 +176,11 @@ dc_deliver "$USER_NAME" Live "$SAMPLES/postfix-5.1.1.eml"
 wait_for 2 count_is LiveDone 1
 t1=$(date +%s%N)
 check "a delivered bounce is handled within 2 s ($(( (t1 - t0) / 1000000 )) ms)" count_is LiveDone 1
+
+sed 's/<20250114081243.4Xb2kQ1aZzz9sWM@/<polled-1@/' "$SAMPLES/postfix-5.1.1.eml" > "$TMP/p1.eml"
+dc_deliver "$USER_NAME" Polled "$TMP/p1.eml"
+check "poll mode (IMAPS, poll_interval = 1): handled within 3 s" wait_for 3 count_is PolledDone 1
+check "... and polling sent no IDLE" not log_has "$TMP/run.log" 'folder Polled: idling'
 
 cp "$TMP/run.conf" "$TMP/run.conf.good"
 echo 'accounts = ( { name = "broken"; url = "ftp://x"; } );' > "$TMP/run.conf"
