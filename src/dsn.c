@@ -47,7 +47,7 @@ static bool is_recipient_block(const char *b, size_t len)
 /* Does the line at e[0..ll) start a new recipient inside the block b..e?
  * Some MTAs forget the blank line between recipients: a recipient field that
  * repeats one the block already has, or one that follows the block's Action
- * or Status, begins the next recipient. */
+ * or Status when the block already names a recipient, begins the next one. */
 static bool starts_next_recipient(const char *b, const char *e, size_t ll)
 {
 	static const char *const fields[] = { "Final-Recipient", "Original-Recipient" };
@@ -58,7 +58,15 @@ static bool starts_next_recipient(const char *b, const char *e, size_t ll)
 			continue;
 		if (mime_header_raw(b, bl, fields[i], &vl))
 			return true;
-		return mime_header_raw(b, bl, "Action", &vl) || mime_header_raw(b, bl, "Status", &vl);
+		/* Action or Status after the block's recipient closes it; a block
+		 * that lists them first (Status, Action, then the recipients) is
+		 * still one block */
+		const char *r1 = mime_header_raw(b, bl, "Final-Recipient", &vl);
+		const char *r2 = mime_header_raw(b, bl, "Original-Recipient", &vl);
+		const char *r = r1 && (!r2 || r1 < r2) ? r1 : r2;
+		const char *a = mime_header_raw(b, bl, "Action", &vl);
+		const char *st = mime_header_raw(b, bl, "Status", &vl);
+		return r && ((a && a > r) || (st && st > r));
 	}
 	return false;
 }

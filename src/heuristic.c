@@ -254,6 +254,15 @@ static bool list_item(const char *ls, const char *le, const char *b, const char 
 	return bw_prefixcase(p, (size_t)(le - p), "on ") || bw_prefixcase(p, (size_t)(le - p), "<mailto:");
 }
 
+/* Does the word right before the address (b) say "from"? */
+static bool after_from(const char *ls, const char *b)
+{
+	const char *e = b;
+	while (e > ls && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '<' || e[-1] == '"'))
+		e--;
+	return e - ls >= 4 && bw_prefixcase(e - 4, 4, "from") && (e - 4 == ls || !bw_isalpha((unsigned char)e[-5]));
+}
+
 struct cand {
 	const char *line, *line_end;   /* the line it stands on */
 	const char *after;             /* just past the address */
@@ -437,6 +446,139 @@ static bool transcript_line(const char *s, const char *e, const char *addr, cons
 
 #define MAX_CANDS 64
 
+/* The organisational part of a host name: "mr2.its.example.edu" ->
+ * "example.edu", "mx.example.co.jp" -> "example.co.jp" (a two-letter
+ * country code under a short second level keeps three labels). */
+static const char *org_domain(const char *host)
+{
+	const char *dots[3] = { NULL, NULL, NULL };   /* last, second last, third last */
+	for (const char *p = host; *p; p++)
+		if (*p == '.') {
+			dots[2] = dots[1];
+			dots[1] = dots[0];
+			dots[0] = p;
+		}
+	if (!dots[1])
+		return host;
+	size_t tld = strlen(dots[0] + 1), sld = (size_t)(dots[0] - dots[1] - 1);
+	if (tld == 2 && sld <= 3)
+		return dots[2] ? dots[2] + 1 : host;
+	return dots[1] + 1;
+}
+
+/* A list item that is a bare local part: "\tname" or "name   reason" under
+ * a heading that ends with ':'. */
+static bool bare_local_item(const char *p, const char *le, const char **ts, size_t *tl)
+{
+	const char *q = p;
+	while (q < le && (*q == ' ' || *q == '\t'))
+		q++;
+	const char *t = q;
+	while (q < le && (bw_isalpha((unsigned char)*q) || bw_isdigit((unsigned char)*q) || *q == '.' ||
+			  *q == '_' || *q == '-' || *q == '+'))
+		q++;
+	if (q == t || q - t > 64 || !bw_isalpha((unsigned char)*t))
+		return false;
+	const char *r = q;
+	while (r < le && (*r == ' ' || *r == '\t' || *r == '\r'))
+		r++;
+	/* alone, or set off from its reason by a tab or two spaces */
+	if (r < le && !(q < le && (*q == '\t' || (q + 1 < le && q[0] == ' ' && q[1] == ' '))))
+		return false;
+	*ts = t;
+	*tl = (size_t)(q - t);
+	return true;
+}
+
+/* The full address of a bare local part, where the bounce names it
+ * elsewhere: X-Failed-Recipients, or the returned message's To. */
+static bool complete_local(const struct det_ctx *c, const char *t, size_t tl, char *out, size_t outsz)
+{
+	char v[BW_DIAG_MAX], a[BW_ADDR_MAX + 1];
+	bool have[2];
+	const char *src[2];
+	have[0] = mime_header(c->top->hdr, c->top->hdr_len, "X-Failed-Recipients", v, sizeof(v));
+	src[0] = v;
+	char w[BW_DIAG_MAX];
+	have[1] = c->orig_hdr && mime_header(c->orig_hdr, c->orig_hdr_len, "To", w, sizeof(w));
+	src[1] = w;
+	for (int i = 0; i < 2; i++) {
+		const char *q = src[i];
+		if (!have[i])
+			continue;
+		while ((q = addr_extract(q, strlen(q), a, sizeof(a)))) {
+			if (strlen(a) > tl && a[tl] == '@' && strncasecmp(a, t, tl) == 0) {
+				snprintf(out, outsz, "%s", a);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/*
+ * Recipients named by their local part only, as a list under a heading
+ * ("...could not be delivered ...:" then "\tname"): the address is the
+ * local part at the reporting site's organisational domain (the bounce's
+ * From).  Adds events, returns how many.
+ */
+static unsigned scan_bare(struct det_ctx *c, const char *s, const char *e, const char *detector)
+{
+	const char *at = strrchr(c->from, '@');
+	if (!at || !strchr(at, '.'))
+		return 0;
+	const char *dom = org_domain(at + 1);
+	unsigned added = 0;
+	bool heading = false;
+	for (const char *p = s; p < e;) {
+		const char *nl = memchr(p, '\n', (size_t)(e - p));
+		const char *le = nl ? nl : e;
+		const char *ts;
+		size_t tl;
+		if (is_blank(p, le)) {
+			p = nl ? nl + 1 : e;
+			continue;
+		}
+		if (heading && !memchr(p, '@', (size_t)(le - p)) && bare_local_item(p, le, &ts, &tl)) {
+			char a[BW_ADDR_MAX + 1];
+			if (!complete_local(c, ts, tl, a, sizeof(a)))
+				snprintf(a, sizeof(a), "%.*s@%s", (int)tl, ts, dom);
+			addr_normalise(a);
+			struct bw_event *ev;
+			if (addr_valid(a) && !is_service_box(a) && !find_event(c, a, 0) &&
+			    (ev = det_event(c, detector)) != NULL) {
+				snprintf(ev->recipient, sizeof(ev->recipient), "%s", a);
+				bw_strlcpyn(ev->matched, sizeof(ev->matched), p, (size_t)(le - p));
+				/* its reason: the rest of the line and the lines under it */
+				char diag[BW_DIAG_MAX];
+				size_t bl = 0;
+				diag[0] = '\0';
+				diag_append(diag, sizeof(diag), &bl, ts + tl, (size_t)(le - ts - tl));
+				for (const char *q = nl ? nl + 1 : e; q < e;) {
+					const char *qn = memchr(q, '\n', (size_t)(e - q));
+					const char *qe = qn ? qn : e;
+					if (is_blank(q, qe) || !(*q == ' ' || *q == '\t'))
+						break;
+					diag_append(diag, sizeof(diag), &bl, q, (size_t)(qe - q));
+					q = qn ? qn + 1 : e;
+				}
+				det_set_diagnostic(ev, diag, bl);
+				report_trace(c->rep, "%s: %s: a bare local part at %s on: %s", detector, a, dom,
+					     ev->matched);
+				added++;
+			}
+			p = nl ? nl + 1 : e;
+			continue;      /* the list goes on */
+		}
+		const char *t = le;
+		while (t > p && (t[-1] == ' ' || t[-1] == '\t' || t[-1] == '\r'))
+			t--;
+		heading = t > p && t[-1] == ':';
+		p = nl ? nl + 1 : e;
+	}
+	return added;
+}
+
 unsigned det_scan(struct det_ctx *c, const char *s, const char *e, const char *detector)
 {
 	struct cand cv[MAX_CANDS];
@@ -464,6 +606,9 @@ unsigned det_scan(struct det_ctx *c, const char *s, const char *e, const char *d
 					continue;
 				if (!(item || label || fail))
 					continue;
+				/* "not accepting mail from a@b": the sender, not a recipient */
+				if (!item && !label && after_from(p, b))
+					continue;
 				bool dup = false;
 				for (unsigned i = 0; i < n && !dup; i++)
 					dup = strcasecmp(addrs[i], a) == 0;
@@ -485,7 +630,7 @@ unsigned det_scan(struct det_ctx *c, const char *s, const char *e, const char *d
 	(void)prev;
 	(void)prev_end;
 
-	unsigned added = 0;
+	unsigned added = scan_bare(c, s, e, detector);
 	unsigned before = c->rep->n_events;
 	for (unsigned k = 0; k < n; k++) {
 		if (find_event(c, addrs[k], before))
