@@ -1,6 +1,10 @@
 /*
- * test_store.c - the SQLite store on a temporary database: migrations,
- * folders, processed markers, outbox, lists, campaigns, rollback.
+ * test_store.c - the store on a temporary database: migrations, folders,
+ * processed markers, outbox and claims, lists, campaigns, rollback, leases.
+ *
+ * SQLite by default; with BW_TEST_STATE set to a postgresql:// URL (see
+ * tests/store-pg.sh) the same tests run against PostgreSQL, each on an
+ * emptied schema.
  */
 #include "config.h"
 
@@ -20,17 +24,37 @@
 
 struct fx {
 	char dir[64];
-	char path[128];
+	char path[512];             /* the state: a file, or the PostgreSQL URL */
+	bool pg;
 	struct bw_store *st;
 };
+
+/* PostgreSQL: drop everything, so each test starts from an empty database. */
+static void pg_reset(const char *url)
+{
+	char err[512];
+	struct bw_store *st = store_open_version(url, 0, err, sizeof err);
+	if (!st)
+		fail_msg("store_open: %s", err);
+	if (store_test_exec(st, "DROP SCHEMA public CASCADE; CREATE SCHEMA public") < 0)
+		fail_msg("reset: %s", store_error(st));
+	store_close(st);
+}
 
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof *f);
+	const char *pg = getenv("BW_TEST_STATE");
+	char err[512];
 	snprintf(f->dir, sizeof f->dir, "/tmp/bw-store-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof f->path, "%s/state.db", f->dir);
-	char err[256];
+	if (pg && *pg) {
+		f->pg = true;
+		snprintf(f->path, sizeof f->path, "%s", pg);
+		pg_reset(f->path);
+	} else {
+		snprintf(f->path, sizeof f->path, "%s/state.db", f->dir);
+	}
 	f->st = store_open(f->path, err, sizeof err);
 	if (!f->st)
 		fail_msg("store_open: %s", err);
@@ -38,16 +62,22 @@ static int setup(void **state)
 	return 0;
 }
 
+static void unlink_db(const char *path)
+{
+	char p[600];
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(p, sizeof p, "%s%s", path, suffix[i]);
+		unlink(p);
+	}
+}
+
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char p[200];
 	store_close(f->st);
-	static const char *const suffix[] = { "", "-wal", "-shm" };
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
-		unlink(p);
-	}
+	if (!f->pg)
+		unlink_db(f->path);
 	rmdir(f->dir);
 	free(f);
 	return 0;
@@ -56,8 +86,21 @@ static int teardown(void **state)
 static long count(struct bw_store *st, const char *sql)
 {
 	long n = store_test_count(st, sql);
-	assert_true(n >= 0);
+	if (n < 0)
+		fail_msg("%s: %s", sql, store_error(st));
 	return n;
+}
+
+/* Does table name exist (either backend)? */
+static long has_table(struct bw_store *st, const char *name)
+{
+	char sql[200];
+	if (strcmp(store_backend(st), "sqlite") == 0)
+		snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_master WHERE name = '%s'", name);
+	else
+		snprintf(sql, sizeof sql, "SELECT count(*) FROM information_schema.tables"
+			 " WHERE table_schema = 'public' AND table_name = '%s'", name);
+	return count(st, sql);
 }
 
 /* ---------------------------------------------------------------- migrations */
@@ -66,13 +109,16 @@ static void test_migrate_empty(void **state)
 {
 	struct fx *f = *state;
 	assert_int_equal(store_schema_version(f->st), BW_STORE_SCHEMA_VERSION);
-	assert_int_equal(count(f->st, "SELECT count(*) FROM sqlite_master WHERE name = 'campaign_sent'"), 1);
-	assert_int_equal(count(f->st, "SELECT count(*) FROM sqlite_master WHERE name = 'outbox'"), 1);
-	/* WAL mode */
-	assert_int_equal(count(f->st, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
+	assert_int_equal(has_table(f->st, "campaign_sent"), 1);
+	assert_int_equal(has_table(f->st, "outbox"), 1);
+	assert_int_equal(has_table(f->st, "leases"), 1);
+	if (!f->pg)   /* WAL mode */
+		assert_int_equal(count(f->st, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
+	assert_string_equal(store_backend(f->st), f->pg ? "postgresql" : "sqlite");
+	assert_int_equal(store_is_shared(f->st), f->pg);
 	/* reopening applies nothing more */
 	store_close(f->st);
-	char err[256];
+	char err[512];
 	f->st = store_open(f->path, err, sizeof err);
 	assert_non_null(f->st);
 	assert_int_equal(count(f->st, "SELECT count(*) FROM schema_version"), BW_STORE_SCHEMA_VERSION);
@@ -81,12 +127,19 @@ static void test_migrate_empty(void **state)
 static void test_migrate_from_v1(void **state)
 {
 	struct fx *f = *state;
-	char path[160], err[256];
-	snprintf(path, sizeof path, "%s/v1.db", f->dir);
+	char path[600], err[512];
+	if (f->pg) {
+		store_close(f->st);
+		f->st = NULL;
+		pg_reset(f->path);
+		snprintf(path, sizeof path, "%s", f->path);
+	} else {
+		snprintf(path, sizeof path, "%s/v1.db", f->dir);
+	}
 	struct bw_store *st = store_open_version(path, 1, err, sizeof err);
 	assert_non_null(st);
 	assert_int_equal(store_schema_version(st), 1);
-	assert_int_equal(count(st, "SELECT count(*) FROM sqlite_master WHERE name = 'campaign_sent'"), 0);
+	assert_int_equal(has_table(st, "campaign_sent"), 0);
 	/* data written at version 1 survives the migration */
 	struct bw_outbox_row r = { 0 };
 	snprintf(r.webhook_id, sizeof r.webhook_id, "evt_v1");
@@ -100,34 +153,41 @@ static void test_migrate_from_v1(void **state)
 	st = store_open(path, err, sizeof err);
 	assert_non_null(st);
 	assert_int_equal(store_schema_version(st), BW_STORE_SCHEMA_VERSION);
-	assert_int_equal(count(st, "SELECT count(*) FROM sqlite_master WHERE name = 'campaign_sent'"), 1);
+	assert_int_equal(has_table(st, "campaign_sent"), 1);
+	assert_int_equal(has_table(st, "instances"), 1);
 	assert_int_equal(count(st, "SELECT count(*) FROM outbox WHERE webhook_id = 'evt_v1'"), 1);
 	assert_int_equal(store_campaign_set_sent(st, "c1", "", 100, 5), 0);
+	if (f->pg) {
+		f->st = st;
+		return;
+	}
 	store_close(st);
-	unlink(path);
-	snprintf(path, sizeof path, "%s/v1.db-wal", f->dir);
-	unlink(path);
-	snprintf(path, sizeof path, "%s/v1.db-shm", f->dir);
-	unlink(path);
+	unlink_db(path);
 }
 
 static void test_newer_schema_refused(void **state)
 {
 	struct fx *f = *state;
 	assert_int_equal(store_test_exec(f->st, "INSERT INTO schema_version VALUES (99, 0)"), 0);
-	store_close(f->st);
-	char err[256];
-	f->st = store_open(f->path, err, sizeof err);
-	assert_null(f->st);
+	char err[512];
+	struct bw_store *b = store_open(f->path, err, sizeof err);
+	assert_null(b);
 	assert_non_null(strstr(err, "newer"));
+	/* PostgreSQL: the database outlives the test */
+	assert_int_equal(store_test_exec(f->st, "DELETE FROM schema_version WHERE version = 99"), 0);
 }
 
-static void test_postgres_refused(void **state)
+/* An unreachable server: an error naming it, never its password. */
+static void test_postgres_unreachable(void **state)
 {
 	(void)state;
-	char err[256];
-	assert_null(store_open("postgresql://u@h/db", err, sizeof err));
-	assert_non_null(strstr(err, "PostgreSQL"));
+	char err[512];
+	assert_null(store_open("postgresql://u:s3cret@127.0.0.1:1/db?connect_timeout=2", err, sizeof err));
+	assert_non_null(strstr(err, "127.0.0.1"));
+	assert_null(strstr(err, "s3cret"));
+	assert_null(store_open("postgres://u@127.0.0.1:1/db?password=s3cret&connect_timeout=2", err,
+			       sizeof err));
+	assert_null(strstr(err, "s3cret"));
 }
 
 /* ---------------------------------------------------------------- folders, processed */
@@ -665,6 +725,151 @@ static void test_bound_parameters(void **state)
 	free(v);
 }
 
+
+/* ---------------------------------------------------------------- several instances */
+
+/* A due row is claimed once; the claim expires; a settled row is not claimed. */
+static void test_outbox_claim(void **state)
+{
+	struct fx *f = *state;
+	int64_t id;
+	add_row(f->st, "evt_c", "suppress", 100, &id);
+	assert_int_equal(store_outbox_claim(f->st, id, 100, 200), 1);
+	assert_int_equal(store_outbox_claim(f->st, id, 150, 250), 0);    /* taken */
+	struct bw_outbox_row *rows;
+	size_t n;
+	assert_int_equal(store_outbox_due(f->st, 150, 0, &rows, &n), 0);
+	assert_int_equal(n, 0);
+	store_outbox_rows_free(rows, n);
+	assert_int_equal(store_outbox_claim(f->st, id, 200, 300), 1);    /* expired: again */
+	assert_int_equal(store_test_exec(f->st, "UPDATE outbox SET state = 1"), 0);
+	assert_int_equal(store_outbox_claim(f->st, id, 999, 1999), 0);   /* delivered */
+	assert_int_equal(store_outbox_claim(f->st, 424242, 999, 1999), 0);
+}
+
+/* A second handle marks a message the first committed meanwhile: 1, and
+ * the whole message of the second rolls back. */
+static void test_processed_race(void **state)
+{
+	struct fx *f = *state;
+	char err[512];
+	struct bw_store *b = store_open(f->path, err, sizeof err);
+	assert_non_null(b);
+	int64_t id;
+	assert_int_equal(store_is_processed(b, "main", "INBOX", 7, 1, "kr"), 0);
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_mark_processed(f->st, "main", "INBOX", 7, 1, "kr", "bounce", 1, &id), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(store_begin(b), 0);
+	assert_int_equal(store_mark_processed(b, "main", "INBOX", 7, 1, "kr", "bounce", 1, &id), 1);
+	assert_int_equal(store_rollback(b), 0);
+	assert_int_equal(count(f->st, "SELECT count(*) FROM processed"), 1);
+	/* the address lock is taken and released with the transaction */
+	assert_int_equal(store_begin(b), 0);
+	assert_int_equal(store_lock_address(b, "a@example.org"), 0);
+	assert_int_equal(store_lock_address(b, "b@example.org"), 0);
+	if (f->pg)
+		assert_int_equal(count(f->st, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+				       " AND classid = 1651"), 2);
+	assert_int_equal(store_commit(b), 0);
+	if (f->pg)
+		assert_int_equal(count(f->st, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+				       " AND classid = 1651"), 0);
+	store_close(b);
+}
+
+static void self_at(struct bw_instance *in, const char *id, time_t t)
+{
+	memset(in, 0, sizeof *in);
+	snprintf(in->id, sizeof in->id, "%s", id);
+	snprintf(in->host, sizeof in->host, "host-%s", id);
+	in->pid = 100;
+	in->started = t;
+	in->heartbeat = t;
+}
+
+static unsigned held(const struct bw_lease_slot *s, size_t n)
+{
+	unsigned k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += s[i].held;
+	return k;
+}
+
+/* Fair share between two instances, release on shutdown, take-over after
+ * a death.  SQLite: the one instance holds everything. */
+static void test_leases(void **state)
+{
+	struct fx *f = *state;
+	static const char *const folders[][2] = {
+		{ "a", "INBOX" }, { "b", "INBOX" }, { "c", "INBOX" }, { "c", "Junk" },
+	};
+	struct bw_lease_slot s1[4], s2[4];
+	struct bw_instance i1, i2;
+	time_t t = 1000;
+	memset(s1, 0, sizeof s1);
+	memset(s2, 0, sizeof s2);
+	for (size_t i = 0; i < 4; i++) {
+		s1[i].account = s2[i].account = folders[i][0];
+		s1[i].folder = s2[i].folder = folders[i][1];
+	}
+	self_at(&i1, "one", t);
+	self_at(&i2, "two", t);
+	/* alone: everything */
+	assert_int_equal(store_lease_balance(f->st, &i1, s1, 4, t, 30), 4);
+	assert_int_equal(held(s1, 4), 4);
+	struct bw_lease *l;
+	size_t n;
+	assert_int_equal(store_lease_list(f->st, &l, &n), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(l[0].holder, "one");
+	assert_int_equal(l[0].expires, t + 30);
+	free(l);
+	if (!f->pg) {
+		assert_int_equal(store_instance_leave(f->st, "one"), 0);
+		assert_int_equal(count(f->st, "SELECT count(*) FROM leases WHERE holder = ''"), 4);
+		return;
+	}
+	char err[512];
+	struct bw_store *b = store_open(f->path, err, sizeof err);
+	assert_non_null(b);
+	/* a second instance: nothing free yet */
+	assert_int_equal(store_lease_balance(b, &i2, s2, 4, t + 1, 30), 0);
+	/* the first sees two live instances: two of its four are beyond the share */
+	assert_int_equal(store_lease_balance(f->st, &i1, s1, 4, t + 2, 30), 4);
+	unsigned give = 0;
+	for (size_t i = 0; i < 4; i++) {
+		if (s1[i].give_up) {
+			give++;
+			assert_int_equal(store_lease_release(f->st, "one", s1[i].account, s1[i].folder), 0);
+			s1[i].held = false;
+		}
+	}
+	assert_int_equal(give, 2);
+	assert_int_equal(store_lease_balance(b, &i2, s2, 4, t + 3, 30), 2);
+	for (size_t i = 0; i < 4; i++)
+		assert_true(s1[i].held != s2[i].held);     /* each folder exactly once */
+	struct bw_instance *v;
+	assert_int_equal(store_instance_list(f->st, &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].id, "one");
+	assert_string_equal(v[0].host, "host-one");
+	assert_int_equal(v[1].heartbeat, t + 3);
+	free(v);
+	/* "one" dies: after its leases expire, "two" takes them all */
+	assert_int_equal(store_lease_balance(b, &i2, s2, 4, t + 20, 30), 2);
+	assert_int_equal(store_lease_balance(b, &i2, s2, 4, t + 33, 30), 4);
+	assert_int_equal(held(s2, 4), 4);
+	/* "one" comes back from a pause: its leases are lost */
+	assert_int_equal(store_lease_balance(f->st, &i1, s1, 4, t + 34, 30), 0);
+	assert_int_equal(held(s1, 4), 0);
+	/* shutdown releases */
+	assert_int_equal(store_instance_leave(b, "two"), 0);
+	assert_int_equal(count(f->st, "SELECT count(*) FROM leases WHERE holder = ''"), 4);
+	assert_int_equal(store_lease_balance(f->st, &i1, s1, 4, t + 35, 30), 4);
+	store_close(b);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -673,7 +878,7 @@ int main(void)
 		T(test_migrate_empty),
 		T(test_migrate_from_v1),
 		T(test_newer_schema_refused),
-		T(test_postgres_refused),
+		T(test_postgres_unreachable),
 		T(test_folders),
 		T(test_processed),
 		T(test_outbox),
@@ -687,6 +892,9 @@ int main(void)
 		T(test_report),
 		T(test_rollback_mid_message),
 		T(test_bound_parameters),
+		T(test_outbox_claim),
+		T(test_processed_race),
+		T(test_leases),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
