@@ -56,6 +56,7 @@ int cmd_suppress(int argc, char **argv, struct bw_opts *opts);
 int cmd_address(int argc, char **argv, struct bw_opts *opts);
 int cmd_report(int argc, char **argv, struct bw_opts *opts);
 int cmd_campaign(int argc, char **argv, struct bw_opts *opts);
+int cmd_status(int argc, char **argv, struct bw_opts *opts);
 
 /* Helpers of the state commands (cmd_state.c). */
 struct bw_store;

@@ -34,6 +34,7 @@ static const struct command commands[] = {
 	{ "report", cmd_report, "[--by campaign|domain|...]", "bounce counts and rates" },
 	{ "campaign", cmd_campaign, "sent ID COUNT | list", "record a sent count, for bounce-rate alerts" },
 	{ "verp", cmd_verp, "[--domain D] ADDR...", "a signed return path for ADDR" },
+	{ "status", cmd_status, "[--json]", "instances, their leases and the outbox depth" },
 	{ "check-config", cmd_check_config, "[-c FILE]", "check the configuration file" },
 };
 
