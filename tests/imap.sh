@@ -13,7 +13,8 @@
 #   4. the server is killed mid-run and restarted: the daemon reconnects,
 #      nothing is lost or processed twice.
 #   5. bad password: a clear error, exit 1, the password never printed.
-#   6. TLS: IMAPS with the self-signed certificate refused without tls_ca_file,
+#   6. hooks: scan delivers the outbox before it exits (run does it live).
+#   7. TLS: IMAPS with the self-signed certificate refused without tls_ca_file,
 #      accepted with it (IP and DNS name), tls_verify = false warns loudly,
 #      STARTTLS verified too, a certificate for another host name refused.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
@@ -34,7 +35,7 @@ stop_daemon() {
 		DPID=
 	fi
 }
-trap 'stop_daemon; dc_cleanup; rm -rf "$TMP"' EXIT
+trap 'stop_daemon; [ -n "$RPID" ] && kill "$RPID" 2>/dev/null; dc_cleanup; rm -rf "$TMP"' EXIT
 
 dc_start || { echo "Bail out! dovecot did not start"; exit 1; }
 dc_add_user "$USER_NAME" "$PW"
@@ -252,8 +253,30 @@ EOF
 check "missing password variable: exit 1" [ $? -eq 1 ]
 check "missing password variable: named in the error" grep -q 'BW_TEST_NO_SUCH_VAR' "$TMP/env.out"
 
-# ------------------------------------------------------------------ 6. TLS
-echo "# 6. TLS verification"
+# ------------------------------------------------------------------ 6. hooks
+echo "# 6. scan delivers hooks before it exits"
+"$PYTHON3" "$top_srcdir/tests/receiver.py" --log "$TMP/recv.log" --port-file "$TMP/recv.port" &
+RPID=$!
+wait_for 10 test -s "$TMP/recv.port"
+RPORT=$(cat "$TMP/recv.port" 2>/dev/null)
+cat > "$TMP/hook.conf" <<EOF
+state = "$TMP/hook.db";
+accounts = ( $(acct hooked "$PLAIN" Hooked move:HookedDone none) );
+hooks = ( { name = "crm"; url = "http://127.0.0.1:$RPORT/suppress";
+  events = [ "suppress" ]; headers = [ "Content-Type: application/json" ];
+  body = "{\"email\": {{recipient}}, \"reason\": {{reason}}}"; } );
+EOF
+dc_deliver "$USER_NAME" Hooked "$SAMPLES/postfix-5.1.1.eml" "$SAMPLES/human-question.eml"
+"$BW" -c "$TMP/hook.conf" scan > "$TMP/hook.out" 2>&1
+check "scan with a hook exits 0" [ $? -eq 0 ]
+check "the suppression reached the receiver before scan exited" \
+	grep -q 'nobody.here@customers.example' "$TMP/recv.log"
+check "exactly one request" [ "$(wc -l < "$TMP/recv.log")" -eq 1 ]
+check "the summary reports it delivered" grep -q 'hooks: 1 delivered' "$TMP/hook.out"
+kill "$RPID" 2>/dev/null; wait "$RPID" 2>/dev/null; RPID=
+
+# ------------------------------------------------------------------ 7. TLS
+echo "# 7. TLS verification"
 tls_scan() {   # tls_scan NAME URL EXTRA [CA]: scan an empty folder, output in $TMP/NAME.out
 	conf "$TMP/$1.conf" "$TMP/tls.db" info "$(acct "$1" "$2" TLS none none "$3")"
 	[ -n "$4" ] || sed -i 's|tls_ca_file = "[^"]*";||' "$TMP/$1.conf"
