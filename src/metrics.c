@@ -412,6 +412,8 @@ static bool is_loopback(const struct sockaddr_storage *ss)
 }
 
 /* libmicrohttpd's own messages go to our log. */
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
