@@ -211,7 +211,8 @@ static void *worker_main(void *arg)
 /* ------------------------------------------------------------ generations */
 
 /* Register every account's password for redaction here, in the main thread,
- * before any worker logs (log.c's secret list is not locked). */
+ * while no worker runs (log.c's secret list is not locked); the workers'
+ * log_redact() calls then find them and change nothing. */
 static void redact_passwords(const struct bw_config *cfg)
 {
 	for (size_t i = 0; i < cfg->n_accounts; i++) {
@@ -244,7 +245,6 @@ static int gen_prepare(struct gen *g)
 		log_error("state store: %s", err);
 		return -1;
 	}
-	redact_passwords(&g->cfg);
 	if (g->cfg.n_hooks)
 		g->disp = dispatcher_new(&g->cfg, g->st);
 	return 0;
@@ -252,6 +252,7 @@ static int gen_prepare(struct gen *g)
 
 static void gen_start(struct gen *g)
 {
+	redact_passwords(&g->cfg);   /* no worker runs now: nobody reads the list */
 	size_t n = 0;
 	for (size_t i = 0; i < g->cfg.n_accounts; i++)
 		n += g->cfg.accounts[i].n_folders;

@@ -512,13 +512,21 @@ static enum imap_rc apply_action(struct imap_session *s, const char *action,
 				 const uint32_t *uids, size_t n, struct imap_stats *st)
 {
 	int rc;
+	bool move = strncmp(action, "move:", 5) == 0;
 	if (n == 0 || strcmp(action, "none") == 0)
 		return IMAP_OK;
+	if (move && s->selected && strcmp(action + 5, s->selected) == 0) {
+		/* moving into the folder itself would bring the messages back
+		 * under new UIDs, forever */
+		log_warn("account %s: %s: the folder is its own move target; messages stay",
+			 s->acct->name, action);
+		return IMAP_OK;
+	}
 	if (strcmp(action, "seen") == 0)
 		rc = store_flag(s, uids, n, mailimap_flag_new_seen());
 	else if (strcmp(action, "delete") == 0)
 		rc = delete_uids(s, uids, n);
-	else if (strncmp(action, "move:", 5) == 0)
+	else if (move)
 		rc = move_uids(s, uids, n, action + 5);
 	else
 		return IMAP_OK;   /* conf.c refuses anything else */
