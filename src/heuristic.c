@@ -263,9 +263,23 @@ static bool after_from(const char *ls, const char *b)
 	return e - ls >= 4 && bw_prefixcase(e - 4, 4, "from") && (e - 4 == ls || !bw_isalpha((unsigned char)e[-5]));
 }
 
+/* Is the address a, that ends at q, only the display name of a different
+ * bracketed address that follows it ("a@b <c@d>")? */
+static bool display_name(const char *a, const char *q, const char *le)
+{
+	char next[BW_ADDR_MAX + 1];
+	while (q < le && (*q == '"' || *q == '\'' || *q == ' ' || *q == '\t'))
+		q++;
+	if (q >= le || *q != '<')
+		return false;
+	const char *gt = memchr(q, '>', (size_t)(le - q));
+	return gt && addr_extract(q, (size_t)(gt + 1 - q), next, sizeof(next)) && strcasecmp(next, a) != 0;
+}
+
 struct cand {
 	const char *line, *line_end;   /* the line it stands on */
 	const char *after;             /* just past the address */
+	bool repeat;                   /* the address was named before */
 };
 
 static struct bw_event *find_event(struct det_ctx *c, const char *a, unsigned from)
@@ -298,9 +312,62 @@ static void diag_append(char *buf, size_t bsz, size_t *bl, const char *p, size_t
 static bool is_cand_line(const struct cand *cv, unsigned n, const char *p)
 {
 	for (unsigned i = 0; i < n; i++)
-		if (cv[i].line == p)
+		if (cv[i].line == p && !cv[i].repeat)   /* a repeat is its own diagnostic */
 			return true;
 	return false;
+}
+
+/* Does the line p..le continue a multi-line SMTP reply ("550-...")? */
+static bool reply_cont(const char *p, const char *le, const char *code)
+{
+	return le - p >= 4 && memcmp(p, code, 3) == 0 && (p[3] == '-' || p[3] == ' ');
+}
+
+/*
+ * The multi-line reply around the line ls..le, when that line is one of its
+ * "NNN-" lines: from its first line to its last ("NNN text"), into buf.
+ * Only the lines of the same code count; the reply may not pass e.
+ */
+static bool reply_block(const char *s, const char *ls, const char *le, const char *e, char *buf, size_t bsz,
+			size_t *bl)
+{
+	char code[4];
+	if (le - ls < 5 || !bw_isdigit((unsigned char)ls[0]) || !bw_isdigit((unsigned char)ls[1]) ||
+	    !bw_isdigit((unsigned char)ls[2]) || ls[3] != '-' || (ls[0] != '4' && ls[0] != '5'))
+		return false;
+	memcpy(code, ls, 3);
+	code[3] = '\0';
+	const char *first = ls;
+	while (first > s && first[-1] == '\n') {       /* the "NNN-" lines above */
+		const char *q = first - 1, *qs = q;
+		while (qs > s && qs[-1] != '\n')
+			qs--;
+		if (!reply_cont(qs, q, code) || qs[3] != '-')
+			break;
+		first = qs;
+	}
+	const char *last = le;
+	while (last < e) {                              /* and the ones below */
+		const char *q = last + 1;
+		if (q >= e)
+			break;
+		const char *qn = memchr(q, '\n', (size_t)(e - q));
+		const char *qe = qn ? qn : e;
+		if (!reply_cont(q, qe, code))
+			break;
+		last = qe;
+		if (q[3] == ' ')
+			break;                          /* the reply's last line */
+	}
+	*bl = 0;
+	buf[0] = '\0';
+	for (const char *p = first; p < last;) {
+		const char *nl = memchr(p, '\n', (size_t)(last - p));
+		const char *pe = nl ? nl : last;
+		diag_append(buf, bsz, bl, p, (size_t)(pe - p));
+		p = nl ? nl + 1 : last;
+	}
+	return *bl > 0;
 }
 
 /* A section rule ("------- Returned Message -------", "=====") or a heading
@@ -386,7 +453,8 @@ static void paragraph_near(const struct cand *cd, const char *s, const char *e, 
 /* The diagnostic of one recipient: the rest of its line and the lines under
  * it up to a blank line or the next candidate.  Returns true when the
  * address stands bare (nothing after it on its line or under it). */
-static bool cand_diag(const struct cand *cv, unsigned n, unsigned k, const char *e, char *buf, size_t bsz)
+static bool cand_diag(const struct cand *cv, unsigned n, unsigned k, const char *s, const char *e, char *buf,
+		      size_t bsz)
 {
 	size_t bl = 0;
 	buf[0] = '\0';
@@ -402,6 +470,10 @@ static bool cand_diag(const struct cand *cv, unsigned n, unsigned k, const char 
 		p = nl ? nl + 1 : e;
 	}
 	bool bare = bl == 0;
+	/* the address stands inside a multi-line reply ("550-F=[a@b] T=[c@d]"
+	 * among "550-REJECTED - ..." lines): the whole reply is the diagnostic */
+	if (reply_block(s, cd->line, cd->line_end, e, buf, bsz, &bl))
+		return false;
 	/* a line that names the address and says why ("552 Quota violation for
 	 * a@b") says more than a bare list item */
 	if (!det_failure_line(buf, bl) && det_failure_line(cd->line, (size_t)(cd->line_end - cd->line))) {
@@ -583,7 +655,7 @@ unsigned det_scan(struct det_ctx *c, const char *s, const char *e, const char *d
 {
 	struct cand cv[MAX_CANDS];
 	char addrs[MAX_CANDS][BW_ADDR_MAX + 1];
-	unsigned n = 0;
+	unsigned n = 0, uniq = 0;
 	const char *prev = NULL, *prev_end = NULL;
 
 	for (const char *p = s; p < e && n < MAX_CANDS;) {
@@ -597,6 +669,8 @@ unsigned det_scan(struct det_ctx *c, const char *s, const char *e, const char *d
 			while (n < MAX_CANDS && (q = addr_extract_at(q, (size_t)(le - q), a, sizeof(a), &b))) {
 				if (b - p >= 7 && bw_prefixcase(b - 7, 7, "mailto:"))
 					continue;
+				if (display_name(a, q, le))
+					continue;
 				bool item = list_item(p, le, b, q), label = has_label(p, b);
 				/* a list item is a recipient whoever it is (a double bounce
 				 * lists the sender itself); in prose, the bounce's own
@@ -609,15 +683,22 @@ unsigned det_scan(struct det_ctx *c, const char *s, const char *e, const char *d
 				/* "not accepting mail from a@b": the sender, not a recipient */
 				if (!item && !label && after_from(p, b))
 					continue;
-				bool dup = false;
-				for (unsigned i = 0; i < n && !dup; i++)
-					dup = strcasecmp(addrs[i], a) == 0;
-				if (dup)
+				/* an address named again on another line may say more
+				 * there: keep that mention too (as a repeat) */
+				bool dup = false, same_line = false;
+				for (unsigned i = 0; i < n && !same_line; i++)
+					if (strcasecmp(addrs[i], a) == 0) {
+						dup = true;
+						same_line = cv[i].line == p;
+					}
+				if (same_line)
 					continue;
 				snprintf(addrs[n], sizeof(addrs[n]), "%s", a);
 				cv[n].line = p;
 				cv[n].line_end = le;
 				cv[n].after = q;
+				cv[n].repeat = dup;
+				uniq += !dup;
 				n++;
 			}
 		}
@@ -633,20 +714,38 @@ unsigned det_scan(struct det_ctx *c, const char *s, const char *e, const char *d
 	unsigned added = scan_bare(c, s, e, detector);
 	unsigned before = c->rep->n_events;
 	for (unsigned k = 0; k < n; k++) {
-		if (find_event(c, addrs[k], before))
+		struct bw_event *ev = find_event(c, addrs[k], before);
+		if (ev && (!cv[k].repeat || ev->status[0]))
 			continue;
-		struct bw_event *ev = det_event(c, detector);
+		if (ev) {
+			/* a repeat: its words replace a first mention that carried no code */
+			char rd[BW_DIAG_MAX], code[BW_STATUS_MAX];
+			cand_diag(cv, n, k, s, e, rd, sizeof(rd));
+			if (!status_find(rd, strlen(rd), code, sizeof(code)) || code[0] == '2')
+				continue;
+			ev->reply_code[0] = '\0';
+			det_set_diagnostic(ev, rd, strlen(rd));
+			report_trace(c->rep, "%s: %s named again, with a status code: %s", detector, ev->recipient,
+				     rd);
+			continue;
+		}
+		ev = det_event(c, detector);
 		if (!ev)
 			break;
 		char diag[BW_DIAG_MAX];
 		snprintf(ev->recipient, sizeof(ev->recipient), "%s", addrs[k]);
 		bw_strlcpyn(ev->matched, sizeof(ev->matched), cv[k].line, (size_t)(cv[k].line_end - cv[k].line));
-		bool bare = cand_diag(cv, n, k, e, diag, sizeof(diag));
+		bool bare = cand_diag(cv, n, k, s, e, diag, sizeof(diag));
 		const char *ts, *te;
 		if (!det_failure_line(diag, strlen(diag)) && transcript_line(s, e, addrs[k], &ts, &te)) {
 			size_t bl = strlen(diag);
-			diag_append(diag, sizeof(diag), &bl, ts, (size_t)(te - ts));
-		} else if (bare && n == 1) {
+			char blk[BW_DIAG_MAX];
+			size_t kl = 0;
+			if (reply_block(s, ts, te, e, blk, sizeof(blk), &kl))
+				diag_append(diag, sizeof(diag), &bl, blk, kl);
+			else
+				diag_append(diag, sizeof(diag), &bl, ts, (size_t)(te - ts));
+		} else if (bare && uniq == 1) {
 			char near[BW_DIAG_MAX];
 			size_t nl = 0;
 			near[0] = '\0';

@@ -158,6 +158,8 @@ static const struct phrase phrases[] = {
 	{ BW_R_REQUIREPTR, S, "without a valid sender domain" },
 	{ BW_R_REQUIREPTR, S, "hostname does not resolve" },
 	{ BW_R_REQUIREPTR, S, "host name does not match" },
+	{ BW_R_REQUIREPTR, S, "unverifyable sending ip" },
+	{ BW_R_REQUIREPTR, S, "unverifiable sending ip" },
 	{ BW_R_REQUIREPTR, S, "no ptr" },
 
 	/* --- the sender's IP reputation --- */
@@ -348,6 +350,10 @@ static const struct phrase phrases[] = {
 	{ BW_R_NOTACCEPT, W, "no mx record" },
 	{ BW_R_NOTACCEPT, W, "no mx found" },
 
+	/* --- "the account or domain may not exist, they may be blacklisted":
+	 * the domain comes first (before "blacklisted") --- */
+	{ BW_R_HOSTUNKNOWN, W, "domain may not exist" },
+
 	/* --- the sender is refused --- */
 	{ BW_R_REJECTED, S, "sender address rejected" },
 	{ BW_R_REJECTED, S, "sender rejected" },
@@ -376,6 +382,10 @@ static const struct phrase phrases[] = {
 	{ BW_R_REJECTED, S, "\xd0\xb4\xd0\xbe\xd0\xb7\xd0\xb2\xd0\xbe\xd0\xbb\xd1\x83 \xd0\xbf\xd1\x83\xd0\xb1\xd0\xbb\xd1\x96\xd0\xba\xd1\x83\xd0\xb2\xd0\xb0\xd1\x82\xd0\xb8" }, /* uk: дозволу публікувати */
 	{ BW_R_REJECTED, S, "\xd1\x80\xd0\xb0\xd0\xb7\xd1\x80\xd0\xb5\xd1\x88\xd0\xb5\xd0\xbd\xd0\xb8\xd1\x8f \xd0\xbd\xd0\xb0 \xd0\xbf\xd1\x83\xd0\xb1\xd0\xbb\xd0\xb8\xd0\xba\xd0\xb0\xd1\x86\xd0\xb8\xd1\x8e" }, /* ru: разрешения на публикацию */
 	{ BW_R_REJECTED, S, "\xe6\x8a\x95\xe7\xa8\xbf\xe3\x81\x99\xe3\x82\x8b\xe6\xa8\xa9\xe9\x99\x90" }, /* ja: 投稿する権限 */
+	{ BW_R_REJECTED, S, "not a member of this mailing list" },
+	{ BW_R_REJECTED, S, "not a member of this list" },
+	{ BW_R_REJECTED, S, "address that has been blacklisted" },
+	{ BW_R_REJECTED, S, "address has been blacklisted" },
 	{ BW_R_REJECTED, S, "envelope sender" },
 
 	/* --- directory lookups that found no such user (before "listed in") --- */
@@ -561,6 +571,8 @@ static const struct phrase phrases[] = {
 	{ BW_R_ONHOLD, W, "due to a recipient error" },
 
 	/* --- our own client spoke wrongly --- */
+	{ BW_R_SYNTAXERROR, W, "malformed address" },
+	{ BW_R_SYNTAXERROR, W, "incorrectly constructed" },
 	{ BW_R_SYNTAXERROR, W, "syntax error" },
 	{ BW_R_SYNTAXERROR, W, "malformed recipient address" },
 	{ BW_R_SYNTAXERROR, W, "command parameter not implemented" },

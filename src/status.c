@@ -29,7 +29,8 @@ static const struct {
 	{ "1.7", BW_R_REJECTED, false, "Bad sender's mailbox address syntax" },
 	{ "1.8", BW_R_REJECTED, false, "Bad sender's system address" },
 	{ "1.9", BW_R_UNDEFINED, false, "Message relayed to non-compliant mailer" },
-	{ "1.10", BW_R_NOTACCEPT, true, "Recipient address has null MX" },
+	/* not specific: Exchange Online says 5.1.10 for "recipient not found" */
+	{ "1.10", BW_R_NOTACCEPT, false, "Recipient address has null MX" },
 	{ "2.0", BW_R_UNDEFINED, false, "Other or undefined mailbox status" },
 	{ "2.1", BW_R_SUSPEND, false, "Mailbox disabled, not accepting messages" },
 	{ "2.2", BW_R_MAILBOXFULL, true, "Mailbox full" },
@@ -227,7 +228,7 @@ bool reply_find(const char *s, size_t len, char out[4])
 			/* a year or a count in prose is not a reply code: need SMTP-ish context */
 			bool at_start = i == 0 || s[i - 1] == '\n' || s[i - 1] == ' ' || s[i - 1] == ';' ||
 					s[i - 1] == '(' || s[i - 1] == '<' || s[i - 1] == '"' || s[i - 1] == '[' ||
-					s[i - 1] == '\t' || s[i - 1] == '=' || s[i - 1] == '#';
+					s[i - 1] == '\t' || s[i - 1] == '=' || s[i - 1] == '#' || s[i - 1] == '\'';
 			if (!at_start)
 				continue;
 			if (s[i] == '2') {
