@@ -521,15 +521,30 @@ static CURL *make_easy(struct bw_dispatcher *d, struct transfer *t)
 	return e;
 }
 
-/* lease - reserve t's rows for the length of the transfer. */
+/* lease - claim t's rows for the length of the transfer (store_outbox_claim:
+ * of several instances sharing the store, one wins each row).  0, or 1 when
+ * another instance claimed a row first (the transfer is dropped, rows claimed
+ * here are due again), or -1 on a store error. */
 static int lease(struct bw_dispatcher *d, struct transfer *t)
 {
-	time_t until = time(NULL) + (time_t)t->h->conf->timeout + LEASE_GRACE;
+	time_t now = time(NULL);
+	time_t until = now + (time_t)t->h->conf->timeout + LEASE_GRACE;
 	for (size_t i = 0; i < t->n; i++) {
-		struct bw_outbox_row r = t->rows[i];
-		r.next_attempt = until;
-		if (save(d, &r) < 0)
+		int r = store_outbox_claim(d->st, t->rows[i].id, now, until);
+		if (r < 0) {
+			log_error("outbox: cannot claim row %lld: %s", (long long)t->rows[i].id,
+				  store_error(d->st));
 			return -1;
+		}
+		if (r == 0) {
+			for (size_t j = 0; j < i; j++) {
+				struct bw_outbox_row back = t->rows[j];
+				back.next_attempt = now;
+				if (save(d, &back) < 0)
+					return -1;
+			}
+			return 1;
+		}
 	}
 	return 0;
 }
@@ -564,9 +579,10 @@ static int launch(struct bw_dispatcher *d, struct hook_rt *h, struct bw_outbox_r
 		transfer_free(t);
 		return rc;
 	}
-	if (lease(d, t) < 0) {
+	int claimed = lease(d, t);
+	if (claimed != 0) {
 		transfer_free(t);
-		return -1;
+		return claimed < 0 ? -1 : 0;
 	}
 	t->easy = make_easy(d, t);
 	if (curl_multi_add_handle(d->multi, t->easy) != CURLM_OK)
