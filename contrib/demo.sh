@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # demo.sh - bouncewatch end to end on this machine, touching nothing outside
 # a temporary directory:
 #   1. installs what is missing (apt-get) and builds bouncewatch;
@@ -16,11 +16,11 @@ cd "$top"
 
 echo "== installing what is missing, building"
 "$top/contrib/deps.sh"
-./autogen.sh
+./autogen.sh > /dev/null
 b=$top/_build/demo
 mkdir -p "$b"
 [ -f "$b/Makefile" ] || ( cd "$b" && "$top/configure" -q )
-make -C "$b" -j2 -s bouncewatch
+make -C "$b" -j2 -s bouncewatch > "$b/build.log" 2>&1 || { cat "$b/build.log"; exit 1; }
 BW=$b/bouncewatch
 
 . "$top/tests/dovecot.sh"
@@ -72,6 +72,12 @@ hooks = (
   }
 );
 CONF
+
+if [ "$(id -u)" -eq 0 ]; then
+	# bouncewatch will not run as root: it drops to an unprivileged user
+	echo 'user = "nobody";' >> "$work/bouncewatch.conf"
+	chown -R nobody "$work"
+fi
 
 echo "== bouncewatch scan"
 "$BW" -c "$work/bouncewatch.conf" scan
