@@ -317,6 +317,13 @@ static bool is_cand_line(const struct cand *cv, unsigned n, const char *p)
 	return false;
 }
 
+/* Does the line open with a reply code and a blank ("554 <a@b>... ")? */
+static bool code_line(const char *p, const char *le)
+{
+	return le - p >= 4 && bw_isdigit((unsigned char)p[0]) && bw_isdigit((unsigned char)p[1]) &&
+	       bw_isdigit((unsigned char)p[2]) && p[3] == ' ' && (p[0] == '4' || p[0] == '5');
+}
+
 /* Does the line p..le continue a multi-line SMTP reply ("550-...")? */
 static bool reply_cont(const char *p, const char *le, const char *code)
 {
@@ -461,10 +468,13 @@ static bool cand_diag(const struct cand *cv, unsigned n, unsigned k, const char 
 	const struct cand *cd = &cv[k];
 	diag_append(buf, bsz, &bl, cd->after, (size_t)(cd->line_end - cd->after));
 	const char *p = cd->line_end < e ? cd->line_end + 1 : e;
+	/* a line of its own that opens with a reply code ("554 <a@b>... why")
+	 * is one entry of a list of such lines: the next one is not its text */
+	bool coded = code_line(cd->line, cd->line_end);
 	while (p < e) {
 		const char *nl = memchr(p, '\n', (size_t)(e - p));
 		const char *le = nl ? nl : e;
-		if (is_blank(p, le) || is_cand_line(cv, n, p))
+		if (is_blank(p, le) || is_cand_line(cv, n, p) || (coded && code_line(p, le)))
 			break;
 		diag_append(buf, bsz, &bl, p, (size_t)(le - p));
 		p = nl ? nl + 1 : e;
@@ -482,6 +492,40 @@ static bool cand_diag(const struct cand *cv, unsigned n, unsigned k, const char 
 		diag_append(buf, bsz, &bl, cd->line, (size_t)(cd->line_end - cd->line));
 	}
 	return bare;
+}
+
+/*
+ * A transcript entry "554 <a@b>... Remote protocol error" is the reporting
+ * MTA's summary; the remote server's own reply is the "<<< 550 ..." line
+ * above it (past other summary lines, not past another recipient's line or
+ * the command sent).  Put that reply first in buf.
+ */
+static void remote_above(const struct cand *cv, unsigned n, unsigned k, const char *s, char *buf, size_t bsz)
+{
+	const struct cand *cd = &cv[k];
+	if (!code_line(cd->line, cd->line_end))
+		return;
+	const char *ls = cd->line;
+	while (ls > s) {
+		const char *q = ls - 1, *qs = q;     /* q: the '\n' ending the line above */
+		while (qs > s && qs[-1] != '\n')
+			qs--;
+		if (is_blank(qs, q) || is_cand_line(cv, n, qs) || (q - qs >= 4 && memcmp(qs, ">>> ", 4) == 0))
+			return;
+		if (q - qs > 8 && memcmp(qs, "<<< ", 4) == 0 && code_line(qs + 4, q) && qs[4] != '2') {
+			char tmp[BW_DIAG_MAX];
+			size_t tl = 0;
+			tmp[0] = '\0';
+			diag_append(tmp, sizeof(tmp), &tl, qs + 4, (size_t)(q - qs - 4));
+			diag_append(tmp, sizeof(tmp), &tl, buf, strlen(buf));
+			memcpy(buf, tmp, tl + 1);
+			(void)bsz;
+			return;
+		}
+		if (!code_line(qs, q))
+			return;
+		ls = qs;
+	}
 }
 
 /* The first line of s..e with an SMTP error (a transcript's "<<< 550 ...",
@@ -736,6 +780,7 @@ unsigned det_scan(struct det_ctx *c, const char *s, const char *e, const char *d
 		snprintf(ev->recipient, sizeof(ev->recipient), "%s", addrs[k]);
 		bw_strlcpyn(ev->matched, sizeof(ev->matched), cv[k].line, (size_t)(cv[k].line_end - cv[k].line));
 		bool bare = cand_diag(cv, n, k, s, e, diag, sizeof(diag));
+		remote_above(cv, n, k, s, diag, sizeof(diag));
 		const char *ts, *te;
 		if (!det_failure_line(diag, strlen(diag)) && transcript_line(s, e, addrs[k], &ts, &te)) {
 			size_t bl = strlen(diag);

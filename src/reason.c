@@ -192,6 +192,7 @@ static const struct phrase phrases[] = {
 	{ BW_R_SPEEDING, S, "throttl" },
 
 	/* --- relaying --- */
+	{ BW_R_NORELAYING, S, "insecure mail relay" },
 	{ BW_R_NORELAYING, S, "relaying denied" },
 	{ BW_R_NORELAYING, S, "relay access denied" },
 	{ BW_R_NORELAYING, S, "relay not permitted" },
@@ -719,10 +720,35 @@ bool reason_from_text(const char *text, size_t len, struct reason_match *m)
 	return true;
 }
 
+/* Is needle (lower-case, single spaces) in text, where any run of blanks
+ * and line ends in the text matches one space ("end of DATA\n    command")? */
+static bool has_words(const char *text, size_t len, const char *needle)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (bw_lower((unsigned char)text[i]) != (unsigned char)needle[0])
+			continue;
+		size_t k = 0, j = i;
+		while (needle[k] && j < len) {
+			if (needle[k] == ' ' && bw_isspace((unsigned char)text[j])) {
+				while (j < len && bw_isspace((unsigned char)text[j]))
+					j++;
+				k++;
+			} else if (bw_lower((unsigned char)text[j]) == (unsigned char)needle[k]) {
+				j++;
+				k++;
+			} else
+				break;
+		}
+		if (!needle[k])
+			return true;
+	}
+	return false;
+}
+
 static enum smtp_stage stage_of(const char *text, size_t len, const char **why)
 {
 	for (size_t i = 0; i < ARRAY_LEN(stages); i++)
-		if (bw_memcasemem(text, len, stages[i].text)) {
+		if (has_words(text, len, stages[i].text)) {
 			*why = stages[i].text;
 			return stages[i].stage;
 		}
@@ -1133,7 +1159,13 @@ void reason_decide_in(struct bw_event *ev, const char *text, size_t len, struct 
 				report_trace(rep, "reason networkerror: a temporary (4xx) name lookup failure "
 					     "does not prove the domain is gone");
 		}
-		if (r == BW_R_UNDEFINED && rep)
+		if (r == BW_R_UNDEFINED && ev->diagnostic[0] && !ev->status[0] && !ev->reply_code[0]) {
+			/* the bounce gives a reason, in words no table knows, and no
+			 * code: too little to decide, not nothing */
+			r = BW_R_ONHOLD;
+			if (rep)
+				report_trace(rep, "reason onhold: a diagnostic with no code and no known phrase");
+		} else if (r == BW_R_UNDEFINED && rep)
 			report_trace(rep, "reason undefined: no status code, phrase or stage decides");
 	}
 	ev->reason = r;
