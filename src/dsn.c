@@ -13,6 +13,7 @@
 
 #include "date.h"
 #include "detect.h"
+#include "reason.h"
 #include "status.h"
 #include "util.h"
 
@@ -153,9 +154,21 @@ static void read_recipient(struct det_ctx *c, const char *b, size_t len, const s
 	ev->time = dm->arrival;
 	if (mime_header(b, len, "Remote-MTA", v, sizeof(v)))
 		snprintf(ev->remote_mta, sizeof(ev->remote_mta), "%s", after_type(v));
+	bool xunix = false;
 	if (mime_header(b, len, "Diagnostic-Code", v, sizeof(v))) {
 		const char *d = after_type(v);
+		xunix = bw_prefixcase(v, strlen(v), "x-unix");
 		det_set_diagnostic(ev, d, strlen(d));
+	}
+	/* delivery to a program ("X-Actual-Recipient: X-Unix; |/usr/bin/filter")
+	 * or a local mailer's own words ("X-Unix; temporary failure"): the
+	 * mailer failed, unless its words say why in terms we know */
+	bool pipe = mime_header(b, len, "X-Actual-Recipient", v, sizeof(v)) && after_type(v)[0] == '|';
+	struct reason_match rm;
+	if ((pipe || xunix) && !reason_from_text(ev->diagnostic, strlen(ev->diagnostic), &rm)) {
+		ev->reason = BW_R_MAILERERROR;
+		report_trace(c->rep, "rfc3464: %s: the local mailer failed", pipe ? "delivery to a program" :
+			     "an X-Unix diagnostic");
 	}
 	if (!ev->time && mime_header(b, len, "Last-Attempt-Date", v, sizeof(v)))
 		ev->time = bw_parse_date(v);

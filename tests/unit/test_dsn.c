@@ -150,12 +150,38 @@ static void test_success_dsn(void **state)
 	report_free(&rep);
 }
 
+/* Status and Action before the recipient fields, with no blank line; a
+ * delivery to a program that failed is a mailer error. */
+static void test_fields_before_recipient_and_pipe(void **state)
+{
+	(void)state;
+	struct bw_report rep;
+	classify("From: MAILER-DAEMON@mx.example.org\nTo: me@example.com\nSubject: Returned mail\n"
+		 "MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
+		 "--B\nContent-Type: text/plain\n\nfailed\n\n"
+		 "--B\nContent-Type: message/delivery-status\n\n"
+		 "Reporting-MTA: dns; mx.example.org\n\n"
+		 "Action: failed\nStatus: 5.0.0\nDiagnostic-Code: smtp; 550 no thanks\n"
+		 "Final-Recipient: rfc822; one@example.org\n\n"
+		 "Final-Recipient: rfc822; two@example.org\n"
+		 "X-Actual-Recipient: X-Unix; |/usr/local/bin/filter\nAction: failed\nStatus: 5.3.0\n\n"
+		 "--B--\n", &rep);
+	assert_int_equal(rep.n_events, 2);
+	assert_string_equal(rep.events[0].recipient, "one@example.org");
+	assert_string_equal(rep.events[0].status, "5.0.0");
+	assert_string_equal(rep.events[0].reply_code, "550");
+	assert_string_equal(rep.events[1].recipient, "two@example.org");
+	assert_int_equal(rep.events[1].reason, BW_R_MAILERERROR);
+	report_free(&rep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_recipients),
 		cmocka_unit_test(test_missing_blank_line_and_generic_status),
 		cmocka_unit_test(test_success_dsn),
+		cmocka_unit_test(test_fields_before_recipient_and_pipe),
 	};
 	return cmocka_run_group_tests_name("dsn", tests, setup, teardown);
 }

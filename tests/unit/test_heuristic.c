@@ -163,6 +163,96 @@ static void test_line_endings(void **state)
 	}
 }
 
+/* A bare address, then a blank line, then the reason (DragonFly style). */
+static void test_paragraph_after(void **state)
+{
+	(void)state;
+	struct bw_report rep;
+	classify("From: MAILER-DAEMON <>\nTo: me@src.example.org\nSubject: Mail delivery failed\n\n"
+		 "There was an error delivering your mail to <gone@nowhere.example.net>.\n\n"
+		 "DNS lookup failure: host nowhere.example.net not found\n\n"
+		 "Message headers follow.\n\nTo: <gone@nowhere.example.net>\n", &rep);
+	assert_int_equal(rep.n_events, 1);
+	assert_string_equal(rep.events[0].recipient, "gone@nowhere.example.net");
+	assert_non_null(strstr(rep.events[0].diagnostic, "DNS lookup failure"));
+	assert_int_equal(rep.events[0].reason, BW_R_HOSTUNKNOWN);
+	assert_true(rep.events[0].hard);
+	report_free(&rep);
+}
+
+/* The reason above the address (a "Failure Reasons" section). */
+static void test_paragraph_above(void **state)
+{
+	(void)state;
+	struct bw_report rep;
+	classify("From: postmaster@mail.example.co.jp\nTo: me@src.example.org\nSubject: Undeliverable mail\n\n"
+		 "------- Failure Reasons  --------\n\n"
+		 "User not listed in public Name & Address Book\n"
+		 "nobody@mail.example.co.jp\n\n"
+		 "------- Returned Message --------\n", &rep);
+	assert_int_equal(rep.n_events, 1);
+	assert_string_equal(rep.events[0].recipient, "nobody@mail.example.co.jp");
+	assert_int_equal(rep.events[0].reason, BW_R_USERUNKNOWN);
+	report_free(&rep);
+}
+
+/* A multi-line reply whose middle line names the recipient. */
+static void test_multiline_reply(void **state)
+{
+	(void)state;
+	struct bw_report rep;
+	classify("From: postmaster@mail.example.com\nTo: me@src.example.org\nSubject: Undeliverable Mail\n\n"
+		 "undeliverable to rcpt@example.jp\n\n"
+		 "550-REJECTED - Blacklisted URL in message.\n"
+		 "550-F=[me@src.example.org] T=[rcpt@example.jp]\n"
+		 "550 end of reply\n", &rep);
+	assert_int_equal(rep.n_events, 1);
+	assert_non_null(strstr(rep.events[0].diagnostic, "Blacklisted URL"));
+	assert_int_equal(rep.events[0].reason, BW_R_SPAMDETECTED);
+	assert_string_equal(rep.events[0].reply_code, "550");
+	report_free(&rep);
+}
+
+/* Bare local parts under a heading, completed from the reporter's domain. */
+static void test_bare_local_part(void **state)
+{
+	(void)state;
+	struct bw_report rep;
+	classify("From: \"Mail Delivery Subsystem\" <MAILER-DAEMON@mx2.dept.Example.EDU>\n"
+		 "To: list-bounces@lists.example.org\nSubject: Mail Delivery Problem\n\n"
+		 "Your mail to the following recipients could not be delivered because they are not\n"
+		 "accepting mail from list@lists.example.org:\n"
+		 "\tsomeone\n", &rep);
+	assert_int_equal(rep.n_events, 1);
+	assert_string_equal(rep.events[0].recipient, "someone@example.edu");
+	report_free(&rep);
+}
+
+/* A sendmail transcript: the summary line takes the remote reply above it,
+ * and the next coded line is another entry. */
+static void test_transcript_entries(void **state)
+{
+	(void)state;
+	struct bw_report rep;
+	classify("From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.com>\nTo: me@example.com\n"
+		 "Subject: Returned mail: see transcript for details\n\n"
+		 "   ----- Transcript of session follows -----\n"
+		 "While talking to mx.example.edu:\n"
+		 ">>> MAIL From:<me@example.com>\n"
+		 "<<< 550 Insecure Mail Relay\n"
+		 "554 <a@example.edu>... Remote protocol error\n"
+		 "554 <b@example.net>... 550 Host unknown\n\n"
+		 "   ----- Unsent message follows -----\n", &rep);
+	assert_int_equal(rep.n_events, 2);
+	const struct bw_event *a = event_for(&rep, "a@example.edu"), *b = event_for(&rep, "b@example.net");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(a->reason, BW_R_NORELAYING);
+	assert_string_equal(a->reply_code, "550");
+	assert_int_equal(b->reason, BW_R_HOSTUNKNOWN);
+	report_free(&rep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +262,11 @@ int main(void)
 		cmocka_unit_test(test_html_report),
 		cmocka_unit_test(test_returned_to_fallback),
 		cmocka_unit_test(test_line_endings),
+		cmocka_unit_test(test_paragraph_after),
+		cmocka_unit_test(test_paragraph_above),
+		cmocka_unit_test(test_multiline_reply),
+		cmocka_unit_test(test_bare_local_part),
+		cmocka_unit_test(test_transcript_entries),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

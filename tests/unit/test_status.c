@@ -45,6 +45,16 @@ static void test_reply_code(void **state)
 	assert_string_equal(rc, "452");
 	const char *t3 = "in the year 2550 at 12:30";
 	assert_false(reply_find(t3, strlen(t3), rc));
+	/* a count that looks like a 2xx code gives way to a failure code */
+	const char *t4 = "Size (in bytes): 222 Number of lines: 2 550 - no such user here";
+	assert_true(reply_find(t4, strlen(t4), rc));
+	assert_string_equal(rc, "550");
+	const char *t5 = "250 2.0.0 Ok: queued";
+	assert_true(reply_find(t5, strlen(t5), rc));
+	assert_string_equal(rc, "250");
+	const char *t6 = "Remote Server returned '550 5.1.10 RESOLVER.ADR.RecipientNotFound'";
+	assert_true(reply_find(t6, strlen(t6), rc));
+	assert_string_equal(rc, "550");
 }
 
 static void test_reasons(void **state)
