@@ -724,9 +724,19 @@ bool reason_from_text(const char *text, size_t len, struct reason_match *m)
  * and line ends in the text matches one space ("end of DATA\n    command")? */
 static bool has_words(const char *text, size_t len, const char *needle)
 {
+	/* candidates: where the needle's first word stands (a fast search) */
+	char first[32];
+	size_t fl = 0;
+	while (needle[fl] && needle[fl] != ' ' && fl + 1 < sizeof(first)) {
+		first[fl] = needle[fl];
+		fl++;
+	}
+	first[fl] = '\0';
 	for (size_t i = 0; i < len; i++) {
-		if (bw_lower((unsigned char)text[i]) != (unsigned char)needle[0])
-			continue;
+		const char *hit = bw_memcasemem(text + i, len - i, first);
+		if (!hit)
+			return false;
+		i = (size_t)(hit - text);
 		size_t k = 0, j = i;
 		while (needle[k] && j < len) {
 			if (needle[k] == ' ' && bw_isspace((unsigned char)text[j])) {
