@@ -88,12 +88,19 @@ struct gen {
 	size_t n;
 	struct bw_store *st;            /* owned: the dispatcher's handle */
 	struct bw_dispatcher *disp;     /* owned, NULL without hooks */
+	struct bw_instance *self;       /* borrowed: this process, across reloads */
+	struct bw_lease_slot *slots;    /* owned: one per worker, for the leases */
+	time_t next_round;              /* when to renew and share the leases again */
+	time_t last_renew;              /* the last successful lease round */
+	bool leaving;                   /* the final stop: give the leases up */
 };
 
+/* The worker's own flag (reload, shutdown), or SIGTERM seen this very moment
+ * (the main thread would set the flag a tick later). */
 static bool worker_should_stop(void *arg)
 {
 	struct worker *w = arg;
-	return atomic_load(&w->stop) != 0;
+	return atomic_load(&w->stop) != 0 || daemon_sig_stop;
 }
 
 static uint32_t next_rnd(struct worker *w)
@@ -250,6 +257,92 @@ static int gen_prepare(struct gen *g)
 	return 0;
 }
 
+/* ------------------------------------------------------------ leases */
+
+/* Lease time: BOUNCEWATCH_LEASE_SECONDS (2..3600), else BW_LEASE_SECONDS. */
+static unsigned lease_seconds(void)
+{
+	const char *e = getenv("BOUNCEWATCH_LEASE_SECONDS");
+	if (e && *e) {
+		char *end;
+		unsigned long v = strtoul(e, &end, 10);
+		if (*end == '\0' && v >= 2 && v <= 3600)
+			return (unsigned)v;
+	}
+	return BW_LEASE_SECONDS;
+}
+
+static void worker_start(struct worker *w)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);   /* workers inherit: signals stay ours */
+	atomic_store(&w->stop, 0);
+	int rc = pthread_create(&w->tid, NULL, worker_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
+		fatal("cannot start a thread for account %s: %s", w->acct->name, strerror(rc));
+	w->started = true;
+}
+
+/* Stop one worker (it finishes its current message) and wait for it. */
+static void worker_join(struct worker *w)
+{
+	if (!w->started)
+		return;
+	atomic_store(&w->stop, 1);
+	pthread_join(w->tid, NULL);
+	w->started = false;
+}
+
+/*
+ * lease_round - renew the leases of the running workers, take a fair share
+ * of the free ones, and make the workers match: start a worker for a folder
+ * taken, stop one whose lease was lost, stop then release one beyond the
+ * fair share.  SQLite: this instance holds every folder.  When the store
+ * cannot be reached for a whole lease time, every worker stops (another
+ * instance may hold the leases by then).
+ */
+static void lease_round(struct gen *g, time_t now)
+{
+	unsigned ttl = lease_seconds();
+	g->next_round = now + (ttl / 3 ? ttl / 3 : 1);
+	for (size_t i = 0; i < g->n; i++)
+		g->slots[i].held = g->w[i].started;
+	if (store_lease_balance(g->st, g->self, g->slots, g->n, now, ttl) < 0) {
+		log_error("leases: %s", store_error(g->st));
+		if (now - g->last_renew < (time_t)ttl)
+			return;
+		for (size_t i = 0; i < g->n; i++) {
+			if (g->w[i].started)
+				log_error("account %s: folder %s: lease not renewed for %u s: stopping",
+					  g->w[i].acct->name, g->w[i].folder, ttl);
+			worker_join(&g->w[i]);
+		}
+		return;
+	}
+	g->last_renew = now;
+	bool shared = store_is_shared(g->st);
+	for (size_t i = 0; i < g->n; i++) {
+		struct worker *w = &g->w[i];
+		if (g->slots[i].give_up) {
+			worker_join(w);
+			if (store_lease_release(g->st, g->self->id, w->acct->name, w->folder) < 0)
+				log_error("leases: %s", store_error(g->st));
+			log_notice("account %s: folder %s: left to another instance (fair share)",
+				   w->acct->name, w->folder);
+		} else if (g->slots[i].held && !w->started) {
+			if (shared)
+				log_notice("account %s: folder %s: lease taken", w->acct->name, w->folder);
+			worker_start(w);
+		} else if (!g->slots[i].held && w->started) {
+			log_warn("account %s: folder %s: lease lost to another instance: stopping",
+				 w->acct->name, w->folder);
+			worker_join(w);
+		}
+	}
+}
+
 static void gen_start(struct gen *g)
 {
 	redact_passwords(&g->cfg);   /* no worker runs now: nobody reads the list */
@@ -259,25 +352,23 @@ static void gen_start(struct gen *g)
 	g->w = xcalloc(n + 1, sizeof *g->w);
 	g->n = 0;
 
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);   /* workers inherit: signals stay ours */
+	g->slots = xcalloc(n + 1, sizeof *g->slots);
 	for (size_t i = 0; i < g->cfg.n_accounts; i++) {
 		const struct bw_account *a = &g->cfg.accounts[i];
 		for (size_t f = 0; f < a->n_folders; f++) {
-			struct worker *w = &g->w[g->n++];
+			struct worker *w = &g->w[g->n];
 			w->g = g;
 			w->acct = a;
 			w->folder = a->folders[f];
 			atomic_init(&w->stop, 0);
-			w->rnd = (uint32_t)time(NULL) ^ (uint32_t)(g->n * 2654435761u) ^ (uint32_t)getpid();
-			int rc = pthread_create(&w->tid, NULL, worker_main, w);
-			if (rc != 0)
-				fatal("cannot start a thread for account %s: %s", a->name, strerror(rc));
-			w->started = true;
+			w->rnd = (uint32_t)time(NULL) ^ (uint32_t)((g->n + 1) * 2654435761u) ^ (uint32_t)getpid();
+			g->slots[g->n].account = a->name;
+			g->slots[g->n].folder = w->folder;
+			g->n++;
 		}
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* a worker runs only for a folder this instance holds the lease on */
+	lease_round(g, time(NULL));
 	if (g->n == 0)
 		log_warn("no account configured: only hook deliveries will run");
 	else
@@ -293,8 +384,12 @@ static void gen_stop(struct gen *g)
 	for (size_t i = 0; i < g->n; i++)
 		if (g->w[i].started)
 			pthread_join(g->w[i].tid, NULL);
+	if (g->leaving && g->st && g->self && store_instance_leave(g->st, g->self->id) < 0)
+		log_error("leases: %s", store_error(g->st));
 	free(g->w);
 	g->w = NULL;
+	free(g->slots);
+	g->slots = NULL;
 	g->n = 0;
 	dispatcher_free(g->disp);
 	g->disp = NULL;
@@ -311,6 +406,7 @@ static void reload(struct gen *g, daemon_reload_fn fn, void *arg)
 {
 	struct gen ng;
 	memset(&ng, 0, sizeof ng);
+	ng.self = g->self;
 	log_notice("SIGHUP: reloading the configuration");
 	if (!fn || fn(arg, &ng.cfg) != 0) {
 		log_error("the new configuration is invalid: refused, the old one stays in force");
@@ -330,6 +426,9 @@ static void reload(struct gen *g, daemon_reload_fn fn, void *arg)
 static void tick(struct gen *g)
 {
 	int busy = 0;
+	time_t now = time(NULL);
+	if (now >= g->next_round)
+		lease_round(g, now);
 	if (g->disp)
 		busy = dispatcher_step(g->disp, MAIN_TICK_MS);
 	metrics_set(BW_M_HOOK_QUEUE, busy > 0 ? busy : 0, NULL, NULL);
@@ -342,7 +441,10 @@ static void tick(struct gen *g)
 int daemon_run(struct bw_config *cfg, bool foreground, daemon_reload_fn fn, void *arg)
 {
 	struct gen g;
+	struct bw_instance self;
 	memset(&g, 0, sizeof g);
+	store_instance_self(&self, time(NULL));
+	g.self = &self;
 	g.cfg = *cfg;
 	memset(cfg, 0, sizeof *cfg);
 
@@ -380,6 +482,7 @@ int daemon_run(struct bw_config *cfg, bool foreground, daemon_reload_fn fn, void
 		atomic_store(&g.w[i].stop, 1);
 	if (g.disp)
 		dispatcher_flush(g.disp, 5);
+	g.leaving = true;
 	gen_stop(&g);
 	metrics_stop();
 	log_notice("stopped");

@@ -11,7 +11,8 @@
 #      SIGHUP with an invalid file keeps the old configuration, with a valid
 #      one applies the new; SIGTERM exits 0.
 #   4. the server is killed mid-run and restarted: the daemon reconnects,
-#      nothing is lost or processed twice.
+#      nothing is lost or processed twice; SIGTERM mid-batch finishes the
+#      message and its post-action; a restart does the rest.
 #   5. bad password: a clear error, exit 1, the password never printed.
 #   6. hooks: scan delivers the outbox before it exits (run does it live).
 #   7. TLS: IMAPS with the self-signed certificate refused without tls_ca_file,
@@ -231,6 +232,27 @@ check "each message recorded exactly once" \
 check "each message gave exactly one event" [ "$(sql "$DB4" 'SELECT count(*) FROM events')" = $N ]
 check "no content key twice" \
 	[ "$(sql "$DB4" 'SELECT count(DISTINCT content_key) FROM processed')" = $N ]
+
+# SIGTERM while a batch is under way: the current message is finished and
+# every message recorded so far has had its post-action.
+dc_deliver_n "$USER_NAME" Big 400 "$SAMPLES/exim-mailboxfull.eml"
+"$BW" -c "$TMP/kill.conf" run --foreground 2> "$TMP/term.log" &
+DPID=$!
+wait_for 60 count_ge BigDone $((N + 30))
+kill -TERM "$DPID"
+wait "$DPID"
+rc=$?
+DPID=
+done_now=$(dc_count "$USER_NAME" BigDone)
+check "SIGTERM mid-batch ($((done_now - N)) of 400 done): exit 0" [ $rc -eq 0 ]
+check "... every recorded message had its post-action" \
+	[ "$(sql "$DB4" "SELECT count(*) FROM processed WHERE folder = 'Big'")" = "$done_now" ]
+"$BW" -c "$TMP/kill.conf" run --foreground 2>> "$TMP/term.log" &
+DPID=$!
+check "... a restart finishes the rest" wait_for 120 count_is BigDone $((N + 400))
+stop_daemon
+check "... each recorded once" \
+	[ "$(sql "$DB4" "SELECT count(*) FROM processed WHERE folder = 'Big'")" = $((N + 400)) ]
 
 # ------------------------------------------------------------------ 5. bad password
 echo "# 5. bad password"
