@@ -13,6 +13,10 @@
 
 #include "util.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 void fatal(const char *fmt, ...)
 {
 	va_list ap;
@@ -76,27 +80,6 @@ char *xasprintf(const char *fmt, ...)
 	return p;
 }
 
-/* How common a byte is in mail text, 0 (rare) .. 9 (very common): the
- * search anchors on the needle's rarest byte, so memchr skips far. */
-static unsigned char rank_table[256];
-static bool rank_ready;
-
-static unsigned char byte_rank(unsigned char c)
-{
-	if (!rank_ready) {
-		/* the same bytes are written by any thread that gets here first */
-		static const char common[] = " etaoinsrhldcumfpgwybvk.,:-@<>";
-		for (size_t i = 0; i + 1 < sizeof(common); i++) {
-			unsigned char r = (unsigned char)(9 - i * 9 / 30);
-			rank_table[(unsigned char)common[i]] = r;
-			if (common[i] >= 'a' && common[i] <= 'z')
-				rank_table[(unsigned char)common[i] - 32] = r;
-		}
-		rank_ready = true;
-	}
-	return rank_table[c];
-}
-
 static bool casecmp_n(const char *a, const char *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -105,6 +88,13 @@ static bool casecmp_n(const char *a, const char *b, size_t n)
 	return true;
 }
 
+/*
+ * bw_memcasemem - the first case-insensitive occurrence of needle in
+ * hay[0..len).  It filters positions 16 at a time on the needle's first and
+ * last bytes, folded by OR 0x20 (which maps 'A'-'Z' onto 'a'-'z' and may let
+ * a few other bytes through), then checks each candidate exactly.  This is
+ * the classifier's hot loop: phrase and marker searches over bounce text.
+ */
 const char *bw_memcasemem(const char *hay, size_t len, const char *needle)
 {
 	size_t nl = strlen(needle);
@@ -112,24 +102,30 @@ const char *bw_memcasemem(const char *hay, size_t len, const char *needle)
 		return hay;
 	if (nl > len)
 		return NULL;
-	/* anchor on the rarest byte of the needle */
-	size_t k = 0;
-	for (size_t i = 1; i < nl; i++)
-		if (byte_rank((unsigned char)needle[i]) < byte_rank((unsigned char)needle[k]))
-			k = i;
-	unsigned char lo = (unsigned char)bw_lower((unsigned char)needle[k]);
-	unsigned char up = (lo >= 'a' && lo <= 'z') ? (unsigned char)(lo - 32) : lo;
-	const char *p = hay + k, *end = hay + len - (nl - k) + 1;   /* anchor positions */
-	while (p < end) {
-		const char *a = memchr(p, lo, (size_t)(end - p));
-		const char *b = up != lo ? memchr(p, up, (size_t)((a ? a : end) - p)) : NULL;
-		const char *c = b ? b : a;
-		if (!c)
-			return NULL;
-		if (casecmp_n(c - k, needle, nl))
-			return c - k;
-		p = c + 1;
+	const unsigned char f = (unsigned char)needle[0] | 0x20;
+	const unsigned char l = (unsigned char)needle[nl - 1] | 0x20;
+	size_t i = 0;
+	const size_t last = len - nl;            /* the last position a match may start */
+#ifdef __SSE2__
+	const __m128i vf = _mm_set1_epi8((char)f), vl = _mm_set1_epi8((char)l);
+	const __m128i fold = _mm_set1_epi8(0x20);
+	for (; i + 16 <= last + 1; i += 16) {
+		__m128i a = _mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)(hay + i)), fold);
+		__m128i b = _mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)(hay + i + nl - 1)), fold);
+		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, vf),
+									  _mm_cmpeq_epi8(b, vl)));
+		while (mask) {
+			unsigned bit = (unsigned)__builtin_ctz(mask);
+			if (casecmp_n(hay + i + bit, needle, nl))
+				return hay + i + bit;
+			mask &= mask - 1;
+		}
 	}
+#endif
+	for (; i <= last; i++)
+		if (((unsigned char)hay[i] | 0x20) == f && ((unsigned char)hay[i + nl - 1] | 0x20) == l &&
+		    casecmp_n(hay + i, needle, nl))
+			return hay + i;
 	return NULL;
 }
 
