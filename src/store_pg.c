@@ -44,6 +44,7 @@
 struct pg_store {
 	struct bw_store base;        /* first: err, fail_after, ops */
 	PGconn *conn;                /* owned */
+	bool in_tx;                  /* between store_begin() and its end */
 	struct {
 		const char *sql;     /* borrowed: a string literal */
 		char name[8];
@@ -143,12 +144,34 @@ static int pgfail(struct bw_store *st, const char *what, const PGresult *r)
 	return -1;
 }
 
+/* A connection lost outside a transaction (server restart, network, idle
+ * timeout) is opened again, its prepared statements forgotten; inside one it
+ * stays lost until the rollback, so a transaction is never split in two.
+ * 0, or -1 with st->err set. */
+static int ensure(struct bw_store *st)
+{
+	struct pg_store *p = PG(st);
+	if (PQstatus(p->conn) == CONNECTION_OK)
+		return 0;
+	if (p->in_tx) {
+		snprintf(st->err, sizeof st->err, "the database connection was lost mid-transaction");
+		return -1;
+	}
+	PQreset(p->conn);
+	memset(p->cache, 0, sizeof p->cache);
+	if (PQstatus(p->conn) != CONNECTION_OK)
+		return pgfail(st, "reconnect", NULL);
+	return 0;
+}
+
 /* The name of sql's prepared statement on this connection, preparing it the
  * first time; NULL with st->err set. */
 static const char *prepared(struct bw_store *st, const char *sql, int nparams)
 {
 	struct pg_store *p = PG(st);
 	size_t i;
+	if (ensure(st) < 0)
+		return NULL;
 	for (i = 0; i < STMT_CACHE && p->cache[i].sql; i++)
 		if (p->cache[i].sql == sql)
 			return p->cache[i].name;
@@ -232,6 +255,8 @@ static int w_id(struct bw_store *st, const char *sql, struct args *a, const char
 /* A statement without parameters (transaction control, migrations). */
 static int x(struct bw_store *st, const char *sql, const char *what)
 {
+	if (ensure(st) < 0)
+		return -1;
 	PGresult *r = PQexec(PG(st)->conn, sql);
 	ExecStatusType s = PQresultStatus(r);
 	int rc = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? 0 : pgfail(st, what, r);
@@ -485,6 +510,8 @@ static int pg_test_exec(struct bw_store *st, const char *sql)
 
 static long pg_test_count(struct bw_store *st, const char *sql)
 {
+	if (ensure(st) < 0)
+		return -1;
 	PGresult *r = PQexec(PG(st)->conn, sql);
 	long n = -1;
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0)
@@ -499,13 +526,17 @@ static long pg_test_count(struct bw_store *st, const char *sql)
 
 static int pg_begin(struct bw_store *st)
 {
-	return x(st, "BEGIN", "begin");
+	if (x(st, "BEGIN", "begin") < 0)
+		return -1;
+	PG(st)->in_tx = true;
+	return 0;
 }
 
 static int pg_commit(struct bw_store *st)
 {
 	PGresult *r = PQexec(PG(st)->conn, "COMMIT");
 	int rc = 0;
+	PG(st)->in_tx = false;
 	/* COMMIT of a failed transaction "succeeds" as a ROLLBACK */
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 		rc = pgfail(st, "commit", r);
@@ -517,7 +548,10 @@ static int pg_commit(struct bw_store *st)
 
 static int pg_rollback(struct bw_store *st)
 {
-	if (PQtransactionStatus(PG(st)->conn) == PQTRANS_IDLE)
+	struct pg_store *p = PG(st);
+	p->in_tx = false;
+	/* nothing open, or the connection is gone (the server rolled back) */
+	if (PQstatus(p->conn) != CONNECTION_OK || PQtransactionStatus(p->conn) == PQTRANS_IDLE)
 		return 0;
 	return x(st, "ROLLBACK", "rollback");
 }

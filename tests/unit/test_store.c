@@ -870,6 +870,28 @@ static void test_leases(void **state)
 	store_close(b);
 }
 
+
+/* PostgreSQL: a connection lost between transactions is opened again; one
+ * lost inside a transaction fails it (never split in two), then recovers. */
+static void test_reconnect(void **state)
+{
+	struct fx *f = *state;
+	struct bw_folder_state fs = { 1, 2 };
+	if (!f->pg)
+		skip();
+	assert_int_equal(store_test_exec(f->st, "SELECT pg_terminate_backend(pg_backend_pid())"), -1);
+	assert_int_equal(store_folder_set(f->st, "main", "INBOX", &fs), 0);
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_folder_set(f->st, "main", "INBOX", &fs), 0);
+	assert_int_equal(store_test_exec(f->st, "SELECT pg_terminate_backend(pg_backend_pid())"), -1);
+	fs.last_uid = 3;
+	assert_int_equal(store_folder_set(f->st, "main", "INBOX", &fs), -1);
+	assert_non_null(strstr(store_error(f->st), "mid-transaction"));
+	assert_int_equal(store_rollback(f->st), 0);
+	assert_int_equal(store_folder_get(f->st, "main", "INBOX", &fs), 0);
+	assert_int_equal(fs.last_uid, 2);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -895,6 +917,7 @@ int main(void)
 		T(test_outbox_claim),
 		T(test_processed_race),
 		T(test_leases),
+		T(test_reconnect),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
