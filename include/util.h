@@ -28,6 +28,20 @@ static inline bool bw_isspace(int c) { return c == ' ' || c == '\t' || c == '\n'
 static inline bool bw_isdigit(int c) { return c >= '0' && c <= '9'; }
 static inline bool bw_isalpha(int c) { return (c | 32) >= 'a' && (c | 32) <= 'z'; }
 
+/* Copy the string src into dst[0..dstsz), always NUL-terminated, truncated
+ * when it does not fit (no formatting: the cheap snprintf("%s")). */
+static inline void bw_strlcpy(char *dst, const char *src, size_t dstsz)
+{
+	size_t n = 0;
+	if (!dstsz)
+		return;
+	while (n + 1 < dstsz && src[n])
+		n++;
+	for (size_t i = 0; i < n; i++)
+		dst[i] = src[i];
+	dst[n] = '\0';
+}
+
 /* Case-insensitive search for needle (NUL-terminated, ASCII) in hay[0..len). */
 const char *bw_memcasemem(const char *hay, size_t len, const char *needle);
 /* Case-insensitive prefix test of hay[0..len) against a NUL-terminated word. */

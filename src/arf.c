@@ -18,17 +18,17 @@ static void fill_report(const struct det_ctx *c, struct bw_event *ev, const char
 	char v[BW_DIAG_MAX];
 	(void)c;
 	ev->reason = BW_R_FEEDBACK;
-	snprintf(ev->action, sizeof(ev->action), "%s", "failed");
+	bw_strlcpy(ev->action, "failed", sizeof(ev->action));
 	if (!hdr)
 		return;
 	if (mime_header(hdr, hl, "Feedback-Type", v, sizeof(v))) {
 		for (char *p = v; *p; p++)
 			*p = (char)bw_lower((unsigned char)*p);
-		snprintf(ev->feedback_type, sizeof(ev->feedback_type), "%s", v);
+		bw_strlcpy(ev->feedback_type, v, sizeof(ev->feedback_type));
 	}
 	if (mime_header(hdr, hl, "Reporting-MTA", v, sizeof(v))) {
 		const char *s = strchr(v, ';');
-		snprintf(ev->reporting_mta, sizeof(ev->reporting_mta), "%s", s ? s + 1 + (s[1] == ' ') : v);
+		bw_strlcpy(ev->reporting_mta, s ? s + 1 + (s[1] == ' ') : v, sizeof(ev->reporting_mta));
 	}
 	if (mime_header(hdr, hl, "Arrival-Date", v, sizeof(v)) ||
 	    mime_header(hdr, hl, "Received-Date", v, sizeof(v)))
@@ -54,7 +54,7 @@ static unsigned each_rcpt_to(struct det_ctx *c, const char *hdr, size_t hl)
 			struct bw_event *ev = dup ? NULL : det_event(c, "arf");
 			if (ev) {
 				fill_report(c, ev, hdr, hl);
-				snprintf(ev->recipient, sizeof(ev->recipient), "%s", a);
+				bw_strlcpy(ev->recipient, a, sizeof(ev->recipient));
 				bw_strlcpyn(ev->matched, sizeof(ev->matched), p, (size_t)(le - p));
 				n++;
 			}
@@ -86,7 +86,7 @@ static void complaint_from(struct det_ctx *c, const struct mime_part *fb)
 		   addr_extract(v, strlen(v), addr, sizeof(addr))) {
 		snprintf(ev->matched, sizeof(ev->matched), "To: %s (returned message)", v);
 	}
-	snprintf(ev->recipient, sizeof(ev->recipient), "%s", addr);
+	bw_strlcpy(ev->recipient, addr, sizeof(ev->recipient));
 	report_trace(c->rep, "arf: feedback type %s, recipient %s (%s)",
 		     ev->feedback_type[0] ? ev->feedback_type : "(none)",
 		     addr[0] ? addr : "(none)", ev->matched);
@@ -110,8 +110,8 @@ static bool provider_complaint(struct det_ctx *c)
 		if (!ev)
 			return true;
 		fill_report(c, ev, NULL, 0);
-		snprintf(ev->feedback_type, sizeof(ev->feedback_type), "%s", "opt-out");
-		snprintf(ev->recipient, sizeof(ev->recipient), "%s", c->from);
+		bw_strlcpy(ev->feedback_type, "opt-out", sizeof(ev->feedback_type));
+		bw_strlcpy(ev->recipient, c->from, sizeof(ev->recipient));
 		snprintf(ev->matched, sizeof(ev->matched), "X-Apple-Unsubscribe: %s", uv);
 		report_trace(c->rep, "arf: unsubscribe request (X-Apple-Unsubscribe) from %s", c->from);
 		return true;
@@ -129,8 +129,8 @@ static bool provider_complaint(struct det_ctx *c)
 			if (!ev)
 				return true;
 			fill_report(c, ev, NULL, 0);
-			snprintf(ev->feedback_type, sizeof(ev->feedback_type), "%s", "abuse");
-			snprintf(ev->recipient, sizeof(ev->recipient), "%s", a);
+			bw_strlcpy(ev->feedback_type, "abuse", sizeof(ev->feedback_type));
+			bw_strlcpy(ev->recipient, a, sizeof(ev->recipient));
 			snprintf(ev->matched, sizeof(ev->matched), "%s: %s", complaint_headers[k], v);
 			report_trace(c->rep, "arf: provider complaint (%s) about %s", complaint_headers[k], a);
 			return true;

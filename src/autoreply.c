@@ -77,8 +77,8 @@ bool det_autoreply(struct det_ctx *c)
 	if (!ev)
 		return true;
 	ev->reason = BW_R_VACATION;
-	snprintf(ev->recipient, sizeof(ev->recipient), "%s", c->from);
-	snprintf(ev->matched, sizeof(ev->matched), "%s", why);
+	bw_strlcpy(ev->recipient, c->from, sizeof(ev->recipient));
+	bw_strlcpy(ev->matched, why, sizeof(ev->matched));
 	bw_strlcpyn(ev->diagnostic, sizeof(ev->diagnostic), c->subject, strlen(c->subject));
 	report_trace(c->rep, "rfc3834: auto-reply (%s) from %s", why, c->from[0] ? c->from : "(unknown)");
 	return true;

@@ -45,7 +45,7 @@ struct bw_event *det_event(struct det_ctx *c, const char *detector)
 			     c->conf->limits.max_events);
 		return NULL;
 	}
-	snprintf(ev->detector, sizeof(ev->detector), "%s", detector);
+	bw_strlcpy(ev->detector, detector, sizeof(ev->detector));
 	return ev;
 }
 
@@ -90,7 +90,7 @@ void det_fill_original(const struct det_ctx *c, struct bw_event *ev)
 	if (!c->orig_hdr)
 		return;
 	if (mime_header(c->orig_hdr, c->orig_hdr_len, "Message-ID", v, sizeof(v)))
-		snprintf(o->message_id, sizeof(o->message_id), "%s", v);
+		bw_strlcpy(o->message_id, v, sizeof(o->message_id));
 	if (mime_header(c->orig_hdr, c->orig_hdr_len, "Subject", o->subject, sizeof(o->subject)))
 		mime_decode_words(o->subject);
 	if (mime_header(c->orig_hdr, c->orig_hdr_len, "From", v, sizeof(v)))
@@ -250,9 +250,9 @@ static void read_top(struct det_ctx *c, struct bw_report *rep)
 	header_value(top, "Subject", c->subject, sizeof(c->subject));
 	if (mime_header(top->hdr, top->hdr_len, "To", v, sizeof(v)))
 		addr_extract(v, strlen(v), c->to, sizeof(c->to));
-	snprintf(rep->from, sizeof(rep->from), "%s", c->from);
-	snprintf(rep->to, sizeof(rep->to), "%s", c->to);
-	snprintf(rep->subject, sizeof(rep->subject), "%s", c->subject);
+	bw_strlcpy(rep->from, c->from, sizeof(rep->from));
+	bw_strlcpy(rep->to, c->to, sizeof(rep->to));
+	bw_strlcpy(rep->subject, c->subject, sizeof(rep->subject));
 	mime_header(top->hdr, top->hdr_len, "Message-ID", rep->message_id, sizeof(rep->message_id));
 	if (mime_header(top->hdr, top->hdr_len, "Date", v, sizeof(v)))
 		rep->date = bw_parse_date(v);
@@ -288,7 +288,7 @@ void classify_message(const struct bw_classifier *cl, const char *raw, size_t le
 	enum mime_error err = mime_parse(&m, raw, len, &cl->conf->limits);
 	rep->verdict = BW_VERDICT_UNPARSED;
 	if (err != MIME_OK || m.n_parts == 0) {
-		snprintf(rep->error, sizeof(rep->error), "%s", mime_error_text(err));
+		bw_strlcpy(rep->error, mime_error_text(err), sizeof(rep->error));
 		report_trace(rep, "unparsed: %s", rep->error);
 		mime_free(&m);
 		return;

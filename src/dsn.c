@@ -76,7 +76,7 @@ static void read_message_fields(const char *b, size_t len, struct dsn_msg *dm)
 {
 	char v[BW_HOST_MAX];
 	if (mime_header(b, len, "Reporting-MTA", v, sizeof(v)) && !dm->reporting_mta[0])
-		snprintf(dm->reporting_mta, sizeof(dm->reporting_mta), "%s", after_type(v));
+		bw_strlcpy(dm->reporting_mta, after_type(v), sizeof(dm->reporting_mta));
 	if (mime_header(b, len, "Arrival-Date", v, sizeof(v)) && !dm->arrival)
 		dm->arrival = bw_parse_date(v);
 }
@@ -147,13 +147,13 @@ static void read_recipient(struct det_ctx *c, const char *b, size_t len, const s
 	if (!ev)
 		return;
 	if (have_rcpt)
-		snprintf(ev->recipient, sizeof(ev->recipient), "%s", rcpt);
-	snprintf(ev->action, sizeof(ev->action), "%s", action);
-	snprintf(ev->status, sizeof(ev->status), "%s", status);
-	snprintf(ev->reporting_mta, sizeof(ev->reporting_mta), "%s", dm->reporting_mta);
+		bw_strlcpy(ev->recipient, rcpt, sizeof(ev->recipient));
+	bw_strlcpy(ev->action, action, sizeof(ev->action));
+	bw_strlcpy(ev->status, status, sizeof(ev->status));
+	bw_strlcpy(ev->reporting_mta, dm->reporting_mta, sizeof(ev->reporting_mta));
 	ev->time = dm->arrival;
 	if (mime_header(b, len, "Remote-MTA", v, sizeof(v)))
-		snprintf(ev->remote_mta, sizeof(ev->remote_mta), "%s", after_type(v));
+		bw_strlcpy(ev->remote_mta, after_type(v), sizeof(ev->remote_mta));
 	bool xunix = false;
 	if (mime_header(b, len, "Diagnostic-Code", v, sizeof(v))) {
 		const char *d = after_type(v);
@@ -179,7 +179,7 @@ static void read_recipient(struct det_ctx *c, const char *b, size_t len, const s
 		char s2[BW_STATUS_MAX];
 		if (status_find(ev->diagnostic, strlen(ev->diagnostic), s2, sizeof(s2)) &&
 		    (s2[0] == status[0] || !status[0]))
-			snprintf(ev->status, sizeof(ev->status), "%s", s2);
+			bw_strlcpy(ev->status, s2, sizeof(ev->status));
 	}
 	report_trace(c->rep, "rfc3464: recipient %s, Action %s, Status %s%s%s",
 		     ev->recipient[0] ? ev->recipient : "(none)", action[0] ? action : "(none)",
@@ -252,7 +252,7 @@ static unsigned parse_body(struct det_ctx *c, const char *body, size_t len)
 	for (unsigned i = before; i < c->rep->n_events; i++) {
 		struct bw_event *ev = &c->rep->events[i];
 		if (!ev->reporting_mta[0])
-			snprintf(ev->reporting_mta, sizeof(ev->reporting_mta), "%s", dm.reporting_mta);
+			bw_strlcpy(ev->reporting_mta, dm.reporting_mta, sizeof(ev->reporting_mta));
 		if (!ev->time)
 			ev->time = dm.arrival;
 	}

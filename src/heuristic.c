@@ -663,7 +663,7 @@ static unsigned scan_bare(struct det_ctx *c, const char *s, const char *e, const
 			struct bw_event *ev;
 			if (addr_valid(a) && !is_service_box(a) && !find_event(c, a, 0) &&
 			    (ev = det_event(c, detector)) != NULL) {
-				snprintf(ev->recipient, sizeof(ev->recipient), "%s", a);
+				bw_strlcpy(ev->recipient, a, sizeof(ev->recipient));
 				bw_strlcpyn(ev->matched, sizeof(ev->matched), p, (size_t)(le - p));
 				/* its reason: the rest of the line and the lines under it */
 				char diag[BW_DIAG_MAX];
@@ -737,7 +737,7 @@ unsigned det_scan(struct det_ctx *c, const char *s, const char *e, const char *d
 					}
 				if (same_line)
 					continue;
-				snprintf(addrs[n], sizeof(addrs[n]), "%s", a);
+				bw_strlcpy(addrs[n], a, sizeof(addrs[n]));
 				cv[n].line = p;
 				cv[n].line_end = le;
 				cv[n].after = q;
@@ -777,7 +777,7 @@ unsigned det_scan(struct det_ctx *c, const char *s, const char *e, const char *d
 		if (!ev)
 			break;
 		char diag[BW_DIAG_MAX];
-		snprintf(ev->recipient, sizeof(ev->recipient), "%s", addrs[k]);
+		bw_strlcpy(ev->recipient, addrs[k], sizeof(ev->recipient));
 		bw_strlcpyn(ev->matched, sizeof(ev->matched), cv[k].line, (size_t)(cv[k].line_end - cv[k].line));
 		bool bare = cand_diag(cv, n, k, s, e, diag, sizeof(diag));
 		remote_above(cv, n, k, s, diag, sizeof(diag));
@@ -840,7 +840,7 @@ unsigned det_failed_header(struct det_ctx *c, const char *detector)
 		struct bw_event *ev = det_event(c, detector);
 		if (!ev)
 			break;
-		snprintf(ev->recipient, sizeof(ev->recipient), "%s", a);
+		bw_strlcpy(ev->recipient, a, sizeof(ev->recipient));
 		snprintf(ev->matched, sizeof(ev->matched), "X-Failed-Recipients: %s", v);
 		/* the first failure line of the report is the best diagnostic we have */
 		for (const char *p = c->text; p < end;) {
@@ -892,7 +892,7 @@ unsigned det_original_to(struct det_ctx *c, const char *detector)
 	struct bw_event *ev = det_event(c, detector);
 	if (!ev)
 		return 0;
-	snprintf(ev->recipient, sizeof(ev->recipient), "%s", a);
+	bw_strlcpy(ev->recipient, a, sizeof(ev->recipient));
 	snprintf(ev->matched, sizeof(ev->matched), "To: %s (returned message)", v);
 	const char *end = c->text_end;
 	for (const char *q = c->text; q < end;) {

@@ -29,18 +29,27 @@ const char *mime_error_text(enum mime_error e)
 	return "?";
 }
 
-/* Copy with CRLF/CR -> LF and NUL -> space. */
+/* Copy with CRLF/CR -> LF and NUL -> space.  Runs without CR or NUL are
+ * copied whole (the common case: LF-only mail). */
 static size_t normalise(const char *in, size_t len, char *out)
 {
-	size_t o = 0;
-	for (size_t i = 0; i < len; i++) {
-		char c = in[i];
-		if (c == '\r') {
+	size_t o = 0, i = 0;
+	while (i < len) {
+		const char *cr = memchr(in + i, '\r', len - i);
+		const char *nul = memchr(in + i, '\0', (size_t)((cr ? cr : in + len) - (in + i)));
+		const char *stop = nul ? nul : cr;
+		size_t run = stop ? (size_t)(stop - (in + i)) : len - i;
+		memcpy(out + o, in + i, run);
+		o += run;
+		i += run;
+		if (i >= len)
+			break;
+		if (in[i] == '\0') {
+			out[o++] = ' ';
+			i++;
+		} else {                      /* CR or CRLF */
 			out[o++] = '\n';
-			if (i + 1 < len && in[i + 1] == '\n')
-				i++;
-		} else {
-			out[o++] = c ? c : ' ';
+			i += (i + 1 < len && in[i + 1] == '\n') ? 2 : 1;
 		}
 	}
 	out[o] = '\0';
@@ -108,23 +117,30 @@ static size_t header_len(const char *p, const char *end, const char **body)
 	return (size_t)(end - p);
 }
 
+/* The value of a header line found at p (just past "Name:"), with its
+ * continuation lines (and unindented ones a mailer wrapped after a ';'). */
+static const char *header_value(const char *v, const char *end, size_t *vlen)
+{
+	const char *e = line_end(v, end);
+	while (e < end && e + 1 < end &&
+	       (e[1] == ' ' || e[1] == '\t' ||
+		(e[-1] == ';' && !mime_looks_like_header(e + 1, (size_t)(end - e - 1)) &&
+		 memchr(e + 1, '=', (size_t)(line_end(e + 1, end) - e - 1)))))
+		e = line_end(e + 1, end);
+	*vlen = (size_t)(e - v);
+	return v;
+}
+
 const char *mime_header_raw(const char *hdr, size_t len, const char *name, size_t *vlen)
 {
 	size_t nl = strlen(name);
+	const int first = bw_lower((unsigned char)name[0]);
 	const char *p = hdr, *end = hdr + len;
 	while (p < end) {
 		const char *e = line_end(p, end);
-		if ((size_t)(e - p) > nl && p[nl] == ':' && bw_prefixcase(p, (size_t)(e - p), name)) {
-			const char *v = p + nl + 1;
-			/* extend over continuation lines (and unindented ones after a ';') */
-			while (e < end && e + 1 < end &&
-			       (e[1] == ' ' || e[1] == '\t' ||
-				(e[-1] == ';' && !mime_looks_like_header(e + 1, (size_t)(end - e - 1)) &&
-				 memchr(e + 1, '=', (size_t)(line_end(e + 1, end) - e - 1)))))
-				e = line_end(e + 1, end);
-			*vlen = (size_t)(e - v);
-			return v;
-		}
+		if (bw_lower((unsigned char)*p) == first && (size_t)(e - p) > nl && p[nl] == ':' &&
+		    bw_prefixcase(p, (size_t)(e - p), name))
+			return header_value(p + nl + 1, end, vlen);
 		p = e < end ? e + 1 : end;
 	}
 	return NULL;
@@ -232,10 +248,10 @@ static void parse_content_type(struct mime_part *pt, char *boundary, size_t bsz)
 		if (strcmp(name, "boundary") == 0)
 			snprintf(boundary, bsz, "%s", val);
 		else if (strcmp(name, "charset") == 0) {
-			snprintf(pt->charset, sizeof(pt->charset), "%s", val);
+			bw_strlcpy(pt->charset, val, sizeof(pt->charset));
 			lower_str(pt->charset);
 		} else if (strcmp(name, "report-type") == 0) {
-			snprintf(pt->report_type, sizeof(pt->report_type), "%s", val);
+			bw_strlcpy(pt->report_type, val, sizeof(pt->report_type));
 			lower_str(pt->report_type);
 		}
 	}

@@ -985,7 +985,7 @@ static void refine_status(struct bw_event *ev, struct bw_report *rep)
 	if (rep)
 		report_trace(rep, "status %s: the remote server's reply in the diagnostic%s%s", code,
 			     ev->status[0] ? " outranks " : "", ev->status);
-	snprintf(ev->status, sizeof(ev->status), "%s", code);
+	bw_strlcpy(ev->status, code, sizeof(ev->status));
 }
 
 /* When the bounce carried no code, report the one the reason implies. */

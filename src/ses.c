@@ -50,9 +50,9 @@ static struct bw_event *ses_event(struct det_ctx *c, const char *addr, const cha
 	struct bw_event *ev = det_event(c, SES_DETECTOR);
 	if (!ev)
 		return NULL;
-	snprintf(ev->recipient, sizeof(ev->recipient), "%s", a);
+	bw_strlcpy(ev->recipient, a, sizeof(ev->recipient));
 	if (mta)
-		snprintf(ev->reporting_mta, sizeof(ev->reporting_mta), "%s", after_semi(mta));
+		bw_strlcpy(ev->reporting_mta, after_semi(mta), sizeof(ev->reporting_mta));
 	return ev;
 }
 
@@ -68,9 +68,9 @@ static unsigned ses_bounce(struct det_ctx *c, json_t *b)
 			continue;
 		const char *v;
 		if ((v = str(r, "action")))
-			snprintf(ev->action, sizeof(ev->action), "%s", v);
+			bw_strlcpy(ev->action, v, sizeof(ev->action));
 		if ((v = str(r, "status")))
-			snprintf(ev->status, sizeof(ev->status), "%s", v);
+			bw_strlcpy(ev->status, v, sizeof(ev->status));
 		if ((v = str(r, "diagnosticCode"))) {
 			v = after_semi(v);
 			det_set_diagnostic(ev, v, strlen(v));
@@ -95,8 +95,8 @@ static unsigned ses_complaint(struct det_ctx *c, json_t *b)
 		if (!ev)
 			continue;
 		ev->reason = BW_R_FEEDBACK;
-		snprintf(ev->action, sizeof(ev->action), "%s", "failed");
-		snprintf(ev->feedback_type, sizeof(ev->feedback_type), "%s", type ? type : "abuse");
+		bw_strlcpy(ev->action, "failed", sizeof(ev->action));
+		bw_strlcpy(ev->feedback_type, type ? type : "abuse", sizeof(ev->feedback_type));
 		if (ts)
 			ev->time = bw_parse_date(ts);
 		snprintf(ev->matched, sizeof(ev->matched), "complainedRecipients: %s", ev->recipient);
@@ -115,7 +115,7 @@ static unsigned ses_delivery(struct det_ctx *c, json_t *d)
 		struct bw_event *ev = ses_event(c, json_string_value(r), mta);
 		if (!ev)
 			continue;
-		snprintf(ev->action, sizeof(ev->action), "%s", "delivered");
+		bw_strlcpy(ev->action, "delivered", sizeof(ev->action));
 		if (resp)
 			det_set_diagnostic(ev, resp, strlen(resp));
 		if (ts)

@@ -122,7 +122,7 @@ bool verp_encode(const char *format, const char *secret, const char *addr,
 		tag[VERP_TAG_LEN + 1] = '\0';
 	}
 	char dom[256];
-	snprintf(dom, sizeof(dom), "%s", at + 1);
+	bw_strlcpy(dom, at + 1, sizeof(dom));
 	for (char *p = dom; *p; p++)
 		*p = (char)bw_lower((unsigned char)*p);
 	int w = snprintf(out, outsz, "%.*s%s%.*s%.*s%s%s%s", (int)prel, pre, tag, (int)(at - addr), addr,
@@ -167,7 +167,7 @@ void det_verp(struct det_ctx *c)
 		/* a bounce that names nobody: the return path says who failed */
 		struct bw_event *ev = det_event(c, "verp");
 		if (ev) {
-			snprintf(ev->recipient, sizeof(ev->recipient), "%s", rcpt);
+			bw_strlcpy(ev->recipient, rcpt, sizeof(ev->recipient));
 			snprintf(ev->matched, sizeof(ev->matched), "%s: VERP return path (%s)", hdr, why);
 			const char *end = c->text_end;
 			for (const char *q = c->text; q < end;) {
@@ -187,7 +187,7 @@ void det_verp(struct det_ctx *c)
 		if (ev->kind == BW_KIND_AUTOREPLY || ev->reason == BW_R_VACATION)
 			continue;
 		if (!ev->recipient[0] && have) {
-			snprintf(ev->recipient, sizeof(ev->recipient), "%s", rcpt);
+			bw_strlcpy(ev->recipient, rcpt, sizeof(ev->recipient));
 			report_trace(c->rep, "verp: recipient of event %u taken from %s", i + 1, hdr);
 		} else if (have && strcasecmp(ev->recipient, rcpt) != 0) {
 			report_trace(c->rep, "verp: event %u names %s, the return path %s", i + 1,
