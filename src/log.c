@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -22,6 +23,8 @@ static bool use_syslog;
 static bool use_json;
 static char *secrets[MAX_SECRETS];
 static unsigned n_secrets;
+/* Workers log from several threads; the secret list and the output are shared. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const level_names[] = { "debug", "info", "notice", "warning", "error" };
 
@@ -41,21 +44,26 @@ void log_setup(const char *level, const char *target, const char *format)
 
 void log_redact(const char *secret)
 {
-	if (!secret || strlen(secret) < 3 || n_secrets >= MAX_SECRETS)
+	if (!secret || strlen(secret) < 3)
 		return;
-	for (unsigned i = 0; i < n_secrets; i++)
-		if (strcmp(secrets[i], secret) == 0)
-			return;
-	secrets[n_secrets++] = xstrdup(secret);
+	pthread_mutex_lock(&lock);
+	bool known = false;
+	for (unsigned i = 0; i < n_secrets && !known; i++)
+		known = strcmp(secrets[i], secret) == 0;
+	if (!known && n_secrets < MAX_SECRETS)
+		secrets[n_secrets++] = xstrdup(secret);
+	pthread_mutex_unlock(&lock);
 }
 
 void log_forget_secrets(void)
 {
+	pthread_mutex_lock(&lock);
 	for (unsigned i = 0; i < n_secrets; i++) {
 		explicit_bzero(secrets[i], strlen(secrets[i]));
 		free(secrets[i]);
 	}
 	n_secrets = 0;
+	pthread_mutex_unlock(&lock);
 }
 
 static void mask(char *s)
@@ -76,7 +84,9 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	pthread_mutex_lock(&lock);
 	mask(line);
+	pthread_mutex_unlock(&lock);
 	for (char *p = line; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
