@@ -54,6 +54,21 @@ run_build() { # DIR LABEL CONFIGURE-ARGS...
 }
 
 run_build "$top/_build/gcc" "gcc -Werror" --enable-werror CC=gcc
+# the unit tests under valgrind: no leak, no invalid access
+vg_pass=0; vg_fail=0
+echo "=== valgrind: unit tests"
+for t in $(find "$top/_build/gcc/tests/unit" -maxdepth 1 -type f -name 'test_*' ! -name '*.*' | sort); do
+	if valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
+		"$t" > "$t.valgrind.log" 2>&1; then
+		vg_pass=$((vg_pass + 1))
+	else
+		vg_fail=$((vg_fail + 1)); status=1
+		echo "  ${t##*/}: valgrind found errors"; tail -30 "$t.valgrind.log"
+	fi
+done
+echo "=== valgrind: $vg_pass unit test programs clean, $vg_fail with errors"
+total_pass=$((total_pass + vg_pass)); total_fail=$((total_fail + vg_fail))
+
 run_build "$top/_build/asan" "clang -Werror, ASan+UBSan" --enable-werror --enable-sanitizers CC=clang
 
 # a short run of every fuzz target (issue 9): clang, libFuzzer, ASan+UBSan
