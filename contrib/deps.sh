@@ -9,7 +9,7 @@ set -e
 PKGS="autoconf automake make gcc clang pkg-config python3 openssl ca-certificates
 libetpan-dev libconfig-dev libcmocka-dev libsqlite3-dev libcurl4-gnutls-dev
 libjansson-dev libgnutls28-dev nettle-dev libmicrohttpd-dev sqlite3
-dovecot-core dovecot-imapd valgrind libpq-dev postgresql"
+dovecot-core dovecot-imapd valgrind curl libpq-dev postgresql"
 BENCH_PKGS="libsisimai-perl python3-flufl.bounce hyperfine time bc curl"
 
 [ "${1:-}" = "--bench" ] && PKGS="$PKGS $BENCH_PKGS"
