@@ -47,7 +47,7 @@ run_build() { # DIR LABEL CONFIGURE-ARGS...
 	make -C "$b" -j2 -s check > "$b/check.log" 2>&1 || status=1
 	summarise "$b" "$label"
 	if [ $status -ne 0 ]; then
-		for log in $(grep -l -E '^(FAIL|ERROR)' $(find "$b/tests" -name '*.trs') 2>/dev/null); do
+		for log in $(grep -l -E '^:test-result: (FAIL|ERROR)' $(find "$b/tests" -name '*.trs') 2>/dev/null); do
 			echo "--- ${log%.trs}.log"; tail -40 "${log%.trs}.log"
 		done
 	fi
