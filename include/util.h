@@ -47,6 +47,25 @@ const char *bw_memcasemem(const char *hay, size_t len, const char *needle);
 /* Case-insensitive prefix test of hay[0..len) against a NUL-terminated word. */
 bool bw_prefixcase(const char *hay, size_t len, const char *word);
 
+/*
+ * A set of patterns searched in one pass over a text (a trie walked from
+ * every position; the first two levels are dense tables).  Matching folds
+ * ASCII letters on both sides; other bytes match as they are.  With
+ * BW_PSET_BLANKS a space in a pattern matches any run of blanks and line
+ * ends in the text ("end of data" matches "end of\n   DATA").  A set is
+ * built once (bw_pset_new never fails: out of memory is fatal), is read-only
+ * afterwards and so may be shared by threads.  At most 65535 trie nodes.
+ */
+#define BW_PSET_BLANKS 1u
+struct bw_pset;
+struct bw_pset *bw_pset_new(const char *const *pats, size_t n, unsigned flags);
+void bw_pset_free(struct bw_pset *s);
+/* The lowest index of a pattern that occurs in text[0..len), or -1. */
+int bw_pset_best(const struct bw_pset *s, const char *text, size_t len);
+/* first[i] = where pattern i first occurs in text[0..len), SIZE_MAX when
+ * it does not (first has one slot per pattern). */
+void bw_pset_firsts(const struct bw_pset *s, const char *text, size_t len, size_t *first);
+
 /* A growable byte buffer with a cap: appends past cap fail (return false). */
 struct bw_buf {
 	char *data;     /* owned, always NUL-terminated when non-NULL */

@@ -656,32 +656,23 @@ static const struct {
 	{ BW_R_ONHOLD, "0.0" },
 };
 
-/* --- the index: phrases by their first two bytes ----------------------- */
+/* --- the index: the phrase and stage tables as pattern sets ------------- */
 
 #define NPHRASES (sizeof(phrases) / sizeof(phrases[0]))
-#define BUCKETS 4096u
-#define NIL UINT16_MAX
 
-static uint16_t bucket_head[BUCKETS];
-static uint16_t bucket_next[NPHRASES];
+static struct bw_pset *phrase_set;   /* built once, read-only: shared by threads */
+static struct bw_pset *stage_set;    /* the stage words; blanks match any run */
 static pthread_once_t index_once = PTHREAD_ONCE_INIT;
 
-static inline unsigned bucket_of(unsigned char a, unsigned char b)
-{
-	return (((unsigned)bw_lower(a) << 6) ^ (unsigned)bw_lower(b)) & (BUCKETS - 1);
-}
-
-/* Build the chains so that each lists its phrases in table order. */
 static void build_index(void)
 {
-	for (unsigned i = 0; i < BUCKETS; i++)
-		bucket_head[i] = NIL;
-	for (size_t i = NPHRASES; i-- > 0;) {
-		const unsigned char *t = (const unsigned char *)phrases[i].text;
-		unsigned b = bucket_of(t[0], t[1]);
-		bucket_next[i] = bucket_head[b];
-		bucket_head[b] = (uint16_t)i;
-	}
+	const char *texts[NPHRASES > ARRAY_LEN(stages) ? NPHRASES : ARRAY_LEN(stages)];
+	for (size_t i = 0; i < NPHRASES; i++)
+		texts[i] = phrases[i].text;
+	phrase_set = bw_pset_new(texts, NPHRASES, 0);
+	for (size_t i = 0; i < ARRAY_LEN(stages); i++)
+		texts[i] = stages[i].text;
+	stage_set = bw_pset_new(texts, ARRAY_LEN(stages), BW_PSET_BLANKS);
 }
 
 size_t reason_table_size(void)
@@ -689,30 +680,14 @@ size_t reason_table_size(void)
 	return NPHRASES;
 }
 
-static bool match_at(const char *s, size_t left, const char *p)
-{
-	size_t k = 0;
-	for (; p[k]; k++)
-		if (k >= left || bw_lower((unsigned char)s[k]) != (unsigned char)p[k])
-			return false;
-	return true;
-}
-
+/* The phrase listed first among those in the text (one pass). */
 bool reason_from_text(const char *text, size_t len, struct reason_match *m)
 {
 	if (!text || len < 2)
 		return false;
 	pthread_once(&index_once, build_index);
-	size_t best = NPHRASES;
-	for (size_t i = 0; i + 1 < len; i++) {
-		for (uint16_t k = bucket_head[bucket_of((unsigned char)text[i], (unsigned char)text[i + 1])];
-		     k != NIL && k < best; k = bucket_next[k])
-			if (match_at(text + i, len - i, phrases[k].text)) {
-				best = k;
-				break;
-			}
-	}
-	if (best == NPHRASES)
+	int best = bw_pset_best(phrase_set, text, len);
+	if (best < 0)
 		return false;
 	m->reason = phrases[best].reason;
 	m->strong = phrases[best].strong;
@@ -720,49 +695,17 @@ bool reason_from_text(const char *text, size_t len, struct reason_match *m)
 	return true;
 }
 
-/* Is needle (lower-case, single spaces) in text, where any run of blanks
- * and line ends in the text matches one space ("end of DATA\n    command")? */
-static bool has_words(const char *text, size_t len, const char *needle)
-{
-	/* candidates: where the needle's first word stands (a fast search) */
-	char first[32];
-	size_t fl = 0;
-	while (needle[fl] && needle[fl] != ' ' && fl + 1 < sizeof(first)) {
-		first[fl] = needle[fl];
-		fl++;
-	}
-	first[fl] = '\0';
-	for (size_t i = 0; i < len; i++) {
-		const char *hit = bw_memcasemem(text + i, len - i, first);
-		if (!hit)
-			return false;
-		i = (size_t)(hit - text);
-		size_t k = 0, j = i;
-		while (needle[k] && j < len) {
-			if (needle[k] == ' ' && bw_isspace((unsigned char)text[j])) {
-				while (j < len && bw_isspace((unsigned char)text[j]))
-					j++;
-				k++;
-			} else if (bw_lower((unsigned char)text[j]) == (unsigned char)needle[k]) {
-				j++;
-				k++;
-			} else
-				break;
-		}
-		if (!needle[k])
-			return true;
-	}
-	return false;
-}
-
+/* The stage words listed first among those in the text, where any run of
+ * blanks and line ends in the text matches one space ("end of DATA\n
+ * command"). */
 static enum smtp_stage stage_of(const char *text, size_t len, const char **why)
 {
-	for (size_t i = 0; i < ARRAY_LEN(stages); i++)
-		if (has_words(text, len, stages[i].text)) {
-			*why = stages[i].text;
-			return stages[i].stage;
-		}
-	return STAGE_NONE;
+	pthread_once(&index_once, build_index);
+	int best = bw_pset_best(stage_set, text, len);
+	if (best < 0)
+		return STAGE_NONE;
+	*why = stages[best].text;
+	return stages[best].stage;
 }
 
 /* SMTP command names as a transcript writes them. */

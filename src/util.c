@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +137,238 @@ bool bw_prefixcase(const char *hay, size_t len, const char *word)
 		if (i >= len || bw_lower((unsigned char)hay[i]) != bw_lower((unsigned char)word[i]))
 			return false;
 	return true;
+}
+
+/* --- pattern sets ---------------------------------------------------------
+ *
+ * A trie of the patterns (folded).  The first two bytes of a candidate are
+ * one load from a dense table of byte pairs, so the common case (no pattern
+ * starts with these two bytes) costs a few instructions per position of the
+ * text; deeper nodes keep their children as a short list sorted by byte.
+ */
+#define PSET_NONE UINT16_MAX
+#define PSET_MAX_NODES 65535u
+
+struct bw_pset {
+	bool blanks;              /* BW_PSET_BLANKS */
+	bool has_one;             /* some pattern is one byte long */
+	size_t n_pats;
+	unsigned char fold[256];  /* a text byte as the trie reads it */
+	uint16_t one[256];        /* pattern that is this one byte, or PSET_NONE */
+	uint16_t *two;            /* owned: [b0 << 8 | b1] -> node two bytes deep, 0 none */
+	uint16_t *pat;            /* owned: node -> lowest pattern ending there */
+	uint32_t *efirst;         /* owned: node -> its first edge */
+	uint16_t *en;             /* owned: node -> its number of edges */
+	unsigned char *ebyte;     /* owned: edge -> byte (sorted per node) */
+	uint16_t *echild;         /* owned: edge -> child node */
+	uint16_t *rep;            /* owned: pattern -> the pattern it repeats (or itself) */
+};
+
+/* The trie while it is built: children as sibling lists; node 0 is the root. */
+struct pset_tmp {
+	unsigned char *byte;
+	uint16_t *child, *sib, *pat;
+	size_t n, cap;
+};
+
+static unsigned pset_tmp_node(struct pset_tmp *t, unsigned char b)
+{
+	if (t->n >= PSET_MAX_NODES)
+		fatal("pattern set: more than %u trie nodes", PSET_MAX_NODES);
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 256;
+		t->byte = xrealloc(t->byte, t->cap);
+		t->child = xrealloc(t->child, t->cap * sizeof(*t->child));
+		t->sib = xrealloc(t->sib, t->cap * sizeof(*t->sib));
+		t->pat = xrealloc(t->pat, t->cap * sizeof(*t->pat));
+	}
+	size_t n = t->n++;
+	t->byte[n] = b;
+	t->child[n] = 0;
+	t->sib[n] = 0;
+	t->pat[n] = PSET_NONE;
+	return (unsigned)n;
+}
+
+static unsigned pset_tmp_insert(struct pset_tmp *t, const unsigned char *fold, const char *p)
+{
+	unsigned node = 0;
+	for (; *p; p++) {
+		unsigned char b = fold[(unsigned char)*p];
+		unsigned c = t->child[node];
+		while (c && t->byte[c] != b)
+			c = t->sib[c];
+		if (!c) {
+			c = pset_tmp_node(t, b);
+			t->sib[c] = t->child[node];
+			t->child[node] = (uint16_t)c;
+		}
+		node = c;
+	}
+	return node;
+}
+
+struct bw_pset *bw_pset_new(const char *const *pats, size_t n, unsigned flags)
+{
+	if (n >= PSET_NONE)
+		fatal("pattern set: too many patterns (%zu)", n);
+	struct bw_pset *s = xcalloc(1, sizeof(*s));
+	struct pset_tmp t = { 0 };
+	s->blanks = (flags & BW_PSET_BLANKS) != 0;
+	s->n_pats = n;
+	for (unsigned c = 0; c < 256; c++) {
+		s->fold[c] = (unsigned char)bw_lower((int)c);
+		if (s->blanks && bw_isspace((int)c))
+			s->fold[c] = ' ';
+		s->one[c] = PSET_NONE;
+	}
+	s->rep = xmalloc((n ? n : 1) * sizeof(*s->rep));
+	pset_tmp_node(&t, 0);
+	for (size_t k = 0; k < n; k++) {
+		s->rep[k] = (uint16_t)k;
+		if (!pats[k][0])
+			continue;                       /* an empty pattern never matches */
+		if (s->blanks && s->fold[(unsigned char)pats[k][0]] == ' ')
+			fatal("pattern set: \"%s\" begins with a blank", pats[k]);
+		unsigned node = pset_tmp_insert(&t, s->fold, pats[k]);
+		if (t.pat[node] == PSET_NONE)
+			t.pat[node] = (uint16_t)k;
+		else
+			s->rep[k] = t.pat[node];        /* the same pattern twice */
+	}
+	size_t nodes = t.n;
+	s->two = xcalloc(65536, sizeof(*s->two));
+	s->pat = xmalloc(nodes * sizeof(*s->pat));
+	s->efirst = xcalloc(nodes, sizeof(*s->efirst));
+	s->en = xcalloc(nodes, sizeof(*s->en));
+	s->ebyte = xmalloc(nodes);
+	s->echild = xmalloc(nodes * sizeof(*s->echild));
+	memcpy(s->pat, t.pat, nodes * sizeof(*s->pat));
+	for (unsigned d1 = t.child[0]; d1; d1 = t.sib[d1]) {
+		s->one[t.byte[d1]] = t.pat[d1];
+		s->has_one = s->has_one || t.pat[d1] != PSET_NONE;
+		for (unsigned d2 = t.child[d1]; d2; d2 = t.sib[d2])
+			s->two[(unsigned)t.byte[d1] << 8 | t.byte[d2]] = (uint16_t)d2;
+	}
+	uint32_t edges = 0;
+	for (size_t i = 0; i < nodes; i++) {
+		s->efirst[i] = edges;
+		for (unsigned c = t.child[i]; c; c = t.sib[c]) {
+			uint32_t e = edges++;           /* insertion sort by byte */
+			while (e > s->efirst[i] && s->ebyte[e - 1] > t.byte[c]) {
+				s->ebyte[e] = s->ebyte[e - 1];
+				s->echild[e] = s->echild[e - 1];
+				e--;
+			}
+			s->ebyte[e] = t.byte[c];
+			s->echild[e] = (uint16_t)c;
+		}
+		s->en[i] = (uint16_t)(edges - s->efirst[i]);
+	}
+	free(t.byte);
+	free(t.child);
+	free(t.sib);
+	free(t.pat);
+	return s;
+}
+
+void bw_pset_free(struct bw_pset *s)
+{
+	if (!s)
+		return;
+	free(s->two);
+	free(s->pat);
+	free(s->efirst);
+	free(s->en);
+	free(s->ebyte);
+	free(s->echild);
+	free(s->rep);
+	free(s);
+}
+
+static inline unsigned pset_child(const struct bw_pset *s, unsigned n, unsigned c)
+{
+	for (uint32_t e = s->efirst[n], end = e + s->en[n]; e < end && s->ebyte[e] <= c; e++)
+		if (s->ebyte[e] == c)
+			return s->echild[e];
+	return 0;
+}
+
+/* Past the rest of a run of blanks a pattern's space stood for. */
+static inline size_t pset_skip_blanks(const char *t, size_t len, size_t j)
+{
+	while (j < len && bw_isspace((unsigned char)t[j]))
+		j++;
+	return j;
+}
+
+/*
+ * pset_scan - walk the trie from every position of the text.  Every
+ * pattern found lowers *best (the scan stops at 0), or, when first is not
+ * NULL, sets its first position if it has none yet.  Inlined into its two
+ * callers, so each gets its own loop.
+ */
+static inline __attribute__((always_inline)) void
+pset_scan(const struct bw_pset *s, const char *text, size_t len, unsigned *best, size_t *first)
+{
+#define PSET_FOUND(k, at)                                       \
+	do {                                                    \
+		if (first) {                                    \
+			if (first[(k)] == SIZE_MAX)             \
+				first[(k)] = (at);              \
+		} else if ((k) < *best) {                       \
+			*best = (k);                            \
+		}                                               \
+	} while (0)
+	if (!len)
+		return;
+	unsigned c1 = s->fold[(unsigned char)text[0]];
+	for (size_t i = 0; i < len; i++) {
+		unsigned c0 = c1;
+		if (s->has_one && s->one[c0] != PSET_NONE)
+			PSET_FOUND(s->one[c0], i);
+		if (i + 1 >= len)
+			break;
+		c1 = s->fold[(unsigned char)text[i + 1]];
+		unsigned n = s->two[c0 << 8 | c1];
+		if (!n)
+			continue;
+		size_t j = i + 2;
+		unsigned c = c1;
+		for (;;) {
+			if (s->blanks && c == ' ')
+				j = pset_skip_blanks(text, len, j);
+			if (s->pat[n] != PSET_NONE)
+				PSET_FOUND(s->pat[n], i);
+			if (j >= len)
+				break;
+			c = s->fold[(unsigned char)text[j++]];
+			n = pset_child(s, n, c);
+			if (!n)
+				break;
+		}
+		if (!first && *best == 0)
+			return;
+	}
+#undef PSET_FOUND
+}
+
+int bw_pset_best(const struct bw_pset *s, const char *text, size_t len)
+{
+	unsigned best = PSET_NONE;
+	pset_scan(s, text, len, &best, NULL);
+	return best == PSET_NONE ? -1 : (int)best;
+}
+
+void bw_pset_firsts(const struct bw_pset *s, const char *text, size_t len, size_t *first)
+{
+	unsigned unused = PSET_NONE;
+	for (size_t k = 0; k < s->n_pats; k++)
+		first[k] = SIZE_MAX;
+	pset_scan(s, text, len, &unused, first);
+	for (size_t k = 0; k < s->n_pats; k++)
+		if (s->rep[k] != k)
+			first[k] = first[s->rep[k]];
 }
 
 bool bw_buf_append(struct bw_buf *b, const void *p, size_t n)
