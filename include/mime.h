@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conf.h"
 
@@ -43,11 +44,31 @@ struct mime_part {
 	size_t body_len;
 };
 
+/*
+ * A header block with its line starts indexed, for many lookups in one
+ * block: the index is one pass, each lookup then tests only the first byte
+ * of each line.  mime_hdrs_get/_raw answer exactly as mime_header/_raw on
+ * the same block.  Lines past MIME_HDRS_LINES are searched the plain way.
+ * The block is borrowed; the struct is a value (no allocation).
+ */
+#define MIME_HDRS_LINES 256
+struct mime_hdrs {
+	const char *hdr;                  /* borrowed, may be NULL (empty block) */
+	size_t len;
+	size_t n;                         /* lines indexed */
+	size_t rest;                      /* offset of the first line not indexed */
+	uint32_t line[MIME_HDRS_LINES];   /* offset of each indexed line */
+};
+void mime_hdrs_init(struct mime_hdrs *h, const char *hdr, size_t len);
+bool mime_hdrs_get(const struct mime_hdrs *h, const char *name, char *out, size_t outsz);
+const char *mime_hdrs_raw(const struct mime_hdrs *h, const char *name, size_t *vlen);
+
 struct mime {
 	struct mime_part *parts; /* owned */
 	unsigned n_parts;
 	enum mime_error error;
 	char *text;              /* owned: the normalised copy */
+	struct mime_hdrs top_hdrs; /* the top part's header block, indexed */
 	size_t text_len;
 	/* private: decoded bodies */
 	char **chunks;

@@ -82,7 +82,7 @@ static void complaint_from(struct det_ctx *c, const struct mime_part *fb)
 	if (hdr && mime_header(hdr, hl, "Removal-Recipient", v, sizeof(v)) &&
 	    addr_extract(v, strlen(v), addr, sizeof(addr))) {
 		snprintf(ev->matched, sizeof(ev->matched), "Removal-Recipient: %s", v);
-	} else if (c->orig_hdr && mime_header(c->orig_hdr, c->orig_hdr_len, "To", v, sizeof(v)) &&
+	} else if (c->orig_hdr && mime_hdrs_get(&c->orig_h, "To", v, sizeof(v)) &&
 		   addr_extract(v, strlen(v), addr, sizeof(addr))) {
 		snprintf(ev->matched, sizeof(ev->matched), "To: %s (returned message)", v);
 	}
@@ -104,7 +104,7 @@ static bool provider_complaint(struct det_ctx *c)
 	const struct mime *m = c->mime;
 	char uv[64];
 	/* Apple Mail's one-click unsubscribe: a message from the recipient */
-	if (mime_header(c->top->hdr, c->top->hdr_len, "X-Apple-Unsubscribe", uv, sizeof(uv)) &&
+	if (mime_hdrs_get(c->top_h, "X-Apple-Unsubscribe", uv, sizeof(uv)) &&
 	    strcasecmp(uv, "true") == 0 && c->from[0]) {
 		struct bw_event *ev = det_event(c, "arf");
 		if (!ev)
@@ -122,7 +122,7 @@ static bool provider_complaint(struct det_ctx *c)
 			continue;
 		for (size_t k = 0; k < ARRAY_LEN(complaint_headers); k++) {
 			char v[BW_ADDR_MAX * 2], a[BW_ADDR_MAX + 1];
-			if (!mime_header(pt->hdr, pt->hdr_len, complaint_headers[k], v, sizeof(v)) ||
+			if (!det_part_header(c, pt, complaint_headers[k], v, sizeof(v)) ||
 			    !addr_extract(v, strlen(v), a, sizeof(a)))
 				continue;
 			struct bw_event *ev = det_event(c, "arf");

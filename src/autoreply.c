@@ -44,13 +44,12 @@ static bool subject_is_vacation(const char *s)
 
 bool det_autoreply(struct det_ctx *c)
 {
-	const struct mime_part *top = c->top;
 	char v[256];
 	const char *why = NULL;
 	char whybuf[BW_MATCH_MAX];
 
 	for (size_t i = 0; i < ARRAY_LEN(marker_headers) && !why; i++) {
-		if (!mime_header(top->hdr, top->hdr_len, marker_headers[i].name, v, sizeof(v)))
+		if (!mime_hdrs_get(c->top_h, marker_headers[i].name, v, sizeof(v)))
 			continue;
 		if (marker_headers[i].value && !bw_prefixcase(v, strlen(v), marker_headers[i].value))
 			continue;

@@ -77,29 +77,41 @@ void det_set_diagnostic(struct bw_event *ev, const char *text, size_t len)
 		status_find(ev->diagnostic, o, ev->status, sizeof(ev->status));
 }
 
-static void header_value(const struct mime_part *pt, const char *name, char *out, size_t outsz)
+bool det_part_header(const struct det_ctx *c, const struct mime_part *pt, const char *name, char *out,
+		     size_t outsz)
 {
-	if (mime_header(pt->hdr, pt->hdr_len, name, out, outsz))
+	if (pt == c->top)
+		return mime_hdrs_get(c->top_h, name, out, outsz);
+	if (pt->hdr == c->orig_hdr && pt->hdr_len == c->orig_hdr_len)
+		return mime_hdrs_get(&c->orig_h, name, out, outsz);
+	return mime_header(pt->hdr, pt->hdr_len, name, out, outsz);
+}
+
+/* A top-level header value with its encoded words decoded. */
+static void top_value(const struct det_ctx *c, const char *name, char *out, size_t outsz)
+{
+	if (mime_hdrs_get(c->top_h, name, out, outsz))
 		mime_decode_words(out);
 }
 
-void det_fill_original(const struct det_ctx *c, struct bw_event *ev)
+/* The original-message fields from the returned headers (once per message:
+ * every event gets the same). */
+static void original_fields(const struct det_ctx *c, struct bw_original *o)
 {
-	struct bw_original *o = &ev->original;
 	char v[BW_SUBJECT_MAX];
+	memset(o, 0, sizeof(*o));
 	if (!c->orig_hdr)
 		return;
-	if (mime_header(c->orig_hdr, c->orig_hdr_len, "Message-ID", v, sizeof(v)))
+	if (mime_hdrs_get(&c->orig_h, "Message-ID", v, sizeof(v)))
 		bw_strlcpy(o->message_id, v, sizeof(o->message_id));
-	if (mime_header(c->orig_hdr, c->orig_hdr_len, "Subject", o->subject, sizeof(o->subject)))
+	if (mime_hdrs_get(&c->orig_h, "Subject", o->subject, sizeof(o->subject)))
 		mime_decode_words(o->subject);
-	if (mime_header(c->orig_hdr, c->orig_hdr_len, "From", v, sizeof(v)))
+	if (mime_hdrs_get(&c->orig_h, "From", v, sizeof(v)))
 		addr_extract(v, strlen(v), o->from, sizeof(o->from));
-	if (mime_header(c->orig_hdr, c->orig_hdr_len, "To", v, sizeof(v)))
+	if (mime_hdrs_get(&c->orig_h, "To", v, sizeof(v)))
 		addr_extract(v, strlen(v), o->to, sizeof(o->to));
 	for (size_t i = 0; i < c->conf->n_campaign_headers; i++)
-		if (mime_header(c->orig_hdr, c->orig_hdr_len, c->conf->campaign_headers[i],
-				o->campaign, sizeof(o->campaign)))
+		if (mime_hdrs_get(&c->orig_h, c->conf->campaign_headers[i], o->campaign, sizeof(o->campaign)))
 			break;
 }
 
@@ -155,8 +167,8 @@ static void original_sender(struct det_ctx *c)
 	char v[BW_ADDR_MAX * 2];
 	if (!c->orig_hdr)
 		return;
-	if ((mime_header(c->orig_hdr, c->orig_hdr_len, "From", v, sizeof(v)) ||
-	     mime_header(c->orig_hdr, c->orig_hdr_len, "Return-Path", v, sizeof(v))))
+	if ((mime_hdrs_get(&c->orig_h, "From", v, sizeof(v)) ||
+	     mime_hdrs_get(&c->orig_h, "Return-Path", v, sizeof(v))))
 		addr_extract(v, strlen(v), c->orig_from, sizeof(c->orig_from));
 }
 
@@ -243,18 +255,17 @@ static void find_text(struct det_ctx *c)
 
 static void read_top(struct det_ctx *c, struct bw_report *rep)
 {
-	const struct mime_part *top = c->top;
 	char v[BW_SUBJECT_MAX];
-	header_value(top, "From", c->from_raw, sizeof(c->from_raw));
+	top_value(c, "From", c->from_raw, sizeof(c->from_raw));
 	addr_extract(c->from_raw, strlen(c->from_raw), c->from, sizeof(c->from));
-	header_value(top, "Subject", c->subject, sizeof(c->subject));
-	if (mime_header(top->hdr, top->hdr_len, "To", v, sizeof(v)))
+	top_value(c, "Subject", c->subject, sizeof(c->subject));
+	if (mime_hdrs_get(c->top_h, "To", v, sizeof(v)))
 		addr_extract(v, strlen(v), c->to, sizeof(c->to));
 	bw_strlcpy(rep->from, c->from, sizeof(rep->from));
 	bw_strlcpy(rep->to, c->to, sizeof(rep->to));
 	bw_strlcpy(rep->subject, c->subject, sizeof(rep->subject));
-	mime_header(top->hdr, top->hdr_len, "Message-ID", rep->message_id, sizeof(rep->message_id));
-	if (mime_header(top->hdr, top->hdr_len, "Date", v, sizeof(v)))
+	mime_hdrs_get(c->top_h, "Message-ID", rep->message_id, sizeof(rep->message_id));
+	if (mime_hdrs_get(c->top_h, "Date", v, sizeof(v)))
 		rep->date = bw_parse_date(v);
 }
 
@@ -262,6 +273,8 @@ static void read_top(struct det_ctx *c, struct bw_report *rep)
 static void finish(struct det_ctx *c)
 {
 	struct bw_report *rep = c->rep;
+	struct bw_original orig;
+	bool have_orig = false;
 	unsigned w = 0;
 	for (unsigned i = 0; i < rep->n_events; i++) {
 		struct bw_event *ev = &rep->events[i];
@@ -269,7 +282,11 @@ static void finish(struct det_ctx *c)
 			report_trace(rep, "event %u from %s names no recipient: dropped", i + 1, ev->detector);
 			continue;
 		}
-		det_fill_original(c, ev);
+		if (!have_orig) {
+			original_fields(c, &orig);
+			have_orig = true;
+		}
+		ev->original = orig;
 		if (!ev->time)
 			ev->time = rep->date;
 		report_trace(rep, "event %u: %s (%s)", w + 1, ev->recipient, ev->detector);
@@ -300,10 +317,12 @@ void classify_message(const struct bw_classifier *cl, const char *raw, size_t le
 	c.verp_secret = cl->verp_secret;
 	c.rep = rep;
 	c.top = &m.parts[0];
+	c.top_h = &m.top_hdrs;
 	read_top(&c, rep);
 	find_text(&c);
 	c.text_end = det_report_end(c.text, c.text + c.text_len);
 	find_original(&c);
+	mime_hdrs_init(&c.orig_h, c.orig_hdr, c.orig_hdr_len);
 	original_sender(&c);
 	report_trace(rep, "message: %u MIME part%s, top type %s, From %s, Subject \"%s\"", m.n_parts,
 		     m.n_parts == 1 ? "" : "s", c.top->type, c.from[0] ? c.from : "(none)", c.subject);

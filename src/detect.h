@@ -24,9 +24,11 @@ struct det_ctx {
 	const char *verp_secret;                 /* borrowed, may be NULL */
 	struct bw_report *rep;                   /* borrowed: where events go */
 	const struct mime_part *top;             /* the bounce's own header part */
+	const struct mime_hdrs *top_h;           /* borrowed: top's header block, indexed */
 	/* The returned message's headers, if the bounce quotes them. */
 	const char *orig_hdr;
 	size_t orig_hdr_len;
+	struct mime_hdrs orig_h;                 /* the same block, indexed (empty if none) */
 	/* The human-readable text: the first text/plain part outside the
 	 * returned message (else text/html, else the top body). */
 	const char *text;
@@ -73,8 +75,10 @@ bool det_own_address(const struct det_ctx *c, const char *a);
 /* Add an event named after detector; NULL past the max_events limit. */
 struct bw_event *det_event(struct det_ctx *c, const char *detector);
 
-/* Fill the original-message fields of ev from the returned headers. */
-void det_fill_original(const struct det_ctx *c, struct bw_event *ev);
+/* Header name of part pt (the indexed copy when pt is the top or the
+ * returned message): as mime_header. */
+bool det_part_header(const struct det_ctx *c, const struct mime_part *pt, const char *name, char *out,
+		     size_t outsz);
 
 /* Set diagnostic from text[0..len) (unfolded), and take status and reply
  * code out of it where the event has none. */

@@ -22,6 +22,8 @@
  */
 #include "config.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "detect.h"
@@ -97,7 +99,7 @@ bool det_looks_like_bounce(const struct det_ctx *c, const char **why)
 {
 	char v[64];
 	size_t vl;
-	if (mime_header_raw(c->top->hdr, c->top->hdr_len, "X-Failed-Recipients", &vl)) {
+	if (mime_hdrs_raw(c->top_h, "X-Failed-Recipients", &vl)) {
 		*why = "an X-Failed-Recipients header";
 		return true;
 	}
@@ -120,7 +122,7 @@ bool det_looks_like_bounce(const struct det_ctx *c, const char **why)
 			return true;
 		}
 	}
-	if (mime_header(c->top->hdr, c->top->hdr_len, "Return-Path", v, sizeof(v)) && strcmp(v, "<>") == 0) {
+	if (mime_hdrs_get(c->top_h, "Return-Path", v, sizeof(v)) && strcmp(v, "<>") == 0) {
 		*why = "a null return path";
 		return true;
 	}
@@ -154,24 +156,44 @@ bool det_own_address(const struct det_ctx *c, const char *a)
 	return c->orig_from[0] && strcasecmp(a, c->orig_from) == 0;
 }
 
-/* Where the report ends: the returned message or its headers begin. */
+/* Markers of the returned message (or its headers), in order. */
+static const char *const stops[] = {
+	"--- below this line is a copy", "------ this is a copy of the message",
+	"----- original message -----", "original message follows", "returned mail follows",
+	"--- enclosed are the original", "----- the header of the original message",
+	"original message headers", "message headers follow", "------ original message",
+	"-----original message-----", "--- original message", "\nreturn-path:",
+	"\nreceived: from", "\nreceived: by", "\nmessage-id:", "original message is attached",
+	"unsent message below", "----- message text follows -----", "--- the header of the original",
+	"the original message was:", "header of original message", "original message header",
+	"header of the source mail", "unsent message follows", "attachment is a copy of the message",
+	"original message as received", "original message:",
+};
+
+static struct bw_pset *stop_set;      /* built once, read-only */
+static pthread_once_t stop_once = PTHREAD_ONCE_INIT;
+
+static void build_stops(void)
+{
+	stop_set = bw_pset_new(stops, ARRAY_LEN(stops), 0);
+}
+
+/*
+ * Where the report ends: the returned message or its headers begin.  The
+ * markers are tried in order, each in the text before the last one found
+ * (a marker counts only when it ends before that point); one pass finds
+ * where each first occurs, and the order is replayed on those positions.
+ */
 const char *det_report_end(const char *s, const char *e)
 {
-	static const char *const stops[] = {
-		"--- below this line is a copy", "------ this is a copy of the message",
-		"----- original message -----", "original message follows", "returned mail follows",
-		"--- enclosed are the original", "----- the header of the original message",
-		"original message headers", "message headers follow", "------ original message",
-		"-----original message-----", "--- original message", "\nreturn-path:",
-		"\nreceived: from", "\nreceived: by", "\nmessage-id:", "original message is attached",
-		"unsent message below", "----- message text follows -----", "--- the header of the original",
-		"the original message was:", "header of original message", "original message header",
-		"header of the source mail", "unsent message follows", "attachment is a copy of the message",
-		"original message as received", "original message:",
-	};
+	size_t first[ARRAY_LEN(stops)];
+	pthread_once(&stop_once, build_stops);
+	bw_pset_firsts(stop_set, s, (size_t)(e - s), first);
 	for (size_t i = 0; i < ARRAY_LEN(stops); i++) {
-		const char *p = bw_memcasemem(s, (size_t)(e - s), stops[i]);
-		if (p && p < e)
+		if (first[i] == SIZE_MAX)
+			continue;
+		const char *p = s + first[i];
+		if (p < e && (size_t)(e - p) >= strlen(stops[i]))
 			e = p;
 	}
 	return e;
@@ -613,10 +635,10 @@ static bool complete_local(const struct det_ctx *c, const char *t, size_t tl, ch
 	char v[BW_DIAG_MAX], a[BW_ADDR_MAX + 1];
 	bool have[2];
 	const char *src[2];
-	have[0] = mime_header(c->top->hdr, c->top->hdr_len, "X-Failed-Recipients", v, sizeof(v));
+	have[0] = mime_hdrs_get(c->top_h, "X-Failed-Recipients", v, sizeof(v));
 	src[0] = v;
 	char w[BW_DIAG_MAX];
-	have[1] = c->orig_hdr && mime_header(c->orig_hdr, c->orig_hdr_len, "To", w, sizeof(w));
+	have[1] = c->orig_hdr && mime_hdrs_get(&c->orig_h, "To", w, sizeof(w));
 	src[1] = w;
 	for (int i = 0; i < 2; i++) {
 		const char *q = src[i];
@@ -809,7 +831,7 @@ unsigned det_scan(struct det_ctx *c, const char *s, const char *e, const char *d
 unsigned det_failed_header(struct det_ctx *c, const char *detector)
 {
 	char v[BW_DIAG_MAX], a[BW_ADDR_MAX + 1];
-	if (!mime_header(c->top->hdr, c->top->hdr_len, "X-Failed-Recipients", v, sizeof(v)))
+	if (!mime_hdrs_get(c->top_h, "X-Failed-Recipients", v, sizeof(v)))
 		return 0;
 	unsigned before = c->rep->n_events, added = 0;
 	/* the text may name them with their diagnostics */
@@ -864,9 +886,9 @@ unsigned det_failed_header(struct det_ctx *c, const char *detector)
 static bool original_is_list_post(const struct det_ctx *c)
 {
 	size_t vl;
-	return mime_header_raw(c->orig_hdr, c->orig_hdr_len, "List-Id", &vl) ||
-	       mime_header_raw(c->orig_hdr, c->orig_hdr_len, "List-Post", &vl) ||
-	       mime_header_raw(c->orig_hdr, c->orig_hdr_len, "X-BeenThere", &vl);
+	return mime_hdrs_raw(&c->orig_h, "List-Id", &vl) ||
+	       mime_hdrs_raw(&c->orig_h, "List-Post", &vl) ||
+	       mime_hdrs_raw(&c->orig_h, "X-BeenThere", &vl);
 }
 
 /* Nothing in the text: the returned message's single recipient failed. */
@@ -874,7 +896,7 @@ unsigned det_original_to(struct det_ctx *c, const char *detector)
 {
 	char v[BW_ADDR_MAX * 2], a[BW_ADDR_MAX + 1];
 	bool have = c->orig_hdr && !original_is_list_post(c) &&
-		    mime_header(c->orig_hdr, c->orig_hdr_len, "To", v, sizeof(v));
+		    mime_hdrs_get(&c->orig_h, "To", v, sizeof(v));
 	if (!have && !c->orig_hdr) {
 		/* a summary of the returned message in the text ("Original Message:
 		 * From: ... To: a@b"): its To line */

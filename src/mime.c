@@ -146,6 +146,40 @@ const char *mime_header_raw(const char *hdr, size_t len, const char *name, size_
 	return NULL;
 }
 
+static inline bool fold_blank(char c)
+{
+	return c == '\n' || c == '\t' || c == ' ';
+}
+
+/* Copy a raw header value into out (outsz > 0), unfolded: runs of blanks
+ * become one space, none at the start; truncated to outsz - 1 bytes. */
+static void unfold_value(const char *v, size_t vlen, char *out, size_t outsz)
+{
+	size_t o = 0, i = 0;
+	while (i < vlen && o + 1 < outsz) {
+		bool space = false;
+		while (i < vlen && fold_blank(v[i])) {
+			space = true;
+			i++;
+		}
+		if (i >= vlen)
+			break;
+		if (space && o > 0) {
+			out[o++] = ' ';
+			if (o + 1 >= outsz)
+				break;
+		}
+		size_t j = i;
+		while (j < vlen && !fold_blank(v[j]))
+			j++;
+		size_t n = j - i < outsz - 1 - o ? j - i : outsz - 1 - o;
+		memcpy(out + o, v + i, n);
+		o += n;
+		i = j;
+	}
+	out[o] = '\0';
+}
+
 bool mime_header(const char *hdr, size_t len, const char *name, char *out, size_t outsz)
 {
 	size_t vlen;
@@ -155,21 +189,58 @@ bool mime_header(const char *hdr, size_t len, const char *name, char *out, size_
 			out[0] = '\0';
 		return false;
 	}
-	size_t o = 0;
-	bool space = false;
-	for (size_t i = 0; i < vlen && o + 1 < outsz; i++) {
-		char c = v[i];
-		if (c == '\n' || c == '\t' || c == ' ') {
-			space = true;
-			continue;
-		}
-		if (space && o > 0)
-			out[o++] = ' ';
-		space = false;
-		if (o + 1 < outsz)
-			out[o++] = c;
+	unfold_value(v, vlen, out, outsz);
+	return true;
+}
+
+void mime_hdrs_init(struct mime_hdrs *h, const char *hdr, size_t len)
+{
+	h->hdr = hdr;
+	h->len = hdr ? len : 0;
+	h->n = 0;
+	h->rest = 0;
+	if (h->len > UINT32_MAX)
+		return;                           /* searched the plain way */
+	const char *p = hdr, *end = hdr + h->len;
+	while (p < end && h->n < MIME_HDRS_LINES) {
+		h->line[h->n++] = (uint32_t)(p - hdr);
+		const char *e = memchr(p, '\n', (size_t)(end - p));
+		p = e ? e + 1 : end;
 	}
-	out[o] = '\0';
+	h->rest = (size_t)(p - hdr);
+}
+
+/* The same walk as mime_header_raw, over the indexed lines first. */
+const char *mime_hdrs_raw(const struct mime_hdrs *h, const char *name, size_t *vlen)
+{
+	size_t nl = strlen(name);
+	const int first = bw_lower((unsigned char)name[0]);
+	const char *end = h->hdr + h->len;
+	for (size_t k = 0; k < h->n; k++) {
+		const char *p = h->hdr + h->line[k];
+		if (bw_lower((unsigned char)*p) != first)
+			continue;
+		const char *e = h->hdr + (k + 1 < h->n ? h->line[k + 1] : h->rest);
+		if (e > p && e[-1] == '\n')
+			e--;                      /* the line ends at its LF */
+		if ((size_t)(e - p) > nl && p[nl] == ':' && bw_prefixcase(p, (size_t)(e - p), name))
+			return header_value(p + nl + 1, end, vlen);
+	}
+	if (h->rest >= h->len)
+		return NULL;
+	return mime_header_raw(h->hdr + h->rest, h->len - h->rest, name, vlen);
+}
+
+bool mime_hdrs_get(const struct mime_hdrs *h, const char *name, char *out, size_t outsz)
+{
+	size_t vlen;
+	const char *v = mime_hdrs_raw(h, name, &vlen);
+	if (!v) {
+		if (outsz)
+			out[0] = '\0';
+		return false;
+	}
+	unfold_value(v, vlen, out, outsz);
 	return true;
 }
 
@@ -206,11 +277,11 @@ static void lower_str(char *s)
 		*s = (char)bw_lower((unsigned char)*s);
 }
 
-static void parse_content_type(struct mime_part *pt, char *boundary, size_t bsz)
+static void parse_content_type(struct mime_part *pt, const struct mime_hdrs *hx, char *boundary, size_t bsz)
 {
 	char v[1024];
 	boundary[0] = '\0';
-	if (!mime_header(pt->hdr, pt->hdr_len, "Content-Type", v, sizeof(v)))
+	if (!mime_hdrs_get(hx, "Content-Type", v, sizeof(v)))
 		return;
 	const char *p = v, *end = v + strlen(v);
 	size_t o = 0;
@@ -417,6 +488,19 @@ static struct mime_part *part_new(struct walk *w, int parent, unsigned depth)
 	return pt;
 }
 
+/* Content-Type and Content-Transfer-Encoding of a part.  The top part's
+ * index is kept in the struct mime for the detectors; a nested part's lives
+ * only in this (not inlined) frame, so recursion does not stack it. */
+static __attribute__((noinline)) void read_part_headers(struct mime *m, struct mime_part *pt, char *boundary,
+							size_t bsz)
+{
+	struct mime_hdrs local, *hx = pt == &m->parts[0] ? &m->top_hdrs : &local;
+	mime_hdrs_init(hx, pt->hdr, pt->hdr_len);
+	parse_content_type(pt, hx, boundary, bsz);
+	if (mime_hdrs_get(hx, "Content-Transfer-Encoding", pt->encoding, sizeof(pt->encoding)))
+		lower_str(pt->encoding);
+}
+
 static void walk_entity(struct walk *w, const char *p, const char *end, int parent,
 			unsigned depth, bool is_message);
 
@@ -476,10 +560,7 @@ static void walk_entity(struct walk *w, const char *p, const char *end, int pare
 	pt->hdr_len = hl;
 	strcpy(pt->type, "text/plain");
 	char boundary[BOUNDARY_MAX + 1];
-	parse_content_type(pt, boundary, sizeof(boundary));
-	if (mime_header(pt->hdr, pt->hdr_len, "Content-Transfer-Encoding", pt->encoding,
-			sizeof(pt->encoding)))
-		lower_str(pt->encoding);
+	read_part_headers(m, pt, boundary, sizeof(boundary));
 
 	if (strncmp(pt->type, "multipart/", 10) == 0 && boundary[0]) {
 		size_t pre;

@@ -129,12 +129,12 @@ static bool rule_matches(const struct det_ctx *c, const struct mta_rule *r, cons
 			if (eq && (size_t)(eq - mk - 6) < sizeof(name)) {
 				memcpy(name, mk + 6, (size_t)(eq - mk - 6));
 				name[eq - mk - 6] = '\0';
-				hit = mime_header(c->top->hdr, c->top->hdr_len, name, v, sizeof(v)) &&
+				hit = mime_hdrs_get(c->top_h, name, v, sizeof(v)) &&
 				      field_has(v, eq + 1);
 			}
 		} else if (strncmp(mk, "header:", 7) == 0) {
 			size_t vl;
-			hit = mime_header_raw(c->top->hdr, c->top->hdr_len, mk + 7, &vl) != NULL;
+			hit = mime_hdrs_raw(c->top_h, mk + 7, &vl) != NULL;
 		} else if (strncmp(mk, "body:", 5) == 0)
 			hit = bw_memcasemem(c->text, c->text_len, mk + 5) != NULL;
 		if (hit) {

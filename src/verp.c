@@ -138,7 +138,7 @@ static bool find_verp(const struct det_ctx *c, char *rcpt, size_t rsz, char tag[
 {
 	char v[BW_ADDR_MAX * 2], a[BW_ADDR_MAX + 1];
 	for (size_t i = 0; i < ARRAY_LEN(envelope_headers); i++) {
-		if (!mime_header(c->top->hdr, c->top->hdr_len, envelope_headers[i], v, sizeof(v)))
+		if (!mime_hdrs_get(c->top_h, envelope_headers[i], v, sizeof(v)))
 			continue;
 		/* addr_extract lower-cases only the domain; VERP local parts keep case */
 		if (!addr_extract(v, strlen(v), a, sizeof(a)))
