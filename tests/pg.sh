@@ -16,6 +16,8 @@
 #   pg_cleanup        pg_stop and remove the directory (trap this)
 #
 # After pg_start: PG_DIR, PG_PORT, PG_URL, PGPASSFILE (exported), PG_BIN.
+# PG_EXTRA: server options; by default fsync and synchronous commit are off
+# (fast tests); PG_EXTRA="" gives a durable server (benchmarks).
 # Exit 77 (skip) from pg_start when the PostgreSQL server is not installed.
 
 PG_DIR=
@@ -23,6 +25,7 @@ PG_PORT=
 PG_URL=
 PG_BIN=
 PG_USER=bw
+PG_EXTRA=${PG_EXTRA--c fsync=off -c synchronous_commit=off}
 
 pg_skip() {
 	echo "SKIP: $*" >&2
@@ -86,7 +89,7 @@ pg_start() {
 	mkdir -p "$PG_DIR/sock"
 	[ "$(id -u)" -eq 0 ] && chown postgres "$PG_DIR/sock"
 	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-		-o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR/sock -c fsync=off -c max_connections=200 -c synchronous_commit=off" \
+		-o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR/sock -c max_connections=200 $PG_EXTRA" \
 		start > /dev/null || {
 		cat "$PG_DIR/server.log" >&2
 		echo "pg.sh: the server did not start" >&2
