@@ -371,16 +371,23 @@ size_t mime_decode_qp(const char *in, size_t inlen, char *out)
 {
 	size_t o = 0;
 	for (size_t i = 0; i < inlen; i++) {
-		char c = in[i];
-		if (c == '=' && i + 1 < inlen && in[i + 1] == '\n') {
+		/* the bytes up to the next '=' are copied as they are */
+		const char *eq = memchr(in + i, '=', inlen - i);
+		size_t run = eq ? (size_t)(eq - (in + i)) : inlen - i;
+		memcpy(out + o, in + i, run);
+		o += run;
+		i += run;
+		if (i >= inlen)
+			break;
+		if (i + 1 < inlen && in[i + 1] == '\n') {
 			i++;                               /* soft line break */
-		} else if (c == '=' && i + 2 < inlen && hexval((unsigned char)in[i + 1]) >= 0 &&
+		} else if (i + 2 < inlen && hexval((unsigned char)in[i + 1]) >= 0 &&
 			   hexval((unsigned char)in[i + 2]) >= 0) {
 			char d = (char)(hexval((unsigned char)in[i + 1]) * 16 + hexval((unsigned char)in[i + 2]));
 			out[o++] = d ? d : ' ';
 			i += 2;
 		} else {
-			out[o++] = c;
+			out[o++] = '=';
 		}
 	}
 	return o;
@@ -504,32 +511,44 @@ static __attribute__((noinline)) void read_part_headers(struct mime *m, struct m
 static void walk_entity(struct walk *w, const char *p, const char *end, int parent,
 			unsigned depth, bool is_message);
 
+/* The next line at or after p that begins with delim[0..dl), or NULL.
+ * Lines begin at b and after every LF. */
+static const char *next_delim_line(const char *b, const char *p, const char *end, const char *delim, size_t dl)
+{
+	if (p == b && (size_t)(end - p) >= dl && memcmp(p, delim, dl) == 0)
+		return p;
+	const char *from = p > b ? p - 1 : p;    /* the LF that begins the line at p */
+	const char *hit = memmem(from, (size_t)(end - from), delim - 1, dl + 1);
+	return hit ? hit + 1 : NULL;
+}
+
 /* Split a multipart body on its boundary and walk each piece. */
 static bool walk_multipart(struct walk *w, const char *b, const char *end, const char *boundary,
 			   int self, unsigned depth, size_t *preamble)
 {
-	char delim[BOUNDARY_MAX + 4];
-	int dl = snprintf(delim, sizeof(delim), "--%s", boundary);
+	/* "\n--boundary": delim points past the LF */
+	char buf[BOUNDARY_MAX + 5];
+	int n = snprintf(buf, sizeof(buf), "\n--%s", boundary);
+	const char *delim = buf + 1;
+	size_t dl = (size_t)n - 1;
 	const char *p = b, *start = NULL;
 	bool found = false;
 	*preamble = (size_t)(end - b);
-	while (p < end) {
+	while (p < end && (p = next_delim_line(b, p, end, delim, dl)) != NULL) {
 		const char *e = line_end(p, end);
-		if ((size_t)(e - p) >= (size_t)dl && memcmp(p, delim, (size_t)dl) == 0) {
-			bool closing = (size_t)(e - p) >= (size_t)dl + 2 && p[dl] == '-' && p[dl + 1] == '-';
-			if (!found)
-				*preamble = (size_t)(p - b);
-			found = true;
-			if (start) {
-				const char *stop = p > start ? p - 1 : p;  /* the LF before belongs to the delimiter */
-				walk_entity(w, start, stop, self, depth + 1, false);
-				if (w->m->error == MIME_TOO_MANY_PARTS)
-					return true;
-			}
-			start = closing ? NULL : (e < end ? e + 1 : end);
-			if (closing)
-				break;
+		bool closing = (size_t)(e - p) >= dl + 2 && p[dl] == '-' && p[dl + 1] == '-';
+		if (!found)
+			*preamble = (size_t)(p - b);
+		found = true;
+		if (start) {
+			const char *stop = p > start ? p - 1 : p;  /* the LF before belongs to the delimiter */
+			walk_entity(w, start, stop, self, depth + 1, false);
+			if (w->m->error == MIME_TOO_MANY_PARTS)
+				return true;
 		}
+		start = closing ? NULL : (e < end ? e + 1 : end);
+		if (closing)
+			break;
 		p = e < end ? e + 1 : end;
 	}
 	if (start && start < end)               /* no closing delimiter: take the rest */

@@ -148,6 +148,7 @@ bool bw_prefixcase(const char *hay, size_t len, const char *word)
  */
 #define PSET_NONE UINT16_MAX
 #define PSET_MAX_NODES 65535u
+#define PSET_BIGRAMS 16
 
 struct bw_pset {
 	bool blanks;              /* BW_PSET_BLANKS */
@@ -162,6 +163,10 @@ struct bw_pset {
 	unsigned char *ebyte;     /* owned: edge -> byte (sorted per node) */
 	uint16_t *echild;         /* owned: edge -> child node */
 	uint16_t *rep;            /* owned: pattern -> the pattern it repeats (or itself) */
+	/* The distinct first two bytes of the patterns, OR 0x20, when there are
+	 * few: a vector filter finds the positions worth a walk. */
+	unsigned n_big;
+	unsigned char big[PSET_BIGRAMS][2];
 };
 
 /* The trie while it is built: children as sibling lists; node 0 is the root. */
@@ -208,6 +213,39 @@ static unsigned pset_tmp_insert(struct pset_tmp *t, const unsigned char *fold, c
 	return node;
 }
 
+/*
+ * The filter's byte pairs.  (t | 0x20) == (b | 0x20) holds for every text
+ * byte t that folds to b, except blanks folded to a space: a set whose
+ * first two bytes hold a space, or a pattern one byte long, or more than
+ * PSET_BIGRAMS pairs, goes without the filter (n_big stays 0).
+ */
+static void pset_bigrams(struct bw_pset *s, const struct pset_tmp *t)
+{
+	if (s->has_one)
+		return;
+	for (unsigned d1 = t->child[0]; d1; d1 = t->sib[d1]) {
+		for (unsigned d2 = t->child[d1]; d2; d2 = t->sib[d2]) {
+			unsigned char a = (unsigned char)(t->byte[d1] | 0x20), b = (unsigned char)(t->byte[d2] | 0x20);
+			if (s->blanks && (t->byte[d1] == ' ' || t->byte[d2] == ' ')) {
+				s->n_big = 0;
+				return;
+			}
+			unsigned k = 0;
+			while (k < s->n_big && !(s->big[k][0] == a && s->big[k][1] == b))
+				k++;
+			if (k < s->n_big)
+				continue;
+			if (s->n_big == PSET_BIGRAMS) {
+				s->n_big = 0;
+				return;
+			}
+			s->big[s->n_big][0] = a;
+			s->big[s->n_big][1] = b;
+			s->n_big++;
+		}
+	}
+}
+
 struct bw_pset *bw_pset_new(const char *const *pats, size_t n, unsigned flags)
 {
 	if (n >= PSET_NONE)
@@ -250,6 +288,7 @@ struct bw_pset *bw_pset_new(const char *const *pats, size_t n, unsigned flags)
 		for (unsigned d2 = t.child[d1]; d2; d2 = t.sib[d2])
 			s->two[(unsigned)t.byte[d1] << 8 | t.byte[d2]] = (uint16_t)d2;
 	}
+	pset_bigrams(s, &t);
 	uint32_t edges = 0;
 	for (size_t i = 0; i < nodes; i++) {
 		s->efirst[i] = edges;
@@ -303,54 +342,89 @@ static inline size_t pset_skip_blanks(const char *t, size_t len, size_t j)
 }
 
 /*
- * pset_scan - walk the trie from every position of the text.  Every
- * pattern found lowers *best (the scan stops at 0), or, when first is not
- * NULL, sets its first position if it has none yet.  Inlined into its two
- * callers, so each gets its own loop.
+ * pset_at - the walk from position i (i + 1 < len).  Every pattern found
+ * lowers *best, or, when first is not NULL, sets its first position if it
+ * has none yet.
+ */
+static inline __attribute__((always_inline)) void
+pset_at(const struct bw_pset *s, const char *text, size_t len, size_t i, unsigned *best, size_t *first)
+{
+	unsigned c = s->fold[(unsigned char)text[i + 1]];
+	unsigned n = s->two[(unsigned)s->fold[(unsigned char)text[i]] << 8 | c];
+	size_t j = i + 2;
+	while (n) {
+		if (s->blanks && c == ' ')
+			j = pset_skip_blanks(text, len, j);
+		unsigned k = s->pat[n];
+		if (k != PSET_NONE) {
+			if (!first) {
+				if (k < *best)
+					*best = k;
+			} else if (first[k] == SIZE_MAX) {
+				first[k] = i;
+			}
+		}
+		if (j >= len)
+			break;
+		c = s->fold[(unsigned char)text[j++]];
+		n = pset_child(s, n, c);
+	}
+}
+
+/*
+ * pset_scan - the walks from every position of the text, in order (the
+ * scan for *best stops at 0).  Inlined into its two callers, so each gets
+ * its own loop.
  */
 static inline __attribute__((always_inline)) void
 pset_scan(const struct bw_pset *s, const char *text, size_t len, unsigned *best, size_t *first)
 {
-#define PSET_FOUND(k, at)                                       \
-	do {                                                    \
-		if (first) {                                    \
-			if (first[(k)] == SIZE_MAX)             \
-				first[(k)] = (at);              \
-		} else if ((k) < *best) {                       \
-			*best = (k);                            \
-		}                                               \
-	} while (0)
-	if (!len)
-		return;
-	unsigned c1 = s->fold[(unsigned char)text[0]];
-	for (size_t i = 0; i < len; i++) {
-		unsigned c0 = c1;
-		if (s->has_one && s->one[c0] != PSET_NONE)
-			PSET_FOUND(s->one[c0], i);
-		if (i + 1 >= len)
-			break;
-		c1 = s->fold[(unsigned char)text[i + 1]];
-		unsigned n = s->two[c0 << 8 | c1];
-		if (!n)
-			continue;
-		size_t j = i + 2;
-		unsigned c = c1;
-		for (;;) {
-			if (s->blanks && c == ' ')
-				j = pset_skip_blanks(text, len, j);
-			if (s->pat[n] != PSET_NONE)
-				PSET_FOUND(s->pat[n], i);
-			if (j >= len)
-				break;
-			c = s->fold[(unsigned char)text[j++]];
-			n = pset_child(s, n, c);
-			if (!n)
-				break;
+	size_t i = 0;
+	if (s->has_one) {
+		for (; i < len; i++) {
+			unsigned k = s->one[s->fold[(unsigned char)text[i]]];
+			if (k != PSET_NONE) {
+				if (!first && k < *best)
+					*best = k;
+				else if (first && first[k] == SIZE_MAX)
+					first[k] = i;
+			}
+			if (i + 1 < len)
+				pset_at(s, text, len, i, best, first);
+			if (!first && *best == 0)
+				return;
 		}
+		return;
+	}
+#ifdef __SSE2__
+	if (s->n_big) {
+		__m128i va[PSET_BIGRAMS], vb[PSET_BIGRAMS];
+		const __m128i fold = _mm_set1_epi8(0x20);
+		for (unsigned k = 0; k < s->n_big; k++) {
+			va[k] = _mm_set1_epi8((char)s->big[k][0]);
+			vb[k] = _mm_set1_epi8((char)s->big[k][1]);
+		}
+		for (; i + 17 <= len; i += 16) {
+			__m128i a = _mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)(text + i)), fold);
+			__m128i b = _mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)(text + i + 1)), fold);
+			__m128i hit = _mm_setzero_si128();
+			for (unsigned k = 0; k < s->n_big; k++)
+				hit = _mm_or_si128(hit, _mm_and_si128(_mm_cmpeq_epi8(a, va[k]), _mm_cmpeq_epi8(b, vb[k])));
+			unsigned mask = (unsigned)_mm_movemask_epi8(hit);
+			while (mask) {
+				pset_at(s, text, len, i + (unsigned)__builtin_ctz(mask), best, first);
+				if (!first && *best == 0)
+					return;
+				mask &= mask - 1;
+			}
+		}
+	}
+#endif
+	for (; i + 1 < len; i++) {
+		pset_at(s, text, len, i, best, first);
 		if (!first && *best == 0)
 			return;
 	}
-#undef PSET_FOUND
 }
 
 int bw_pset_best(const struct bw_pset *s, const char *text, size_t len)
