@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <curl/curl.h>
+#include <nettle/base64.h>
 #include <jansson.h>
 #include <nettle/sha2.h>
 #include <stdio.h>
@@ -41,6 +42,7 @@
 struct hook_rt {
 	const struct bw_hook *conf;     /* borrowed from the configuration */
 	char *token;                    /* owned, scrubbed on free: bearer token or basic password */
+	char *basic_b64;                /* owned, scrubbed on free: base64(user ":" token), basic only */
 	uint8_t *key;                   /* owned, scrubbed on free: signing key, NULL = unsigned */
 	size_t keylen;
 	char setup_error[200];          /* non-empty: secrets unreadable, every attempt fails */
@@ -119,6 +121,21 @@ static char *read_secret(const char *file, const char *env, const char *what,
 	return s;
 }
 
+/* basic_credentials - what an "Authorization: Basic" header carries,
+ * base64(user ":" password), registered with log_redact(): a receiver that
+ * echoes the header must not put it into a log line or last_error. */
+static char *basic_credentials(const char *user, const char *password)
+{
+	char *plain = xasprintf("%s:%s", user ? user : "", password);
+	size_t n = strlen(plain);
+	char *out = xmalloc(BASE64_ENCODE_RAW_LENGTH(n) + 1);
+	base64_encode_raw((char *)out, n, (const uint8_t *)plain);
+	out[BASE64_ENCODE_RAW_LENGTH(n)] = '\0';
+	conf_secret_free(plain);
+	log_redact(out);
+	return out;
+}
+
 static void hook_setup(struct hook_rt *h, const struct bw_hook *conf)
 {
 	char what[128];
@@ -148,6 +165,8 @@ static void hook_setup(struct hook_rt *h, const struct bw_hook *conf)
 		}
 		if (!h->token && !*h->setup_error)
 			snprintf(h->setup_error, sizeof(h->setup_error), "no %s", what);
+		if (h->token && strcmp(conf->auth_type, "basic") == 0)
+			h->basic_b64 = basic_credentials(conf->auth_user, h->token);
 	}
 	if ((conf->secret_file && *conf->secret_file) || (conf->secret_env && *conf->secret_env)) {
 		snprintf(what, sizeof(what), "hook '%s' signing secret", conf->name);
@@ -692,6 +711,7 @@ static int finish(struct bw_dispatcher *d, struct transfer *t, CURLcode res)
 	enum outbox_verdict v;
 	unlink_transfer(d, t);
 	mask(t->resp, t->h->token);
+	mask(t->resp, t->h->basic_b64);
 	if (res == CURLE_OK) {
 		curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
 		v = outbox_classify_status(code);
@@ -932,6 +952,7 @@ void dispatcher_free(struct bw_dispatcher *d)
 	abandon(d);
 	for (size_t i = 0; i < d->n_hooks; i++) {
 		conf_secret_free(d->hooks[i].token);
+		conf_secret_free(d->hooks[i].basic_b64);
 		if (d->hooks[i].key) {
 			explicit_bzero(d->hooks[i].key, d->hooks[i].keylen);
 			free(d->hooks[i].key);
