@@ -37,12 +37,11 @@ static const char *after_type(const char *v)
 	return semi;
 }
 
-static bool is_recipient_block(const char *b, size_t len)
+static bool is_recipient_block(const struct mime_hdrs *h)
 {
 	size_t vl;
-	return mime_header_raw(b, len, "Final-Recipient", &vl) ||
-	       mime_header_raw(b, len, "Original-Recipient", &vl) ||
-	       mime_header_raw(b, len, "X-Actual-Recipient", &vl);
+	return mime_hdrs_raw(h, "Final-Recipient", &vl) || mime_hdrs_raw(h, "Original-Recipient", &vl) ||
+	       mime_hdrs_raw(h, "X-Actual-Recipient", &vl);
 }
 
 /* Does the line at e[0..ll) start a new recipient inside the block b..e?
@@ -72,12 +71,12 @@ static bool starts_next_recipient(const char *b, const char *e, size_t ll)
 	return false;
 }
 
-static void read_message_fields(const char *b, size_t len, struct dsn_msg *dm)
+static void read_message_fields(const struct mime_hdrs *h, struct dsn_msg *dm)
 {
 	char v[BW_HOST_MAX];
-	if (mime_header(b, len, "Reporting-MTA", v, sizeof(v)) && !dm->reporting_mta[0])
+	if (mime_hdrs_get(h, "Reporting-MTA", v, sizeof(v)) && !dm->reporting_mta[0])
 		bw_strlcpy(dm->reporting_mta, after_type(v), sizeof(dm->reporting_mta));
-	if (mime_header(b, len, "Arrival-Date", v, sizeof(v)) && !dm->arrival)
+	if (mime_hdrs_get(h, "Arrival-Date", v, sizeof(v)) && !dm->arrival)
 		dm->arrival = bw_parse_date(v);
 }
 
@@ -87,10 +86,10 @@ static void lower(char *s)
 		*s = (char)bw_lower((unsigned char)*s);
 }
 
-static bool field_addr(const char *b, size_t len, const char *field, char *out, size_t outsz)
+static bool field_addr(const struct mime_hdrs *h, const char *field, char *out, size_t outsz)
 {
 	char v[BW_ADDR_MAX * 2];
-	if (!mime_header(b, len, field, v, sizeof(v)))
+	if (!mime_hdrs_get(h, field, v, sizeof(v)))
 		return false;
 	const char *a = after_type(v);
 	return addr_extract(a, strlen(a), out, outsz) != NULL;
@@ -111,11 +110,11 @@ static bool same_or_sub(const char *d, const char *parent)
  * domain as the original, or on a host inside it): then the address the
  * sender used, Original-Recipient, is the one to act on.
  */
-static bool recipient_of(const char *b, size_t len, char *out, size_t outsz)
+static bool recipient_of(const struct mime_hdrs *h, char *out, size_t outsz)
 {
 	char fin[BW_ADDR_MAX + 1], orig[BW_ADDR_MAX + 1];
-	bool have_f = field_addr(b, len, "Final-Recipient", fin, sizeof(fin));
-	bool have_o = field_addr(b, len, "Original-Recipient", orig, sizeof(orig));
+	bool have_f = field_addr(h, "Final-Recipient", fin, sizeof(fin));
+	bool have_o = field_addr(h, "Original-Recipient", orig, sizeof(orig));
 	if (have_f && have_o && strcasecmp(fin, orig) != 0 &&
 	    same_or_sub(strrchr(fin, '@') + 1, strrchr(orig, '@') + 1)) {
 		snprintf(out, outsz, "%s", orig);
@@ -125,22 +124,22 @@ static bool recipient_of(const char *b, size_t len, char *out, size_t outsz)
 		snprintf(out, outsz, "%s", have_f ? fin : orig);
 		return true;
 	}
-	return field_addr(b, len, "X-Actual-Recipient", out, outsz);
+	return field_addr(h, "X-Actual-Recipient", out, outsz);
 }
 
 /* One recipient block -> one event (failed, delayed, delivered). */
-static void read_recipient(struct det_ctx *c, const char *b, size_t len, const struct dsn_msg *dm)
+static void read_recipient(struct det_ctx *c, const struct mime_hdrs *h, const struct dsn_msg *dm)
 {
 	char rcpt[BW_ADDR_MAX + 1];
 	char action[32] = "", status[BW_STATUS_MAX] = "", v[BW_DIAG_MAX];
 
-	bool have_rcpt = recipient_of(b, len, rcpt, sizeof(rcpt));
-	mime_header(b, len, "Action", action, sizeof(action));
+	bool have_rcpt = recipient_of(h, rcpt, sizeof(rcpt));
+	mime_hdrs_get(h, "Action", action, sizeof(action));
 	lower(action);
 	char *sp = strchr(action, ' ');
 	if (sp)
 		*sp = '\0';   /* "failed (bad address)" */
-	if (mime_header(b, len, "Status", v, sizeof(v)))
+	if (mime_hdrs_get(h, "Status", v, sizeof(v)))
 		status_find(v, strlen(v), status, sizeof(status));
 
 	struct bw_event *ev = det_event(c, "rfc3464");
@@ -152,10 +151,10 @@ static void read_recipient(struct det_ctx *c, const char *b, size_t len, const s
 	bw_strlcpy(ev->status, status, sizeof(ev->status));
 	bw_strlcpy(ev->reporting_mta, dm->reporting_mta, sizeof(ev->reporting_mta));
 	ev->time = dm->arrival;
-	if (mime_header(b, len, "Remote-MTA", v, sizeof(v)))
+	if (mime_hdrs_get(h, "Remote-MTA", v, sizeof(v)))
 		bw_strlcpy(ev->remote_mta, after_type(v), sizeof(ev->remote_mta));
 	bool xunix = false;
-	if (mime_header(b, len, "Diagnostic-Code", v, sizeof(v))) {
+	if (mime_hdrs_get(h, "Diagnostic-Code", v, sizeof(v))) {
 		const char *d = after_type(v);
 		xunix = bw_prefixcase(v, strlen(v), "x-unix");
 		det_set_diagnostic(ev, d, strlen(d));
@@ -163,14 +162,14 @@ static void read_recipient(struct det_ctx *c, const char *b, size_t len, const s
 	/* delivery to a program ("X-Actual-Recipient: X-Unix; |/usr/bin/filter")
 	 * or a local mailer's own words ("X-Unix; temporary failure"): the
 	 * mailer failed, unless its words say why in terms we know */
-	bool pipe = mime_header(b, len, "X-Actual-Recipient", v, sizeof(v)) && after_type(v)[0] == '|';
+	bool pipe = mime_hdrs_get(h, "X-Actual-Recipient", v, sizeof(v)) && after_type(v)[0] == '|';
 	struct reason_match rm;
 	if ((pipe || xunix) && !reason_from_text(ev->diagnostic, strlen(ev->diagnostic), &rm)) {
 		ev->reason = BW_R_MAILERERROR;
 		report_trace(c->rep, "rfc3464: %s: the local mailer failed", pipe ? "delivery to a program" :
 			     "an X-Unix diagnostic");
 	}
-	if (!ev->time && mime_header(b, len, "Last-Attempt-Date", v, sizeof(v)))
+	if (!ev->time && mime_hdrs_get(h, "Last-Attempt-Date", v, sizeof(v)))
 		ev->time = bw_parse_date(v);
 	snprintf(ev->matched, sizeof(ev->matched), "Final-Recipient: %s; Action: %s; Status: %s",
 		 ev->recipient, action, status);
@@ -236,11 +235,13 @@ static unsigned parse_body(struct det_ctx *c, const char *body, size_t len)
 		}
 		size_t bl = (size_t)(e - b);
 		if (bl) {
-			if (is_recipient_block(b, bl)) {
-				read_message_fields(b, bl, &dm);   /* some MTAs put them here */
-				read_recipient(c, b, bl, &dm);
+			struct mime_hdrs h;
+			mime_hdrs_init(&h, b, bl);
+			if (is_recipient_block(&h)) {
+				read_message_fields(&h, &dm);   /* some MTAs put them here */
+				read_recipient(c, &h, &dm);
 			} else {
-				read_message_fields(b, bl, &dm);
+				read_message_fields(&h, &dm);
 			}
 		}
 		p = e;

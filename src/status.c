@@ -123,6 +123,36 @@ static bool parse_code(const char *s, int *cls, int *subj, int *det, size_t *use
 	return true;
 }
 
+/* The numbers (each 0..999, as parse_code reads them) joined by dots,
+ * without leading zeros: "%d.%d.%d" without the cost of printf.  out must
+ * hold 12 bytes. */
+static void join_numbers(char *out, const int *v, int n)
+{
+	size_t o = 0;
+	for (int k = 0; k < n; k++) {
+		char digits[3];
+		int x = v[k], nd = 0;
+		do {
+			digits[nd++] = (char)('0' + x % 10);
+			x /= 10;
+		} while (x && nd < 3);
+		if (k)
+			out[o++] = '.';
+		while (nd)
+			out[o++] = digits[--nd];
+	}
+	out[o] = '\0';
+}
+
+/* "C.S.D" into out, truncated like snprintf. */
+static void format_code(char *out, size_t outsz, int c, int sj, int d)
+{
+	char tmp[16];
+	const int v[3] = { c, sj, d };
+	join_numbers(tmp, v, 3);
+	bw_strlcpy(out, tmp, outsz);
+}
+
 bool status_valid(const char *s)
 {
 	int c, sj, d;
@@ -151,7 +181,7 @@ bool status_find(const char *s, size_t len, char *out, size_t outsz)
 			continue;
 		if (sj > 7)
 			continue;
-		snprintf(out, outsz, "%d.%d.%d", c, sj, d);
+		format_code(out, outsz, c, sj, d);
 		return true;
 	}
 	return false;
@@ -170,7 +200,7 @@ static bool code_at(const char *s, size_t len, char *out, size_t outsz)
 		return false;
 	if (tmp[used] == '.' && bw_isdigit((unsigned char)tmp[used + 1]))
 		return false;
-	snprintf(out, outsz, "%d.%d.%d", c, sj, d);
+	format_code(out, outsz, c, sj, d);
 	return true;
 }
 
@@ -193,7 +223,7 @@ bool status_find_remote(const char *s, size_t len, char *out, size_t outsz, size
 		char code[BW_STATUS_MAX];
 		/* "550 4.4.7" contradicts itself: a summary, not a server's reply */
 		if (j < len && code_at(s + j, len - j, code, sizeof(code)) && code[0] == s[i]) {
-			snprintf(out, outsz, "%s", code);
+			bw_strlcpy(out, code, outsz);
 			if (at)
 				*at = i;
 			found = true;
@@ -257,7 +287,7 @@ enum bw_reason status_reason(const char *status, bool *specific)
 	if (!status || !parse_code(status, &c, &sj, &d, &used))
 		return BW_R_UNDEFINED;
 	char key[12];
-	snprintf(key, sizeof(key), "%d.%d", sj, d);
+	join_numbers(key, (const int[]){ sj, d }, 2);
 	for (size_t i = 0; i < ARRAY_LEN(codes); i++) {
 		if (strcmp(codes[i].code, key) == 0) {
 			*specific = codes[i].specific;
@@ -274,7 +304,7 @@ const char *status_text(const char *status)
 	if (!status || !parse_code(status, &c, &sj, &d, &used))
 		return NULL;
 	char key[12];
-	snprintf(key, sizeof(key), "%d.%d", sj, d);
+	join_numbers(key, (const int[]){ sj, d }, 2);
 	for (size_t i = 0; i < ARRAY_LEN(codes); i++)
 		if (strcmp(codes[i].code, key) == 0)
 			return codes[i].text;
