@@ -6,9 +6,11 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 #include "cmd.h"
 #include "conf.h"
+#include "metrics.h"
 
 int cmd_check_config(int argc, char **argv, struct bw_opts *opts)
 {
@@ -35,6 +37,15 @@ int cmd_check_config(int argc, char **argv, struct bw_opts *opts)
 	}
 	struct bw_config cfg;
 	int errors = conf_load(&cfg, opts->config_path, false, stderr);
+	if (cfg.metrics_listen && cfg.metrics_listen[0]) {
+		struct sockaddr_storage sa;
+		size_t salen = sizeof(sa);
+		char why[160];
+		if (metrics_parse_listen(cfg.metrics_listen, &sa, &salen, why, sizeof(why)) < 0) {
+			fprintf(stderr, "%s: metrics.listen: %s\n", opts->config_path, why);
+			errors++;
+		}
+	}
 	if (errors) {
 		fprintf(stderr, "%s: %d error%s\n", opts->config_path, errors, errors == 1 ? "" : "s");
 		conf_free(&cfg);

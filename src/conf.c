@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "conf.h"
+#include "log.h"
 #include "util.h"
 
 enum ctype { C_STR, C_UINT, C_SIZE, C_BOOL, C_DOUBLE, C_STRLIST };
@@ -54,12 +55,12 @@ static const struct setting top_settings[] = {
 	  NULL, 65536, 1024, 16777216 },
 	{ "classify.limits.max_parts", C_UINT, CF(classify.limits.max_parts), 0, NULL, 256, 1, 100000 },
 	{ "classify.limits.max_events", C_UINT, CF(classify.limits.max_events), 0, NULL, 1000, 1, 1000000 },
-	{ "policy.soft_campaigns", C_UINT, CF(policy.soft_campaigns), 0, NULL, 3, 1, 1000 },
-	{ "policy.soft_consecutive", C_UINT, CF(policy.soft_consecutive), 0, NULL, 7, 1, 1000 },
-	{ "policy.soft_total", C_UINT, CF(policy.soft_total), 0, NULL, 15, 1, 100000 },
-	{ "policy.soft_window_hours", C_UINT, CF(policy.soft_window_hours), 0, NULL, 72, 1, 100000 },
-	{ "policy.mailboxfull_days", C_UINT, CF(policy.mailboxfull_days), 0, NULL, 30, 1, 10000 },
-	{ "policy.global_accounts", C_UINT, CF(policy.global_accounts), 0, NULL, 3, 1, 10000 },
+	{ "policy.soft_campaigns", C_UINT, CF(policy.soft_campaigns), 0, NULL, 3, 0, 1000 },
+	{ "policy.soft_consecutive", C_UINT, CF(policy.soft_consecutive), 0, NULL, 7, 0, 1000 },
+	{ "policy.soft_total", C_UINT, CF(policy.soft_total), 0, NULL, 15, 0, 100000 },
+	{ "policy.soft_window_hours", C_UINT, CF(policy.soft_window_hours), 0, NULL, 72, 0, 100000 },
+	{ "policy.mailboxfull_days", C_UINT, CF(policy.mailboxfull_days), 0, NULL, 30, 0, 10000 },
+	{ "policy.global_accounts", C_UINT, CF(policy.global_accounts), 0, NULL, 3, 0, 10000 },
 	{ "policy.alert_hard_rate", C_DOUBLE, CF(policy.alert_hard_rate), 0, NULL, 0.02, 0, 1 },
 	{ "policy.alert_soft_rate", C_DOUBLE, CF(policy.alert_soft_rate), 0, NULL, 0.05, 0, 1 },
 	{ "metrics.listen", C_STR, CF(metrics_listen), 0, "", 0, 0, 0 },
@@ -557,6 +558,7 @@ char *conf_read_secret(const char *file, const char *env, const char *what, FILE
 		buf[strcspn(buf, "\r\n")] = '\0';
 		char *s = xstrdup(buf);
 		explicit_bzero(buf, sizeof(buf));
+		log_redact(s);          /* never in a log line, whoever asked for it */
 		return s;
 	}
 	if (env && *env) {
@@ -566,6 +568,7 @@ char *conf_read_secret(const char *file, const char *env, const char *what, FILE
 				fprintf(err, "environment variable %s (%s) is not set\n", env, what);
 			return NULL;
 		}
+		log_redact(v);
 		return xstrdup(v);
 	}
 	if (err)

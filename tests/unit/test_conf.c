@@ -63,7 +63,7 @@ static void test_every_error_with_line(void **state)
 	(void)state;
 	struct bw_config cfg;
 	int n = load("state = 5;\n"
-		     "policy = { soft_campaigns = 0; typo = 1; };\n"
+		     "policy = { soft_campaigns = -1; typo = 1; };\n"
 		     "accounts = (\n"
 		     "  { name = \"a\"; url = \"http://x\"; user = \"u\"; password_env = \"P\";\n"
 		     "    on_bounce = \"burn\"; mode = \"push\"; }\n"
@@ -71,7 +71,7 @@ static void test_every_error_with_line(void **state)
 		     "hooks = ({ name = \"h\"; url = \"ftp://x\"; events = [\"suppres\"]; });\n", &cfg);
 	assert_true(n >= 7);
 	assert_non_null(strstr(errbuf, ":1: state must be a string"));
-	assert_non_null(strstr(errbuf, ":2: policy.soft_campaigns must be between 1 and 1000"));
+	assert_non_null(strstr(errbuf, ":2: policy.soft_campaigns must be between 0 and 1000"));
 	assert_non_null(strstr(errbuf, ":2: unknown setting 'policy.typo'"));
 	assert_non_null(strstr(errbuf, "url must start with imap:// or imaps://"));
 	assert_non_null(strstr(errbuf, "on_bounce must be"));
