@@ -111,7 +111,7 @@ if [ -f "$top_builddir/Makefile" ] && command -v make >/dev/null 2>&1; then
 	check "the binary: $prefix/bin/bouncewatch" [ -x "$D$prefix/bin/bouncewatch" ]
 	check "bouncewatch.1 in man1" [ -f "$D$prefix/share/man/man1/bouncewatch.1" ]
 	check "bouncewatch.conf.5 in man5" [ -f "$D$prefix/share/man/man5/bouncewatch.conf.5" ]
-	check "the example configuration in $sysconfdir" [ -f "$D$sysconfdir/bouncewatch.conf" ]
+	check "the example configuration in $sysconfdir/bouncewatch" [ -f "$D$sysconfdir/bouncewatch/bouncewatch.conf.example" ]
 	U=$D$prefix/lib/systemd/system/bouncewatch.service
 	check "the unit in $prefix/lib/systemd/system" [ -f "$U" ]
 	check "the installed unit runs the installed binary" \
