@@ -468,7 +468,12 @@ struct bw_store *store_pg_open(const char *url, int max_version, char *err, size
 	struct pg_store *p = xcalloc(1, sizeof *p);
 	struct bw_store *st = &p->base;
 	st->ops = &pg_ops;
-	p->conn = PQconnectdb(url);
+	/* defaults first: what the URL says overrides them.  A dead server or
+	 * network is noticed in about a minute, not in TCP's hours. */
+	static const char *const keys[] = { "connect_timeout", "keepalives_idle",
+		"keepalives_interval", "keepalives_count", "application_name", "dbname", NULL };
+	const char *vals[] = { "10", "30", "10", "3", "bouncewatch", url, NULL };
+	p->conn = PQconnectdbParams(keys, vals, 1);
 	if (!p->conn || PQstatus(p->conn) != CONNECTION_OK) {
 		const char *m = p->conn ? PQerrorMessage(p->conn) : "out of memory";
 		size_t len = strlen(m);
