@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -892,6 +894,58 @@ static void test_reconnect(void **state)
 	assert_int_equal(fs.last_uid, 2);
 }
 
+
+/* A second instance deciding about an address waits for the first one's
+ * transaction, then reads what it committed (PostgreSQL: advisory lock). */
+struct racer {
+	const char *url;
+	volatile int locked;          /* set once the lock is held */
+	unsigned hard_accounts;
+	int rc;
+};
+
+static void *race_second(void *arg)
+{
+	struct racer *r = arg;
+	char err[512];
+	struct bw_store *b = store_open(r->url, err, sizeof err);
+	r->rc = -1;
+	if (!b)
+		return NULL;
+	if (store_begin(b) == 0 && store_lock_address(b, "x@example.org") == 0) {
+		r->locked = 1;
+		if (store_hard_accounts(b, "x@example.org", "a2", &r->hard_accounts) == 0 &&
+		    store_commit(b) == 0)
+			r->rc = 0;
+	}
+	store_close(b);
+	return NULL;
+}
+
+static void test_address_lock_serialises(void **state)
+{
+	struct fx *f = *state;
+	struct bw_address_state as;
+	if (!f->pg)
+		skip();
+	struct racer r = { f->path, 0, 0, -1 };
+	pthread_t t;
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_lock_address(f->st, "x@example.org"), 0);
+	assert_int_equal(store_address_get(f->st, "a1", "x@example.org", &as), 1);
+	as.hard_total = 1;
+	assert_int_equal(store_address_put(f->st, &as), 0);
+	assert_int_equal(pthread_create(&t, NULL, race_second, &r), 0);
+	struct timespec ts = { 0, 400 * 1000000L };
+	nanosleep(&ts, NULL);
+	assert_int_equal(r.locked, 0);          /* still waiting for us */
+	assert_int_equal(store_commit(f->st), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.locked, 1);
+	assert_int_equal(r.hard_accounts, 1);   /* it saw our commit */
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -918,6 +972,7 @@ int main(void)
 		T(test_processed_race),
 		T(test_leases),
 		T(test_reconnect),
+		T(test_address_lock_serialises),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
