@@ -311,7 +311,9 @@ static void lease_round(struct gen *g, time_t now)
 		g->slots[i].held = g->w[i].started;
 	if (store_lease_balance(g->st, g->self, g->slots, g->n, now, ttl) < 0) {
 		log_error("leases: %s", store_error(g->st));
-		if (now - g->last_renew < (time_t)ttl)
+		/* SQLite: nobody else can take them; shared: after a lease time
+		 * another instance may hold them */
+		if (!store_is_shared(g->st) || now - g->last_renew < (time_t)ttl)
 			return;
 		for (size_t i = 0; i < g->n; i++) {
 			if (g->w[i].started)
