@@ -14,7 +14,7 @@ export BOUNCEWATCH_ALLOW_ROOT=1
 work=$(mktemp -d ${BENCH_TMP:+-p "$BENCH_TMP"})
 chmod 755 "$work"
 trap '[ -s "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"' EXIT
-port=$(( 30000 + RANDOM % 20000 ))
+port=$(( 10000 + RANDOM % 22000 ))   # below the ephemeral port range
 mkdir -p "$work/logs"
 cat > "$work/nginx.conf" <<EOF
 worker_processes 1;
