@@ -815,25 +815,39 @@ enum imap_rc imap_sync(struct imap_session *s, const char *folder, struct imap_s
 		r = folder_state(s, folder, &fs);
 	if (r != IMAP_OK)
 		return r;
-	uint32_t *uids = NULL;
-	size_t n = 0;
-	int rc = search_above(s, fs.last_uid, &uids, &n);
-	if (rc != MAILIMAP_NO_ERROR)
-		return fail_rc(s, rc, "UID SEARCH");
-	if (n)
-		log_info("account %s: folder %s: %zu new message%s above UID %u", s->acct->name,
-			 folder, n, n == 1 ? "" : "s", fs.last_uid);
-
 	size_t chunk = s->acct->batch ? s->acct->batch : 200;
 	uint32_t cap = fetch_cap(s);
 	if ((uint64_t)chunk * cap > IMAP_BATCH_BYTES)
 		chunk = IMAP_BATCH_BYTES / cap ? IMAP_BATCH_BYTES / cap : 1;
+	/*
+	 * Search again after the batches: mail that arrived while they ran was
+	 * announced during them, so the IDLE that follows would not report it.
+	 * Each round starts above the highest UID the previous one saw, so a
+	 * message that fails and stays below last_uid cannot make it spin.
+	 */
+	uint32_t above = fs.last_uid;
 	bool stopped = false;
-	for (size_t i = 0; i < n && r == IMAP_OK && !stopped; i += chunk) {
-		size_t k = n - i < chunk ? n - i : chunk;
-		r = run_batch(s, folder, uids + i, k, i, n, &fs, st, &stopped);
+	while (r == IMAP_OK && !stopped) {
+		uint32_t *uids = NULL;
+		size_t n = 0;
+		int rc = search_above(s, above, &uids, &n);
+		if (rc != MAILIMAP_NO_ERROR)
+			return fail_rc(s, rc, "UID SEARCH");
+		if (n == 0) {
+			free(uids);
+			break;
+		}
+		log_info("account %s: folder %s: %zu new message%s above UID %u", s->acct->name,
+			 folder, n, n == 1 ? "" : "s", above);
+		for (size_t i = 0; i < n && r == IMAP_OK && !stopped; i += chunk) {
+			size_t k = n - i < chunk ? n - i : chunk;
+			r = run_batch(s, folder, uids + i, k, i, n, &fs, st, &stopped);
+		}
+		for (size_t i = 0; i < n; i++)
+			if (uids[i] > above)
+				above = uids[i];
+		free(uids);
 	}
-	free(uids);
 	if (r == IMAP_OK && stopped)
 		return IMAP_STOPPED;
 	return r;

@@ -250,9 +250,16 @@ check "... every recorded message had its post-action" \
 "$BW" -c "$TMP/kill.conf" run --foreground 2>> "$TMP/term.log" &
 DPID=$!
 check "... a restart finishes the rest" wait_for 120 count_is BigDone $((N + 400))
+# mail that lands while a sync is under way is announced during it, not in
+# the IDLE after it: the sync must look again instead of idling on it
+dc_deliver_n "$USER_NAME" Big 300 "$SAMPLES/qmail-nohost.eml"
+wait_for 30 count_ge BigDone $((N + 420))
+dc_deliver_n "$USER_NAME" Big 20 "$top_srcdir/tests/samples/gmail-blocked.eml"
+check "mail delivered during a sync is handled at once, not at the next IDLE timeout" \
+	wait_for 60 count_is BigDone $((N + 720))
 stop_daemon
 check "... each recorded once" \
-	[ "$(sql "$DB4" "SELECT count(*) FROM processed WHERE folder = 'Big'")" = $((N + 400)) ]
+	[ "$(sql "$DB4" "SELECT count(*) FROM processed WHERE folder = 'Big'")" = $((N + 720)) ]
 
 # ------------------------------------------------------------------ 5. bad password
 echo "# 5. bad password"
