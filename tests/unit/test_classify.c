@@ -14,31 +14,7 @@
 #include "conf.h"
 #include "date.h"
 
-static struct bw_config cfg;
-static struct bw_classifier *cl;
-
-static int setup(void **state)
-{
-	(void)state;
-	conf_defaults(&cfg);
-	cl = classifier_new(&cfg.classify, NULL);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	classifier_free(cl);
-	conf_free(&cfg);
-	return 0;
-}
-
-static void classify(const char *msg, struct bw_report *rep)
-{
-	memset(rep, 0, sizeof(*rep));
-	rep->want_trace = true;
-	classify_message(cl, msg, strlen(msg), rep);
-}
+#include "fixture_classify.h"
 
 static const char *arf =
 	"From: feedback@fbl.example.net\nTo: fbl@shop.example.com\nSubject: Abuse report\n"

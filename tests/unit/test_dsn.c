@@ -12,24 +12,7 @@
 #include "classify.h"
 #include "conf.h"
 
-static struct bw_config cfg;
-static struct bw_classifier *cl;
-
-static int setup(void **state)
-{
-	(void)state;
-	conf_defaults(&cfg);
-	cl = classifier_new(&cfg.classify, NULL);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	classifier_free(cl);
-	conf_free(&cfg);
-	return 0;
-}
+#include "fixture_classify.h"
 
 #define HEAD \
 	"From: Mail Delivery System <MAILER-DAEMON@relay.example.net>\n" \
@@ -46,12 +29,6 @@ static int teardown(void **state)
 	"From: Shop <news@shop.example.com>\nTo: Anna <anna@Example.ORG>\n" \
 	"Subject: =?utf-8?Q?Autumn_sale?=\nMessage-ID: <c-42.1@shop.example.com>\n" \
 	"X-Campaign-ID: autumn-2024\n\n--=_b--\n"
-
-static void classify(const char *msg, struct bw_report *rep)
-{
-	memset(rep, 0, sizeof(*rep));
-	classify_message(cl, msg, strlen(msg), rep);
-}
 
 static void test_two_recipients(void **state)
 {
