@@ -9,6 +9,13 @@
  * its webhook-id never changes, so a receiver that got it twice sees the same
  * idempotency key.  After the answer the row is marked done, rescheduled
  * (backoff, Retry-After) or dead (outbox.c decides).
+ *
+ * Speed: due rows are read into a local queue (DUE_QUERY_MAX at a time) and
+ * read again only when it runs low or gets old (QUERY_EVERY), never once per
+ * freed slot.  Each pass (results of the finished transfers, claims of the
+ * next ones) is one store transaction: one commit (one fsync) for many rows.
+ * A transfer's claim is committed before its handle joins the multi handle,
+ * so no byte leaves before the row is leased.
  */
 #include "config.h"
 
@@ -31,12 +38,15 @@
 #include "store.h"
 #include "util.h"
 
-#define MAX_INFLIGHT   16     /* transfers at once, all hooks together */
-#define MAX_PER_HOOK   4      /* transfers at once to one hook */
+#define MAX_INFLIGHT   64     /* transfers at once, all hooks together */
+#define MAX_PER_HOOK   16     /* transfers (keep-alive connections) at once to one hook */
 #define LEASE_GRACE    30     /* seconds a started row stays reserved past the timeout */
 #define DUE_QUERY_MAX  256    /* rows read per look at the outbox */
+#define QUEUE_LOW      64     /* read again when fewer rows than this wait locally */
 #define RESP_KEEP      160    /* bytes of a response body kept for last_error */
-#define QUERY_EVERY    1      /* seconds between looks at the outbox when nothing changed */
+#define QUERY_EVERY    1      /* seconds a local queue is trusted; the longest wait
+				 between looks at the outbox while transfers run */
+#define EASY_POOL      MAX_INFLIGHT   /* idle curl easy handles kept for reuse */
 
 /* One configured hook at run time. */
 struct hook_rt {
@@ -69,7 +79,20 @@ struct transfer {
 	char resp[RESP_KEEP + 1];
 	size_t resp_len;
 	char errbuf[CURL_ERROR_SIZE];
+	bool added;                     /* in the multi handle (its claim is committed) */
 	struct transfer *next;
+};
+
+/* The local queue: due rows read at once, started or settled one by one.
+ * Rows still in it are not claimed: a claim that fails (another instance
+ * took the row) drops the row. */
+struct due_queue {
+	struct bw_outbox_row *rows;     /* owned (store_outbox_rows_free) */
+	bool *used;                     /* owned: started, settled or dropped */
+	size_t n, first;                /* rows[first..n) hold every unused row */
+	size_t left;                    /* unused rows */
+	bool more;                      /* the read was full: more due rows behind */
+	bool progress;                  /* a row left the queue or a slot freed since the read */
 };
 
 struct bw_dispatcher {
@@ -81,8 +104,11 @@ struct bw_dispatcher {
 	struct transfer *active;        /* owned list */
 	unsigned n_active;
 	size_t rows_active;
-	size_t due_left;                /* due rows seen but not started (no free slot) */
-	time_t next_query;
+	struct due_queue q;
+	time_t next_query;              /* read the outbox again by then */
+	bool in_tx;                     /* a store transaction is open (this pass) */
+	CURL *pool[EASY_POOL];          /* owned: idle easy handles, reset */
+	size_t n_pool;
 	struct dispatcher_stats stats;
 	char ua[64];
 };
@@ -216,9 +242,25 @@ static struct hook_rt *find_hook(struct bw_dispatcher *d, const char *name)
 
 /* ------------------------------------------------------------ rows */
 
+/* tx_open - make sure the pass's transaction is open before a write; the
+ * pass commits it (tx_close).  0, or -1 (logged). */
+static int tx_open(struct bw_dispatcher *d)
+{
+	if (d->in_tx)
+		return 0;
+	if (store_begin(d->st) < 0) {
+		log_error("outbox: cannot begin a transaction: %s", store_error(d->st));
+		return -1;
+	}
+	d->in_tx = true;
+	return 0;
+}
+
 /* save - write a row back; a store failure is logged (the caller stops). */
 static int save(struct bw_dispatcher *d, const struct bw_outbox_row *r)
 {
+	if (tx_open(d) < 0)
+		return -1;
 	if (store_outbox_update(d->st, r) == 0)
 		return 0;
 	log_error("outbox: cannot update row %lld: %s", (long long)r->id, store_error(d->st));
@@ -385,12 +427,24 @@ static void slist_scrub_free(struct curl_slist *l)
 	curl_slist_free_all(l);
 }
 
+/* easy_put - keep an idle easy handle for the next transfer (its options
+ * reset: nothing of the last request, token included, stays set). */
+static void easy_put(struct bw_dispatcher *d, CURL *e)
+{
+	if (d->n_pool < EASY_POOL) {
+		curl_easy_reset(e);
+		d->pool[d->n_pool++] = e;
+	} else {
+		curl_easy_cleanup(e);
+	}
+}
+
 static void transfer_free(struct transfer *t)
 {
 	if (!t)
 		return;
 	if (t->easy)
-		curl_easy_cleanup(t->easy);
+		easy_put(t->d, t->easy);
 	slist_scrub_free(t->hdrs);
 	for (size_t i = 0; t->keys && i < t->n; i++)
 		free(t->keys[i]);
@@ -505,7 +559,7 @@ static void set_method(CURL *e, const char *m, const char *body, size_t bodylen)
 static CURL *make_easy(struct bw_dispatcher *d, struct transfer *t)
 {
 	const struct bw_hook *c = t->h->conf;
-	CURL *e = curl_easy_init();
+	CURL *e = d->n_pool ? d->pool[--d->n_pool] : curl_easy_init();
 	if (!e)
 		fatal("out of memory (curl)");
 	curl_easy_setopt(e, CURLOPT_URL, t->url);
@@ -548,6 +602,8 @@ static int lease(struct bw_dispatcher *d, struct transfer *t)
 {
 	time_t now = time(NULL);
 	time_t until = now + (time_t)t->h->conf->timeout + LEASE_GRACE;
+	if (tx_open(d) < 0)
+		return -1;
 	for (size_t i = 0; i < t->n; i++) {
 		int r = store_outbox_claim(d->st, t->rows[i].id, now, until);
 		if (r < 0) {
@@ -568,9 +624,11 @@ static int lease(struct bw_dispatcher *d, struct transfer *t)
 	return 0;
 }
 
-/* launch - build the request for rows (taken over) and add it to the multi
- * handle.  Rows whose rendering fails become dead letters here.  Returns 0,
- * or -1 on a store error. */
+/* launch - build the request for rows (taken over) and claim them in the
+ * pass's transaction; the transfer is in d->active at once (busy() and the
+ * slot counts see it) but joins the multi handle only after the commit
+ * (tx_close).  Rows whose rendering fails become dead letters here.
+ * Returns 0, or -1 on a store error. */
 static int launch(struct bw_dispatcher *d, struct hook_rt *h, struct bw_outbox_row *rows,
 		  size_t n, struct rendered *rr)
 {
@@ -604,8 +662,6 @@ static int launch(struct bw_dispatcher *d, struct hook_rt *h, struct bw_outbox_r
 		return claimed < 0 ? -1 : 0;
 	}
 	t->easy = make_easy(d, t);
-	if (curl_multi_add_handle(d->multi, t->easy) != CURLM_OK)
-		fatal("curl_multi_add_handle failed");
 	t->next = d->active;
 	d->active = t;
 	d->n_active++;
@@ -658,7 +714,7 @@ static void raise_gone_alert(struct bw_dispatcher *d, const struct hook_rt *gone
 		r.payload = p ? json_dumps(p, JSON_COMPACT) : NULL;
 		json_decref(p);
 		r.created = now;
-		if (!r.payload || store_outbox_add(d->st, &r) < 0)
+		if (!r.payload || tx_open(d) < 0 || store_outbox_add(d->st, &r) < 0)
 			log_error("hook %s: cannot queue the alert: %s", h->conf->name,
 				  store_error(d->st));
 		outbox_row_clear(&r);
@@ -685,7 +741,8 @@ static void unlink_transfer(struct bw_dispatcher *d, struct transfer *t)
 			*pp = t->next;
 			break;
 		}
-	curl_multi_remove_handle(d->multi, t->easy);
+	if (t->added)
+		curl_multi_remove_handle(d->multi, t->easy);
 	d->n_active--;
 	d->rows_active -= t->n;
 	t->h->active--;
@@ -752,7 +809,7 @@ static int collect(struct bw_dispatcher *d)
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
 		if (finish(d, t, m->data.result) < 0)
 			rc = -1;
-		d->next_query = 0;   /* a slot is free: look for more */
+		d->q.progress = true;   /* a slot is free: an empty queue is read again */
 	}
 	return rc;
 }
@@ -772,25 +829,81 @@ static int settle_unsendable(struct bw_dispatcher *d, struct bw_outbox_row *r, s
 	return row_fail(d, h, r, OUTBOX_V_RETRY, -1, rnd32(), h->setup_error);
 }
 
-/* group - rows of h from i on, with the lead row's URL, at most the hook's
- * batch size; each is moved into *out (and marked taken).  Rows that do not
- * render become dead letters. */
-static int group(struct bw_dispatcher *d, struct hook_rt *h, struct bw_outbox_row *rows, size_t n,
-		 size_t i, bool *taken, struct bw_outbox_row **out, struct rendered **rout, size_t *k)
+/* q_take - row j leaves the local queue (started, settled or dropped). */
+static void q_take(struct due_queue *q, size_t j)
 {
+	if (q->used[j])
+		return;
+	q->used[j] = true;
+	q->left--;
+	q->progress = true;
+	while (q->first < q->n && q->used[q->first])
+		q->first++;
+}
+
+static void q_clear(struct due_queue *q)
+{
+	store_outbox_rows_free(q->rows, q->n);
+	free(q->used);
+	memset(q, 0, sizeof(*q));
+}
+
+/* q_waiting - rows known to wait: unused ones, and one more when the read
+ * was full (there is more behind). */
+static size_t q_waiting(const struct due_queue *q)
+{
+	return q->left + (q->more ? 1 : 0);
+}
+
+/* q_refill - read the due rows again into the local queue when it is empty
+ * or runs low after progress, when it is older than QUERY_EVERY (rows due
+ * since, a claim another instance let expire), when nothing is in flight
+ * (idle: every look settles or starts what it finds), or when forced.  Rows
+ * in flight are claimed, so the read does not return them.  0 or -1. */
+static int q_refill(struct bw_dispatcher *d, time_t now, bool force)
+{
+	struct due_queue *q = &d->q;
+	bool low = q->left < QUEUE_LOW && q->more && q->progress;
+	bool empty = q->left == 0 && (q->more || q->progress);
+	if (!force && d->n_active > 0 && now < d->next_query && !low && !empty)
+		return 0;
+	if (!force && d->n_active >= MAX_INFLIGHT && now < d->next_query)
+		return 0;
+	q_clear(q);
+	d->next_query = now + QUERY_EVERY;
+	if (store_outbox_due(d->st, now, DUE_QUERY_MAX, &q->rows, &q->n) < 0) {
+		log_error("outbox: %s", store_error(d->st));
+		q->rows = NULL;
+		q->n = 0;
+		return -1;
+	}
+	q->used = xcalloc(q->n ? q->n : 1, sizeof(*q->used));
+	q->left = q->n;
+	q->more = q->n == DUE_QUERY_MAX;
+	return 0;
+}
+
+/* group - queued rows of h from i on, with the lead row's URL, at most the
+ * hook's batch size; each is moved into *out (and taken from the queue).
+ * Rows that do not render become dead letters; rows whose recipient is in
+ * flight wait in the queue. */
+static int group(struct bw_dispatcher *d, struct hook_rt *h, size_t i,
+		 struct bw_outbox_row **out, struct rendered **rout, size_t *k)
+{
+	struct due_queue *q = &d->q;
 	size_t max = batching(h) ? h->conf->batch : 1;
 	char err[256];
 	*out = xcalloc(max, sizeof(**out));
 	*rout = xcalloc(max, sizeof(**rout));
 	*k = 0;
-	for (size_t j = i; j < n && *k < max; j++) {
-		if (taken[j] || strcmp(rows[j].hook, h->conf->name) != 0)
+	for (size_t j = i; j < q->n && *k < max; j++) {
+		if (q->used[j] || strcmp(q->rows[j].hook, h->conf->name) != 0)
 			continue;
 		struct rendered r;
-		if (render_row(h, &rows[j], &r, err, sizeof(err)) < 0) {
+		if (render_row(h, &q->rows[j], &r, err, sizeof(err)) < 0) {
 			rendered_free(&r);
-			taken[j] = true;
-			if (row_fail(d, h, &rows[j], OUTBOX_V_DEAD, -1, 0, err) < 0)
+			q_take(q, j);
+			if (row_fail(d, h, &q->rows[j], OUTBOX_V_DEAD, -1, 0, err) < 0)
 				return -1;
 			continue;
 		}
@@ -799,54 +912,35 @@ static int group(struct bw_dispatcher *d, struct hook_rt *h, struct bw_outbox_ro
 			rendered_free(&r);   /* another URL: another request; or wait */
 			continue;
 		}
-		taken[j] = true;
-		(*out)[*k] = rows[j];
-		rows[j].payload = NULL;   /* moved */
+		q_take(q, j);
+		(*out)[*k] = q->rows[j];
+		q->rows[j].payload = NULL;   /* moved */
 		(*rout)[(*k)++] = r;
 	}
 	return 0;
 }
 
-/* start_due - read due rows and start transfers while there are free slots. */
-static int start_due(struct bw_dispatcher *d, bool force)
+/* start_queued - start transfers from the local queue, oldest first, while
+ * there are free slots; settle rows that cannot be sent.  0 or -1. */
+static int start_queued(struct bw_dispatcher *d)
 {
-	time_t now = time(NULL);
-	/* With transfers running, curl wakes us often: look at the outbox at
-	 * most every QUERY_EVERY seconds, or when a slot was freed.  Idle, every
-	 * look settles or starts what it finds, so there is nothing to spare. */
-	if (d->n_active >= MAX_INFLIGHT || (!force && d->n_active > 0 && now < d->next_query))
-		return 0;
-	d->next_query = now + QUERY_EVERY;
-	struct bw_outbox_row *rows;
-	size_t n;
-	if (store_outbox_due(d->st, now, DUE_QUERY_MAX, &rows, &n) < 0) {
-		log_error("outbox: %s", store_error(d->st));
-		return -1;
-	}
-	bool *taken = xcalloc(n ? n : 1, sizeof(*taken));
+	struct due_queue *q = &d->q;
 	int rc = 0;
-	d->due_left = 0;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		if (taken[i])
+	for (size_t i = q->first; i < q->n && rc == 0 && d->n_active < MAX_INFLIGHT; i++) {
+		if (q->used[i])
 			continue;
-		struct hook_rt *h = find_hook(d, rows[i].hook);
+		struct hook_rt *h = find_hook(d, q->rows[i].hook);
 		if (!h || h->gone || *h->setup_error) {
-			taken[i] = true;
-			rc = settle_unsendable(d, &rows[i], h);
+			q_take(q, i);
+			rc = settle_unsendable(d, &q->rows[i], h);
 			continue;
 		}
-		if (d->n_active >= MAX_INFLIGHT || h->active >= MAX_PER_HOOK) {
-			d->due_left++;
+		if (h->active >= MAX_PER_HOOK)
 			continue;
-		}
 		struct bw_outbox_row *g;
 		struct rendered *rr;
 		size_t k;
-		rc = group(d, h, rows, n, i, taken, &g, &rr, &k);
-		if (rc == 0 && !taken[i]) {
-			taken[i] = true;   /* its recipient is in flight: next time */
-			d->due_left++;
-		}
+		rc = group(d, h, i, &g, &rr, &k);
 		if (rc == 0 && k > 0)
 			rc = launch(d, h, g, k, rr);
 		else
@@ -855,34 +949,77 @@ static int start_due(struct bw_dispatcher *d, bool force)
 			rendered_free(&rr[j]);
 		free(rr);
 	}
-	if (n == DUE_QUERY_MAX)
-		d->due_left++;   /* there is more behind */
-	store_outbox_rows_free(rows, n);
-	free(taken);
 	return rc;
+}
+
+/* tx_close - end the pass's transaction: commit, then hand the transfers it
+ * claimed to libcurl; on any failure roll back and drop them (their rows
+ * are as they were in the store, and read again).  rc is the pass's result
+ * so far; returns it, or -1 when the commit failed. */
+static int tx_close(struct bw_dispatcher *d, int rc)
+{
+	if (d->in_tx) {
+		d->in_tx = false;
+		if (rc == 0 && store_commit(d->st) < 0) {
+			log_error("outbox: cannot commit: %s", store_error(d->st));
+			rc = -1;
+		}
+		if (rc < 0)
+			store_rollback(d->st);
+	}
+	for (struct transfer **pp = &d->active; *pp;) {
+		struct transfer *t = *pp;
+		if (t->added) {
+			pp = &t->next;
+			continue;
+		}
+		if (rc < 0) {
+			unlink_transfer(d, t);   /* *pp is now t->next */
+			transfer_free(t);
+			continue;
+		}
+		if (curl_multi_add_handle(d->multi, t->easy) != CURLM_OK)
+			fatal("curl_multi_add_handle failed");
+		t->added = true;
+		pp = &t->next;
+	}
+	if (rc < 0) {
+		q_clear(&d->q);   /* its rows' claims may be gone with the rollback */
+		d->next_query = 0;
+	}
+	return rc;
+}
+
+/* pass - one transaction: record the finished transfers, read the outbox
+ * again if the queue needs it, claim and start what the free slots take. */
+static int pass(struct bw_dispatcher *d, bool force)
+{
+	int rc = collect(d);
+	if (rc == 0)
+		rc = q_refill(d, time(NULL), force);
+	if (rc == 0)
+		rc = start_queued(d);
+	return tx_close(d, rc);
 }
 
 /* ------------------------------------------------------------ public */
 
 static int step(struct bw_dispatcher *d, int timeout_ms, bool force)
 {
-	int running, rc = 0;
-	if (start_due(d, force) < 0)
+	int running = 0, rc = 0;
+	if (pass(d, force) < 0)
 		rc = -1;
 	if (d->n_active == 0)
-		return rc < 0 ? -1 : (int)d->due_left;
+		return rc < 0 ? -1 : (int)q_waiting(&d->q);
 	curl_multi_perform(d->multi, &running);
-	if (collect(d) < 0)
-		rc = -1;
-	if (d->n_active > 0 && timeout_ms > 0) {
+	if ((unsigned)running >= d->n_active && timeout_ms > 0) {
+		/* nothing finished yet: wait for the network */
 		curl_multi_poll(d->multi, NULL, 0, timeout_ms, NULL);
 		curl_multi_perform(d->multi, &running);
-		if (collect(d) < 0)
-			rc = -1;
 	}
-	if (rc == 0 && start_due(d, false) < 0)
+	if (pass(d, false) < 0)
 		rc = -1;
-	return rc < 0 ? -1 : (int)(d->rows_active + d->due_left);
+	return rc < 0 ? -1 : (int)(d->rows_active + q_waiting(&d->q));
 }
 
 int dispatcher_step(struct bw_dispatcher *d, int timeout_ms)
@@ -890,7 +1027,8 @@ int dispatcher_step(struct bw_dispatcher *d, int timeout_ms)
 	return step(d, timeout_ms, false);
 }
 
-/* abandon - stop every transfer; rows stay pending and due now. */
+/* abandon - stop every transfer; rows stay pending and due now (one
+ * transaction for them all). */
 static void abandon(struct bw_dispatcher *d)
 {
 	time_t now = time(NULL);
@@ -903,6 +1041,8 @@ static void abandon(struct bw_dispatcher *d)
 		}
 		transfer_free(t);
 	}
+	tx_close(d, 0);
+	q_clear(&d->q);
 }
 
 /* due_before - is a pending row due at or before t? 1, 0 or -1. */
@@ -935,9 +1075,9 @@ int dispatcher_flush(struct bw_dispatcher *d, int timeout_s)
 		usleep(250 * 1000);   /* a retry comes due before the deadline: wait for it */
 		force = true;
 	}
-	size_t left = d->rows_active;
+	size_t left = d->rows_active + q_waiting(&d->q);
 	abandon(d);
-	return (int)(left + d->due_left);
+	return (int)left;
 }
 
 void dispatcher_stats(const struct bw_dispatcher *d, struct dispatcher_stats *out)
@@ -959,6 +1099,8 @@ void dispatcher_free(struct bw_dispatcher *d)
 		}
 	}
 	free(d->hooks);
+	while (d->n_pool)
+		curl_easy_cleanup(d->pool[--d->n_pool]);
 	curl_multi_cleanup(d->multi);
 	curl_global_cleanup();
 	free(d);
