@@ -1,7 +1,8 @@
 /*
  * pipeline.h - one message through the whole pipeline (SPEC §2):
  * classify -> record events -> policy -> decisions -> outbox rows -> processed
- * marker, all in one store transaction.  Used by `scan`, `run` and `ingest`.
+ * marker, all in one store transaction (or one savepoint of a batch's
+ * transaction: group commit).  Used by `scan`, `run` and `ingest`.
  */
 #ifndef BW_PIPELINE_H
 #define BW_PIPELINE_H
@@ -47,9 +48,29 @@ void pipeline_free(struct bw_pipeline *p);
 void pipeline_content_key(const char *raw, size_t len, char *out, size_t outsz);
 
 /* Returns 0 with res->outcome BW_PROCESSED or BW_DUPLICATE, or -1 with
- * BW_FAILED (logged; nothing was kept).  now is the clock (injected). */
+ * BW_FAILED (logged; nothing was kept).  now is the clock (injected).
+ * Outside a batch the message is committed (rolled back in dry-run) before
+ * this returns; inside one (pipeline_batch_begin) it is kept under a
+ * savepoint and commits with the batch. */
 int pipeline_process(struct bw_pipeline *p, const struct bw_origin *o,
 		     const char *raw, size_t len, time_t now, struct bw_pipeline_result *res);
+
+/*
+ * Group commit: pipeline_batch_begin() opens one store transaction; every
+ * pipeline_process() until pipeline_batch_commit() runs inside it under a
+ * savepoint of its own, so a message that fails is undone alone while its
+ * events, decisions, outbox rows and processed marker still commit together
+ * or not at all.  Nothing of the batch is durable (and no post-action may
+ * run) before pipeline_batch_commit() returns 0; -1 means the whole batch was
+ * rolled back (logged): none of its messages was kept.  In dry-run the batch
+ * is rolled back and each message undone as if alone.  Metrics are counted
+ * when the batch ends.  pipeline_batch_abort() rolls an open batch back (a
+ * no-op without one).  A batch holds the store's write lock (SQLite) or the
+ * address locks of its messages (PostgreSQL) until it ends.
+ */
+int pipeline_batch_begin(struct bw_pipeline *p);
+int pipeline_batch_commit(struct bw_pipeline *p);
+void pipeline_batch_abort(struct bw_pipeline *p);
 
 /* The decisions of the last pipeline_process() call (the raw "bounce" ones
  * included), borrowed: valid until the next call.  For --dry-run output. */

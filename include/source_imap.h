@@ -5,8 +5,10 @@
  * with STARTTLS required unless allow_plaintext), verify the server's
  * certificate ourselves (tls_verify.h) before LOGIN, then for a folder:
  * SELECT, check UIDVALIDITY against the store, fetch every message above the
- * recorded UID in batches (BODY.PEEK[] up to fetch_max_bytes), run each
- * through the pipeline, and only after its commit apply the post-action
+ * recorded UID in batches (BODY.PEEK[] up to fetch_max_bytes; the next
+ * batch is fetched by a helper thread while this one is processed), run each
+ * through the pipeline (one transaction per batch, a savepoint per message),
+ * and only after the batch's commit apply the post-action
  * (on_bounce for bounces and complaints, on_other for the rest).  The folder's
  * state (UIDVALIDITY, highest UID done) is written after the post-actions, so
  * a crash in between only repeats a post-action (the pipeline recognises the
@@ -16,8 +18,9 @@
  * the network went away: reconnect with backoff), FINAL (bad password,
  * untrusted certificate, missing folder: needs a human).
  *
- * A session is used by one thread at a time; it owns its libetpan handle and
- * borrows everything in struct imap_env.
+ * A session is used by one thread at a time (imap_sync() lends the
+ * connection to its fetch thread and joins it before using it again); it owns
+ * its libetpan handle and borrows everything in struct imap_env.
  */
 #ifndef BW_SOURCE_IMAP_H
 #define BW_SOURCE_IMAP_H

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,19 @@ struct bw_pipeline {
 	bool dry_run;
 	struct bw_decision *dec;            /* owned: the last message's decisions */
 	size_t n_dec, cap_dec;
+	/* group commit (pipeline_batch_begin): */
+	bool in_batch;                      /* a store transaction is open */
+	bool batch_lost;                    /* it failed beyond a savepoint: roll back */
+	unsigned batch_msgs;                /* messages run through it */
+	struct pending_metric *pm;          /* owned: counted when it commits */
+	size_t n_pm, cap_pm;
+};
+
+/* One metrics_inc() held back until the batch commits (labels are static
+ * strings). */
+struct pending_metric {
+	enum bw_metric id;
+	const char *l1, *l2;
 };
 
 struct bw_pipeline *pipeline_new(const struct bw_config *cfg, struct bw_store *st,
@@ -48,7 +62,10 @@ void pipeline_free(struct bw_pipeline *p)
 {
 	if (!p)
 		return;
+	if (p->in_batch)
+		pipeline_batch_abort(p);
 	free(p->dec);
+	free(p->pm);
 	free(p);
 }
 
@@ -379,6 +396,144 @@ static int record_message(struct bw_pipeline *p, struct msg_ctx *m, const struct
 	return 0;
 }
 
+/* ------------------------------------------------------------ metrics */
+
+static void pm_push(struct bw_pipeline *p, enum bw_metric id, const char *l1, const char *l2)
+{
+	if (p->n_pm == p->cap_pm) {
+		p->cap_pm = p->cap_pm ? p->cap_pm * 2 : 256;
+		p->pm = xrealloc(p->pm, p->cap_pm * sizeof *p->pm);
+	}
+	p->pm[p->n_pm++] = (struct pending_metric){ id, l1, l2 };
+}
+
+/* What metrics_message() counts for a committed message, held back until
+ * the batch commits. */
+static void pm_message(struct bw_pipeline *p, enum bw_outcome outcome,
+		       const struct bw_report *rep)
+{
+	if (outcome == BW_DUPLICATE) {
+		pm_push(p, BW_M_MESSAGES_DUPLICATE, NULL, NULL);
+		return;
+	}
+	pm_push(p, BW_M_MESSAGES, bw_verdict_name(rep->verdict), NULL);
+	for (unsigned i = 0; i < rep->n_events; i++)
+		pm_push(p, BW_M_EVENTS, bw_kind_name(rep->events[i].kind),
+			bw_reason_name(rep->events[i].reason));
+	for (size_t i = 0; i < p->n_dec; i++) {
+		pm_push(p, BW_M_DECISIONS, bw_decision_name(p->dec[i].type), NULL);
+		if (p->dec[i].type == BW_DEC_SUPPRESS)
+			pm_push(p, BW_M_SUPPRESSIONS,
+				strcmp(p->dec[i].scope, "global") == 0 ? "global" : "account", NULL);
+	}
+}
+
+/* The batch ended: count what it held (committed), or each of its messages
+ * as failed (rolled back). */
+static void pm_flush(struct bw_pipeline *p, bool committed)
+{
+	if (committed) {
+		for (size_t i = 0; i < p->n_pm; i++)
+			metrics_inc(p->pm[i].id, p->pm[i].l1, p->pm[i].l2);
+	} else {
+		for (unsigned i = 0; i < p->batch_msgs; i++)
+			metrics_inc(BW_M_MESSAGES_FAILED, NULL, NULL);
+	}
+	p->n_pm = 0;
+	p->batch_msgs = 0;
+}
+
+/* ------------------------------------------------------------ group commit */
+
+int pipeline_batch_begin(struct bw_pipeline *p)
+{
+	assert(!p->in_batch);
+	if (store_begin(p->st) < 0) {
+		log_error("state store: %s", store_error(p->st));
+		store_rollback(p->st);
+		return -1;
+	}
+	p->in_batch = true;
+	p->batch_lost = false;
+	p->batch_msgs = 0;
+	p->n_pm = 0;
+	return 0;
+}
+
+int pipeline_batch_commit(struct bw_pipeline *p)
+{
+	assert(p->in_batch);
+	p->in_batch = false;
+	int r;
+	if (p->batch_lost) {
+		r = -1;
+	} else if (p->dry_run) {
+		r = store_rollback(p->st);
+	} else if ((r = store_commit(p->st)) < 0) {
+		log_error("state store: commit: %s", store_error(p->st));
+	}
+	if (r < 0)
+		store_rollback(p->st);
+	if (!p->dry_run)
+		pm_flush(p, r == 0);
+	p->n_pm = 0;
+	p->batch_msgs = 0;
+	return r < 0 ? -1 : 0;
+}
+
+void pipeline_batch_abort(struct bw_pipeline *p)
+{
+	if (!p->in_batch)
+		return;
+	p->in_batch = false;
+	store_rollback(p->st);
+	if (!p->dry_run)
+		pm_flush(p, false);
+	p->n_pm = 0;
+	p->batch_msgs = 0;
+}
+
+/* One message inside the open batch, under a savepoint: 0, 1 (duplicate,
+ * undone) or -1 (undone; p->batch_lost when even that failed). */
+static int process_in_batch(struct bw_pipeline *p, struct msg_ctx *m,
+			    const struct bw_report *rep, struct bw_pipeline_result *res)
+{
+	if (p->batch_lost)
+		return -1;
+	if (store_savepoint(p->st) < 0) {
+		p->batch_lost = true;
+		return -1;
+	}
+	int r = record_message(p, m, rep, res);
+	/* dry run: every message is undone, as if alone in its transaction */
+	if (r == 0 && !p->dry_run) {
+		if (store_release(p->st) == 0)
+			return 0;
+		r = -1;
+	}
+	if (store_rollback_to(p->st) < 0) {
+		p->batch_lost = true;
+		return -1;
+	}
+	return r;
+}
+
+/* One message in a transaction of its own. */
+static int process_alone(struct bw_pipeline *p, struct msg_ctx *m,
+			 const struct bw_report *rep, struct bw_pipeline_result *res)
+{
+	int r = store_begin(p->st);
+	if (r == 0)
+		r = record_message(p, m, rep, res);
+	if (r == 0 && !p->dry_run)
+		r = store_commit(p->st);
+	else if (r == 0 || r == 1)
+		r = store_rollback(p->st) < 0 ? -1 : r;
+	if (r < 0)
+		store_rollback(p->st);
+	return r;
+}
+
 int pipeline_process(struct bw_pipeline *p, const struct bw_origin *o,
 		     const char *raw, size_t len, time_t now, struct bw_pipeline_result *res)
 {
@@ -395,16 +550,9 @@ int pipeline_process(struct bw_pipeline *p, const struct bw_origin *o,
 	res->verdict = rep.verdict;
 	res->n_events = rep.n_events;
 
-	int r = store_begin(p->st);
-	if (r == 0)
-		r = record_message(p, &m, &rep, res);
-	if (r == 0 && !p->dry_run)
-		r = store_commit(p->st);
-	else if (r == 0 || r == 1)
-		r = store_rollback(p->st) < 0 ? -1 : r;
+	int r = p->in_batch ? process_in_batch(p, &m, &rep, res) : process_alone(p, &m, &rep, res);
 	if (r < 0) {
 		log_error("%s %s: state store: %s", o->account, o->folder, store_error(p->st));
-		store_rollback(p->st);
 		p->n_dec = 0;
 		res->n_decisions = 0;
 	} else {
@@ -412,8 +560,16 @@ int pipeline_process(struct bw_pipeline *p, const struct bw_origin *o,
 		if (r == 1)
 			p->n_dec = 0;
 	}
-	if (!p->dry_run)
+	if (p->dry_run) {
+		/* nothing is counted */
+	} else if (!p->in_batch) {
 		metrics_message(res->outcome, &rep, p->dec, p->n_dec);
+	} else if (r < 0) {
+		metrics_inc(BW_M_MESSAGES_FAILED, NULL, NULL);
+	} else {
+		p->batch_msgs++;
+		pm_message(p, res->outcome, &rep);
+	}
 	report_free(&rep);
 	return r < 0 ? -1 : 0;
 }

@@ -5,16 +5,24 @@
  *
  * Order of work for one folder (what makes "processed once" hold):
  *   SELECT -> UIDVALIDITY vs the store -> UID SEARCH above last_uid ->
- *   per batch: UID FETCH BODY.PEEK[]<0.cap> -> pipeline_process each (its own
- *   committed transaction) -> post-actions of the batch -> store_folder_set.
- * A crash anywhere repeats at most the post-actions of one batch: the
- * pipeline recognises those messages as duplicates (by UID or content key).
+ *   per batch: UID FETCH BODY.PEEK[]<0.cap> -> pipeline_process each (under
+ *   its own savepoint of the batch's transaction: group commit; on a shared
+ *   store its own transaction) -> commit -> post-actions of the batch ->
+ *   store_folder_set.
+ * The UID FETCH of the next batch runs in a thread while the current one is
+ * processed; the post-actions wait for it (one user of the connection at a
+ * time).
+ * A crash anywhere repeats at most the post-actions of one batch, or the
+ * whole uncommitted batch: the pipeline recognises committed messages as
+ * duplicates (by UID or content key).
  */
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -698,6 +706,21 @@ static enum act_which which_action(enum bw_verdict v)
 	return v == BW_VERDICT_BOUNCE || v == BW_VERDICT_COMPLAINT ? ACT_BOUNCE : ACT_OTHER;
 }
 
+static void add_stats(struct imap_stats *to, const struct imap_stats *from)
+{
+	to->messages += from->messages;
+	to->processed += from->processed;
+	to->duplicates += from->duplicates;
+	for (int i = 0; i < BW_VERDICT__COUNT; i++)
+		to->verdicts[i] += from->verdicts[i];
+	to->events += from->events;
+	to->decisions += from->decisions;
+	for (int i = 0; i < BW_DEC__COUNT; i++)
+		to->decisions_by[i] += from->decisions_by[i];
+	to->actions += from->actions;
+	to->errors += from->errors;
+}
+
 /* One message through the pipeline.  IMAP_OK or IMAP_FAIL_TEMP. */
 static enum imap_rc process_one(struct imap_session *s, const char *folder,
 				const struct fetched *f, struct batch_acts *acts,
@@ -758,15 +781,97 @@ static enum imap_rc finish_batch(struct imap_session *s, const char *folder,
 	return IMAP_OK;
 }
 
-/* Process uids[0..n) (one fetch).  *stopped when should_stop interrupted. */
-static enum imap_rc run_batch(struct imap_session *s, const char *folder, const uint32_t *uids,
-			      size_t n, size_t base, size_t total, struct bw_folder_state *fs,
-			      struct imap_stats *st, bool *stopped)
+/*
+ * The fetch of the next batch runs in a thread of its own while this one is
+ * classified and recorded, so the network and the server work while we do.
+ * The connection is used by one thread at a time: the prefetch thread from
+ * prefetch_start() until prefetch_join(), the session's thread otherwise
+ * (post-actions only after the join).  At most two batches are in memory.
+ */
+struct prefetch {
+	struct imap_session *s;     /* borrowed */
+	const uint32_t *uids;       /* borrowed */
+	size_t n;
+	pthread_t th;
+	bool running;               /* the thread owns the connection */
+	bool ready;                 /* rc and res hold a finished fetch */
+	int rc;
+	clist *res;                 /* owned until prefetch_take() */
+};
+
+static void *prefetch_main(void *arg)
+{
+	struct prefetch *pf = arg;
+	pf->rc = fetch_batch(pf->s, pf->uids, pf->n, &pf->res);
+	return NULL;
+}
+
+/* Fetch uids[0..n) in the background (in this thread if none can start). */
+static void prefetch_start(struct prefetch *pf, struct imap_session *s, const uint32_t *uids,
+			   size_t n)
+{
+	assert(!pf->running && !pf->ready);
+	pf->s = s;
+	pf->uids = uids;
+	pf->n = n;
+	pf->res = NULL;
+	pf->ready = true;
+	if (pthread_create(&pf->th, NULL, prefetch_main, pf) == 0)
+		pf->running = true;
+	else
+		prefetch_main(pf);
+}
+
+/* Wait for the background fetch: the connection is ours again. */
+static void prefetch_join(struct prefetch *pf)
+{
+	if (!pf->running)
+		return;
+	pthread_join(pf->th, NULL);
+	pf->running = false;
+}
+
+/* The finished fetch: libetpan's rc, *res (owned by the caller). */
+static int prefetch_take(struct prefetch *pf, clist **res)
+{
+	prefetch_join(pf);
+	assert(pf->ready);
+	pf->ready = false;
+	*res = pf->res;
+	pf->res = NULL;
+	return pf->rc;
+}
+
+/* Join and drop whatever was fetched (stop, failure). */
+static void prefetch_drop(struct prefetch *pf)
 {
 	clist *res = NULL;
-	int rc = fetch_batch(s, uids, n, &res);
-	if (rc != MAILIMAP_NO_ERROR)
-		return fail_rc(s, rc, "UID FETCH");
+	if (!pf->running && !pf->ready)
+		return;
+	prefetch_take(pf, &res);
+	if (res)
+		mailimap_fetch_list_free(res);
+}
+
+/* Group commit: the batch's messages in one store transaction, each under a
+ * savepoint (pipeline.h); on a shared store (PostgreSQL) one transaction per
+ * message, so address locks are not held across a batch by several
+ * instances at once, where they could deadlock. */
+static bool group_commit(const struct imap_session *s)
+{
+	return !store_is_shared(s->env->store);
+}
+
+/*
+ * Process the fetched batch uids[0..n) (res, libetpan's list; freed here):
+ * classify and record every message, commit, then join the prefetch of the
+ * next batch (pf) so the connection is free for the post-actions and the
+ * folder state.  *stopped when should_stop interrupted.
+ */
+static enum imap_rc run_batch(struct imap_session *s, const char *folder, const uint32_t *uids,
+			      size_t n, clist *res, struct prefetch *pf, size_t base, size_t total,
+			      struct bw_folder_state *fs, struct imap_stats *st, bool *stopped)
+{
 	size_t nf = 0;
 	struct fetched *fx = xcalloc((size_t)clist_count(res) + 1, sizeof *fx);
 	for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
@@ -778,9 +883,14 @@ static enum imap_rc run_batch(struct imap_session *s, const char *folder, const 
 
 	struct batch_acts acts = { { xcalloc(n, sizeof(uint32_t)), xcalloc(n, sizeof(uint32_t)) },
 				   { 0, 0 } };
+	struct imap_stats bst;
+	memset(&bst, 0, sizeof bst);
 	uint32_t done_uid = fs->last_uid;
 	enum imap_rc r = IMAP_OK;
-	for (size_t i = 0; i < n; i++) {
+	bool group = group_commit(s), began = false;
+	if (group && !(began = pipeline_batch_begin(s->env->pipeline) == 0))
+		r = fail(s, IMAP_FAIL_TEMP, "folder %s: the state store failed; will retry", folder);
+	for (size_t i = 0; i < n && r == IMAP_OK; i++) {
 		if (stop_now(s)) {
 			*stopped = true;
 			break;
@@ -788,7 +898,7 @@ static enum imap_rc run_batch(struct imap_session *s, const char *folder, const 
 		struct fetched key = { uids[i], NULL, 0 };
 		struct fetched *f = bsearch(&key, fx, nf, sizeof *fx, cmp_fetched);
 		if (f) {
-			r = process_one(s, folder, f, &acts, st);
+			r = process_one(s, folder, f, &acts, &bst);
 			if (r != IMAP_OK)
 				break;
 		}   /* else expunged meanwhile: nothing to do */
@@ -797,12 +907,66 @@ static enum imap_rc run_batch(struct imap_session *s, const char *folder, const 
 			s->env->progress(s->env->progress_arg, folder, (uint32_t)(base + i + 1),
 					 (uint32_t)total);
 	}
+	/* the messages before a failed one are kept, as each would be alone */
+	if (began && pipeline_batch_commit(s->env->pipeline) < 0) {
+		/* nothing of the batch was kept: no post-action, no state */
+		bst.errors++;
+		st->messages += bst.messages;
+		st->errors += bst.errors;
+		memset(&bst, 0, sizeof bst);
+		acts.n[ACT_BOUNCE] = acts.n[ACT_OTHER] = 0;
+		done_uid = fs->last_uid;
+		if (r == IMAP_OK)
+			r = fail(s, IMAP_FAIL_TEMP, "folder %s: the state store failed to commit; "
+				 "will retry", folder);
+	}
+	add_stats(st, &bst);
+	free(fx);
+	mailimap_fetch_list_free(res);
+	prefetch_join(pf);
 	enum imap_rc r2 = finish_batch(s, folder, &acts, fs, done_uid, st);
 	free(acts.uids[0]);
 	free(acts.uids[1]);
-	free(fx);
-	mailimap_fetch_list_free(res);
 	return r != IMAP_OK ? r : r2;
+}
+
+/* The batch sizes of a sync: acct->batch, fewer when fetch caps are large. */
+static size_t batch_size(const struct imap_session *s)
+{
+	size_t chunk = s->acct->batch ? s->acct->batch : 200;
+	uint32_t cap = fetch_cap(s);
+	if ((uint64_t)chunk * cap > IMAP_BATCH_BYTES)
+		chunk = IMAP_BATCH_BYTES / cap ? IMAP_BATCH_BYTES / cap : 1;
+	return chunk;
+}
+
+/* Every batch of uids[0..n), the fetch of each next one overlapping the
+ * processing of the current one. */
+static enum imap_rc run_batches(struct imap_session *s, const char *folder, const uint32_t *uids,
+				size_t n, struct bw_folder_state *fs, struct imap_stats *st,
+				bool *stopped)
+{
+	size_t chunk = batch_size(s);
+	struct prefetch pf;
+	memset(&pf, 0, sizeof pf);
+	enum imap_rc r = IMAP_OK;
+	prefetch_start(&pf, s, uids, n < chunk ? n : chunk);
+	for (size_t i = 0; i < n && r == IMAP_OK && !*stopped; i += chunk) {
+		size_t k = n - i < chunk ? n - i : chunk;
+		clist *res = NULL;
+		int rc = prefetch_take(&pf, &res);
+		if (rc != MAILIMAP_NO_ERROR) {
+			if (res)
+				mailimap_fetch_list_free(res);
+			r = fail_rc(s, rc, "UID FETCH");
+			break;
+		}
+		if (i + k < n && !stop_now(s))
+			prefetch_start(&pf, s, uids + i + k, n - i - k < chunk ? n - i - k : chunk);
+		r = run_batch(s, folder, uids + i, k, res, &pf, i, n, fs, st, stopped);
+	}
+	prefetch_drop(&pf);
+	return r;
 }
 
 enum imap_rc imap_sync(struct imap_session *s, const char *folder, struct imap_stats *st)
@@ -815,10 +979,6 @@ enum imap_rc imap_sync(struct imap_session *s, const char *folder, struct imap_s
 		r = folder_state(s, folder, &fs);
 	if (r != IMAP_OK)
 		return r;
-	size_t chunk = s->acct->batch ? s->acct->batch : 200;
-	uint32_t cap = fetch_cap(s);
-	if ((uint64_t)chunk * cap > IMAP_BATCH_BYTES)
-		chunk = IMAP_BATCH_BYTES / cap ? IMAP_BATCH_BYTES / cap : 1;
 	/*
 	 * Search again after the batches: mail that arrived while they ran was
 	 * announced during them, so the IDLE that follows would not report it.
@@ -839,10 +999,7 @@ enum imap_rc imap_sync(struct imap_session *s, const char *folder, struct imap_s
 		}
 		log_info("account %s: folder %s: %zu new message%s above UID %u", s->acct->name,
 			 folder, n, n == 1 ? "" : "s", above);
-		for (size_t i = 0; i < n && r == IMAP_OK && !stopped; i += chunk) {
-			size_t k = n - i < chunk ? n - i : chunk;
-			r = run_batch(s, folder, uids + i, k, i, n, &fs, st, &stopped);
-		}
+		r = run_batches(s, folder, uids, n, &fs, st, &stopped);
 		for (size_t i = 0; i < n; i++)
 			if (uids[i] > above)
 				above = uids[i];

@@ -378,6 +378,27 @@ static int sq_rollback(struct bw_store *st)
 	return exec(st, "ROLLBACK", "rollback");
 }
 
+static int sq_savepoint(struct bw_store *st)
+{
+	return exec(st, "SAVEPOINT bw_msg", "savepoint");
+}
+
+static int sq_release(struct bw_store *st)
+{
+	return exec(st, "RELEASE bw_msg", "release savepoint");
+}
+
+static int sq_rollback_to(struct bw_store *st)
+{
+	/* SQLite may have rolled the whole transaction back itself (I/O error,
+	 * full disk): then there is no savepoint left to go back to */
+	if (sqlite3_get_autocommit(SQ(st)->db)) {
+		snprintf(st->err, sizeof st->err, "rollback to savepoint: the transaction is gone");
+		return -1;
+	}
+	return exec(st, "ROLLBACK TO bw_msg; RELEASE bw_msg", "rollback to savepoint");
+}
+
 /* ---------------------------------------------------------------- folders */
 
 static int sq_folder_get(struct bw_store *st, const char *account, const char *folder,

@@ -315,6 +315,73 @@ static void test_failure_mid_message_rolls_back(void **state)
 	free(raw);
 }
 
+/* Group commit: a failing message inside a batch is undone alone (its
+ * savepoint), the others commit together; an aborted batch keeps nothing. */
+static void test_batch_savepoints(void **state)
+{
+	struct fx *f = *state;
+	char *a = dsn("b1", NULL, NULL, "spring", two, 2);
+	char *b = dsn("b2", NULL, NULL, "spring", two, 2);
+	char *c = dsn("b3", NULL, NULL, "spring", two, 2);
+	struct bw_pipeline_result res;
+	struct bw_origin o = { "main", "INBOX", 7, 1 };
+	struct bw_pipeline *p = pipeline_new(&f->cfg, f->st, f->cl, false);
+
+	assert_int_equal(pipeline_batch_begin(p), 0);
+	assert_int_equal(pipeline_process(p, &o, a, strlen(a), NOW, &res), 0);
+	assert_int_equal(res.outcome, BW_PROCESSED);
+	o.uid = 2;
+	store_test_fail_after(f->st, 3);          /* mid-message */
+	assert_int_equal(pipeline_process(p, &o, b, strlen(b), NOW, &res), -1);
+	assert_int_equal(res.outcome, BW_FAILED);
+	store_test_fail_after(f->st, 0);
+	o.uid = 3;
+	assert_int_equal(pipeline_process(p, &o, c, strlen(c), NOW, &res), 0);
+	assert_int_equal(res.outcome, BW_PROCESSED);
+	o.uid = 4;                                /* the same bytes again: a duplicate */
+	assert_int_equal(pipeline_process(p, &o, c, strlen(c), NOW, &res), 0);
+	assert_int_equal(res.outcome, BW_DUPLICATE);
+	assert_int_equal(pipeline_batch_commit(p), 0);
+	assert_int_equal(count(f->st, "SELECT count(*) FROM processed"), 2);
+	assert_int_equal(count(f->st, "SELECT count(*) FROM processed WHERE uid = 2"), 0);
+	assert_int_equal(count(f->st, "SELECT count(*) FROM events"), 4);
+	long ob = count(f->st, "SELECT count(*) FROM outbox");
+	long dec = count(f->st, "SELECT count(*) FROM decisions");
+
+	/* a batch rolled back keeps nothing of its messages */
+	o.uid = 2;
+	assert_int_equal(pipeline_batch_begin(p), 0);
+	assert_int_equal(pipeline_process(p, &o, b, strlen(b), NOW, &res), 0);
+	assert_int_equal(res.outcome, BW_PROCESSED);
+	pipeline_batch_abort(p);
+	assert_int_equal(count(f->st, "SELECT count(*) FROM processed"), 2);
+	assert_int_equal(count(f->st, "SELECT count(*) FROM outbox"), ob);
+	assert_int_equal(count(f->st, "SELECT count(*) FROM decisions"), dec);
+
+	/* and then the failed message for real, in a batch of its own */
+	assert_int_equal(pipeline_batch_begin(p), 0);
+	assert_int_equal(pipeline_process(p, &o, b, strlen(b), NOW, &res), 0);
+	assert_int_equal(pipeline_batch_commit(p), 0);
+	assert_int_equal(count(f->st, "SELECT count(*) FROM processed"), 3);
+	assert_int_equal(count(f->st, "SELECT count(*) FROM events"), 6);
+	pipeline_free(p);
+
+	/* dry run: every message undone, nothing kept */
+	p = pipeline_new(&f->cfg, f->st, f->cl, true);
+	char *d = dsn("b4", NULL, NULL, NULL, two, 2);
+	o.uid = 5;
+	assert_int_equal(pipeline_batch_begin(p), 0);
+	assert_int_equal(pipeline_process(p, &o, d, strlen(d), NOW, &res), 0);
+	assert_int_equal(res.outcome, BW_PROCESSED);
+	assert_int_equal(pipeline_batch_commit(p), 0);
+	assert_int_equal(count(f->st, "SELECT count(*) FROM processed"), 3);
+	pipeline_free(p);
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+}
+
 /* Event time: Arrival-Date, else Date, else now. */
 static void test_event_time(void **state)
 {
@@ -444,6 +511,7 @@ int main(void)
 		T(test_duplicate_changes_nothing),
 		T(test_dry_run_keeps_nothing),
 		T(test_failure_mid_message_rolls_back),
+		T(test_batch_savepoints),
 		T(test_event_time),
 		T(test_webhook_ids_deterministic),
 		T(test_campaign_streak_across_messages),
