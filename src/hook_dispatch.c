@@ -41,8 +41,9 @@
 #define MAX_INFLIGHT   64     /* transfers at once, all hooks together */
 #define MAX_PER_HOOK   16     /* transfers (keep-alive connections) at once to one hook */
 #define LEASE_GRACE    30     /* seconds a started row stays reserved past the timeout */
-#define DUE_QUERY_MAX  256    /* rows read per look at the outbox */
-#define QUEUE_LOW      64     /* read again when fewer rows than this wait locally */
+#define DUE_QUERY_MAX  2048   /* rows read per look at the outbox (each read costs
+				 about as much as the due rows it sorts: read few times) */
+#define QUEUE_LOW      128    /* read again when fewer rows than this wait locally */
 #define RESP_KEEP      160    /* bytes of a response body kept for last_error */
 #define QUERY_EVERY    1      /* seconds a local queue is trusted; the longest wait
 				 between looks at the outbox while transfers run */
@@ -88,6 +89,8 @@ struct transfer {
  * took the row) drops the row. */
 struct due_queue {
 	struct bw_outbox_row *rows;     /* owned (store_outbox_rows_free) */
+	struct rendered *rr;            /* owned: each row rendered once, when first
+					   looked at (event NULL: not yet) */
 	bool *used;                     /* owned: started, settled or dropped */
 	size_t n, first;                /* rows[first..n) hold every unused row */
 	size_t left;                    /* unused rows */
@@ -361,9 +364,11 @@ static int render_row(const struct hook_rt *h, const struct bw_outbox_row *row,
 			json_decref(chk);
 		}
 	} else if (method_has_body(h->conf->method)) {
-		/* no template: the event object itself */
-		out->element = json_dumps(out->event, JSON_COMPACT);
-		out->element_len = out->element ? strlen(out->element) : 0;
+		/* no template: the event object itself, as stored (compact JSON,
+		 * just checked to be an object) */
+		const char *p = row->payload ? row->payload : "{}";
+		out->element_len = strlen(p);
+		out->element = xstrndup(p, out->element_len);
 	}
 	return 0;
 }
@@ -843,6 +848,9 @@ static void q_take(struct due_queue *q, size_t j)
 
 static void q_clear(struct due_queue *q)
 {
+	for (size_t j = 0; q->rr && j < q->n; j++)
+		rendered_free(&q->rr[j]);
+	free(q->rr);
 	store_outbox_rows_free(q->rows, q->n);
 	free(q->used);
 	memset(q, 0, sizeof(*q));
@@ -878,6 +886,7 @@ static int q_refill(struct bw_dispatcher *d, time_t now, bool force)
 		return -1;
 	}
 	q->used = xcalloc(q->n ? q->n : 1, sizeof(*q->used));
+	q->rr = xcalloc(q->n ? q->n : 1, sizeof(*q->rr));
 	q->left = q->n;
 	q->more = q->n == DUE_QUERY_MAX;
 	return 0;
@@ -899,25 +908,36 @@ static int group(struct bw_dispatcher *d, struct hook_rt *h, size_t i,
 	for (size_t j = i; j < q->n && *k < max; j++) {
 		if (q->used[j] || strcmp(q->rows[j].hook, h->conf->name) != 0)
 			continue;
-		struct rendered r;
-		if (render_row(h, &q->rows[j], &r, err, sizeof(err)) < 0) {
-			rendered_free(&r);
+		struct rendered *r = &q->rr[j];
+		if (!r->event && render_row(h, &q->rows[j], r, err, sizeof(err)) < 0) {
+			rendered_free(r);
 			q_take(q, j);
 			if (row_fail(d, h, &q->rows[j], OUTBOX_V_DEAD, -1, 0, err) < 0)
 				return -1;
 			continue;
 		}
-		if ((*k > 0 && strcmp(r.url, (*rout)[0].url) != 0) ||
-		    busy(d, h, recipient_of(r.event))) {
-			rendered_free(&r);   /* another URL: another request; or wait */
-			continue;
-		}
+		if ((*k > 0 && strcmp(r->url, (*rout)[0].url) != 0) ||
+		    busy(d, h, recipient_of(r->event)))
+			continue;   /* another URL: another request; or wait */
 		q_take(q, j);
 		(*out)[*k] = q->rows[j];
 		q->rows[j].payload = NULL;   /* moved */
-		(*rout)[(*k)++] = r;
+		(*rout)[(*k)++] = *r;
+		memset(r, 0, sizeof(*r));    /* moved */
 	}
 	return 0;
+}
+
+/* hooks_full - has every usable hook all its slots taken?  (Rows of a
+ * broken hook are settled when the scan reaches them.) */
+static bool hooks_full(const struct bw_dispatcher *d)
+{
+	for (size_t i = 0; i < d->n_hooks; i++) {
+		const struct hook_rt *h = &d->hooks[i];
+		if (!h->gone && !*h->setup_error && h->active < MAX_PER_HOOK)
+			return false;
+	}
+	return true;
 }
 
 /* start_queued - start transfers from the local queue, oldest first, while
@@ -935,8 +955,11 @@ static int start_queued(struct bw_dispatcher *d)
 			rc = settle_unsendable(d, &q->rows[i], h);
 			continue;
 		}
-		if (h->active >= MAX_PER_HOOK)
+		if (h->active >= MAX_PER_HOOK) {
+			if (hooks_full(d))
+				break;   /* nothing more can start in this pass */
 			continue;
+		}
 		struct bw_outbox_row *g;
 		struct rendered *rr;
 		size_t k;

@@ -2,8 +2,12 @@
 # hooks.sh - hook delivery speed: N outbox rows delivered by `bouncewatch
 # outbox flush` to a loopback nginx that answers 200, against what the same
 # receiver takes from a plain load generator (wrk, 16 connections) with the
-# same request.  Prints deliveries per second and the ratio.
+# same request.  Prints deliveries per second, the ratio, and the CPU time
+# bouncewatch used (user + system, per delivery; from /usr/bin/time): when it
+# is close to the wall time, bouncewatch is the bottleneck, not the receiver.
 #   tests/bench/hooks.sh BOUNCEWATCH [N]            (default 20000)
+# BENCH_TMP=/dev/shm keeps the state on tmpfs (no fsync cost);
+# BENCH_WRAP="perf record -g -o FILE" wraps the flush.
 set -u
 bw=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 n=${2:-20000}
@@ -64,11 +68,19 @@ EOF
 wrk -t1 -c16 -d5s -s "$work/post.lua" "http://127.0.0.1:$port/hook" > "$work/wrk.out" 2>&1
 cap=$(sed -n 's/^Requests\/sec: *//p' "$work/wrk.out")
 
+timer=
+[ -x /usr/bin/time ] && timer="/usr/bin/time -o $work/time.out -f %U:%S"
 t0=$(date +%s.%N)
-${BENCH_WRAP:-} "$bw" -c "$work/bw.conf" outbox flush --timeout 600 > "$work/flush.out" 2>&1
+$timer ${BENCH_WRAP:-} "$bw" -c "$work/bw.conf" outbox flush --timeout 600 > "$work/flush.out" 2>&1
 t1=$(date +%s.%N)
 done_rows=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM outbox WHERE state = 1").fetchone()[0])' "$work/state.db")
 secs=$(echo "$t1 - $t0" | bc -l)
 rate=$(echo "$done_rows / $secs" | bc -l)
 printf 'hooks: %d events (%d delivered) in %.2f s = %.0f deliveries/s; the receiver takes %.0f req/s from wrk (16 connections): %.2fx of its capacity\n' \
 	"$rows" "$done_rows" "$secs" "$rate" "$cap" "$(echo "$rate / $cap" | bc -l)"
+if [ -s "$work/time.out" ]; then
+	IFS=: read -r usr sys < "$work/time.out"
+	printf 'hooks: bouncewatch CPU %.2f s user + %.2f s system = %.0f us per delivery (%.0f%% of the wall time)\n' \
+		"$usr" "$sys" "$(echo "($usr + $sys) * 1000000 / $done_rows" | bc -l)" \
+		"$(echo "($usr + $sys) * 100 / $secs" | bc -l)"
+fi
