@@ -17,6 +17,16 @@ json_t *output_event_json(const struct bw_event *ev);
  * index > 0 adds "index" (the message's place in an mbox). */
 void output_report_json(FILE *out, const char *file, unsigned index, const struct bw_report *rep);
 
+/* The same lines as output_report_json, byte for byte, written by a writer
+ * that keeps its JSON objects and output buffer from one report to the next
+ * (for many reports in a row: `parse --json`).  Not thread-safe: one writer
+ * per thread.  output_json_free(NULL) is a no-op. */
+struct bw_json_writer;
+struct bw_json_writer *output_json_new(void);
+void output_json_free(struct bw_json_writer *w);
+void output_json_report(struct bw_json_writer *w, FILE *out, const char *file, unsigned index,
+			const struct bw_report *rep);
+
 /* One line per event: file, recipient, kind, reason, status, reply code. */
 void output_report_text(FILE *out, const char *file, unsigned index, const struct bw_report *rep);
 

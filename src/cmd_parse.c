@@ -18,6 +18,7 @@ struct parse_run {
 	const struct bw_classifier *cl;
 	bool json;
 	bool explain;
+	struct bw_json_writer *jw;   /* owned, with json */
 	unsigned messages;
 	unsigned unparsed;
 };
@@ -38,7 +39,7 @@ static int on_message(void *arg, const char *name, unsigned index, const char *r
 	if (r->explain)
 		output_explain(stdout, name, index, &rep);
 	else if (r->json)
-		output_report_json(stdout, name, index, &rep);
+		output_json_report(r->jw, stdout, name, index, &rep);
 	else
 		output_report_text(stdout, name, index, &rep);
 	report_free(&rep);
@@ -65,10 +66,11 @@ static int run_files(int argc, char **argv, struct bw_opts *opts, bool json, boo
 	}
 	struct bw_classifier *cl = classifier_new(&cfg.classify, secret);
 	conf_secret_free(secret);
-	struct parse_run r = { cl, json, explain, 0, 0 };
+	struct parse_run r = { cl, json, explain, json ? output_json_new() : NULL, 0, 0 };
 	unsigned failures = 0;
 	source_files(argv, (size_t)argc, on_message, &r, stderr, &failures);
 	fflush(stdout);
+	output_json_free(r.jw);
 	classifier_free(cl);
 	conf_free(&cfg);
 	if (failures || r.unparsed) {
