@@ -9,6 +9,10 @@
 #include "mime.h"
 #include "util.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #define BOUNDARY_MAX 200
 
 struct walk {
@@ -151,11 +155,48 @@ static inline bool fold_blank(char c)
 	return c == '\n' || c == '\t' || c == ' ';
 }
 
+/* Is v[0..n) free of line ends, tabs and two blanks in a row (so already
+ * unfolded)?  16 bytes at a time where SSE2 is there. */
+static bool plain_value(const char *v, size_t n)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	unsigned carry = 0;        /* the previous block ended in a space */
+	const __m128i sp = _mm_set1_epi8(' '), nl = _mm_set1_epi8('\n'), tab = _mm_set1_epi8('\t');
+	for (; i + 16 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(v + i));
+		unsigned bad = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, nl), _mm_cmpeq_epi8(x, tab)));
+		unsigned s = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, sp));
+		if (bad || (s & ((s << 1) | carry)))
+			return false;
+		carry = s >> 15;
+	}
+	if (carry && i < n && v[i] == ' ')
+		return false;
+#endif
+	for (; i < n; i++)
+		if (v[i] == '\n' || v[i] == '\t' || (v[i] == ' ' && i > 0 && v[i - 1] == ' '))
+			return false;
+	return true;
+}
+
 /* Copy a raw header value into out (outsz > 0), unfolded: runs of blanks
  * become one space, none at the start; truncated to outsz - 1 bytes. */
 static void unfold_value(const char *v, size_t vlen, char *out, size_t outsz)
 {
 	size_t o = 0, i = 0;
+	/* the common case: one line, single spaces; only the ends to trim */
+	size_t b = 0, e = vlen;
+	while (b < e && fold_blank(v[b]))
+		b++;
+	while (e > b && fold_blank(v[e - 1]))
+		e--;
+	if (plain_value(v + b, e - b)) {
+		size_t n = e - b < outsz - 1 ? e - b : outsz - 1;
+		memcpy(out, v + b, n);
+		out[n] = '\0';
+		return;
+	}
 	while (i < vlen && o + 1 < outsz) {
 		bool space = false;
 		while (i < vlen && fold_blank(v[i])) {

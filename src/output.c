@@ -442,20 +442,67 @@ static void name_of(char *buf, size_t n, const char *file, unsigned index)
 		snprintf(buf, n, "%s", file);
 }
 
+/* Append s to the line being built; false when it does not fit. */
+static bool put(char *buf, size_t cap, size_t *n, const char *s)
+{
+	size_t l = strlen(s);
+	if (l > cap - *n)
+		return false;
+	memcpy(buf + *n, s, l);
+	*n += l;
+	return true;
+}
+
+/* The name column: file, or file#index (as name_of, without printf). */
+static size_t put_name(char *buf, size_t cap, const char *file, unsigned index)
+{
+	size_t n = strlen(file);
+	if (n + 16 > cap) {
+		name_of(buf, cap, file, index);
+		return strlen(buf);
+	}
+	memcpy(buf, file, n);
+	if (index) {
+		char num[16], *p = num + sizeof(num);
+		size_t d = 0;
+		do {
+			*--p = (char)('0' + index % 10);
+			d++;
+		} while ((index /= 10) != 0);
+		buf[n++] = '#';
+		memcpy(buf + n, p, d);
+		n += d;
+	}
+	buf[n] = '\0';
+	return n;
+}
+
 void output_report_text(FILE *out, const char *file, unsigned index, const struct bw_report *rep)
 {
 	char name[4096];
-	name_of(name, sizeof(name), file, index);
+	size_t nl = put_name(name, sizeof(name), file, index);
 	if (rep->n_events == 0) {
 		fprintf(out, "%s\t-\t%s\t%s\n", name, bw_verdict_name(rep->verdict),
 			rep->error[0] ? rep->error : "-");
 		return;
 	}
+	char line[4096 + 2048];
 	for (unsigned i = 0; i < rep->n_events; i++) {
 		const struct bw_event *ev = &rep->events[i];
-		fprintf(out, "%s\t%s\t%s\t%s\t%s\t%s%s\n", name, ev->recipient, bw_kind_name(ev->kind),
-			bw_reason_name(ev->reason), dash(ev->status), dash(ev->reply_code),
-			ev->unverified ? "\tunverified" : "");
+		size_t n = nl;
+		memcpy(line, name, nl);
+		const char *cols[] = { "\t", ev->recipient, "\t", bw_kind_name(ev->kind), "\t",
+				       bw_reason_name(ev->reason), "\t", dash(ev->status), "\t",
+				       dash(ev->reply_code), ev->unverified ? "\tunverified" : "", "\n" };
+		bool ok = true;
+		for (size_t c = 0; ok && c < ARRAY_LEN(cols); c++)
+			ok = put(line, sizeof(line), &n, cols[c]);
+		if (ok)
+			fwrite(line, 1, n, out);
+		else
+			fprintf(out, "%s\t%s\t%s\t%s\t%s\t%s%s\n", name, ev->recipient,
+				bw_kind_name(ev->kind), bw_reason_name(ev->reason), dash(ev->status),
+				dash(ev->reply_code), ev->unverified ? "\tunverified" : "");
 	}
 }
 
