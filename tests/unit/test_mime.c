@@ -7,11 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conf.h"
 #include "mime.h"
+#include "util.h"
 
 static struct bw_limits lim = { 10485760, 32, 65536, 256, 1000 };
 
@@ -124,6 +126,110 @@ static void test_header_unfold_and_case(void **state)
 	assert_int_equal(strlen(small), 7);
 }
 
+/* The unfolding rule, the plain way: every run of blanks (space, tab, line
+ * end) is one space, none at either end, at most outsz - 1 bytes. */
+static void ref_unfold(const char *v, size_t n, char *out, size_t outsz)
+{
+	size_t o = 0;
+	bool space = false;
+	for (size_t i = 0; i < n; i++) {
+		bool blank = v[i] == ' ' || v[i] == '\t' || v[i] == '\n';
+		if (blank) {
+			space = o > 0;
+			continue;
+		}
+		if (space && o + 1 < outsz)
+			out[o++] = ' ';
+		space = false;
+		if (o + 1 < outsz)
+			out[o++] = v[i];
+	}
+	out[o] = '\0';
+}
+
+static const char *const hdr_names[] = { "From", "To", "Subject", "X-A", "X-Ab", "Content-Type", "Received" };
+
+/* A random header block: headers from hdr_names (some twice), folded
+ * values, unindented "param=value" lines after a ';', long values. */
+static size_t random_block(char *b, size_t cap)
+{
+	static const char valchars[] = "ab AB;=\t<@>.:x";
+	size_t o = 0;
+	int lines = rand() % 300;
+	for (int l = 0; l < lines && o + 200 < cap; l++) {
+		int kind = rand() % 10;
+		if (kind < 6 || l == 0) {
+			const char *nm = hdr_names[rand() % (int)ARRAY_LEN(hdr_names)];
+			o += (size_t)snprintf(b + o, cap - o, "%s:", rand() % 4 ? nm : "x-a");
+		} else if (kind < 8) {
+			b[o++] = rand() % 2 ? ' ' : '\t';
+		} else {
+			o += (size_t)snprintf(b + o, cap - o, "name=");
+		}
+		int vl = rand() % 90;
+		for (int i = 0; i < vl; i++)
+			b[o++] = valchars[rand() % (int)(sizeof(valchars) - 1)];
+		if (rand() % 5 == 0)
+			b[o++] = ';';
+		b[o++] = '\n';
+	}
+	return o;
+}
+
+static void test_hdrs_index_equals_plain(void **state)
+{
+	(void)state;
+	static char block[64 * 1024];
+	srand(777);
+	for (int round = 0; round < 400; round++) {
+		size_t len = random_block(block, sizeof(block));
+		struct mime_hdrs h;
+		mime_hdrs_init(&h, len ? block : NULL, len);
+		for (size_t k = 0; k < ARRAY_LEN(hdr_names) + 1; k++) {
+			const char *nm = k < ARRAY_LEN(hdr_names) ? hdr_names[k] : "missing";
+			size_t l1 = 0, l2 = 0;
+			const char *r1 = mime_hdrs_raw(&h, nm, &l1);
+			const char *r2 = len ? mime_header_raw(block, len, nm, &l2) : NULL;
+			assert_ptr_equal(r1, r2);
+			if (r1)
+				assert_int_equal(l1, l2);
+			size_t outsz = 1 + (size_t)(rand() % 300);
+			char v1[300], v2[300], want[300];
+			bool f1 = mime_hdrs_get(&h, nm, v1, outsz);
+			bool f2 = mime_header(block, len, nm, v2, outsz);
+			assert_int_equal(f1, f2);
+			assert_string_equal(v1, v2);
+			if (r1) {
+				ref_unfold(r1, l1, want, outsz);
+				assert_string_equal(v1, want);
+			}
+		}
+	}
+}
+
+static void test_hdrs_examples(void **state)
+{
+	(void)state;
+	const char *h = "Subject:  two  spaces \nX-A: one\nX-Ab: folded\n\tnext\nContent-Type: text/plain;\ncharset=us-ascii\n";
+	struct mime_hdrs x;
+	mime_hdrs_init(&x, h, strlen(h));
+	char v[64];
+	assert_true(mime_hdrs_get(&x, "subject", v, sizeof(v)));
+	assert_string_equal(v, "two spaces");
+	assert_true(mime_hdrs_get(&x, "X-A", v, sizeof(v)));
+	assert_string_equal(v, "one");
+	assert_true(mime_hdrs_get(&x, "x-ab", v, sizeof(v)));
+	assert_string_equal(v, "folded next");
+	assert_true(mime_hdrs_get(&x, "Content-Type", v, sizeof(v)));
+	assert_string_equal(v, "text/plain; charset=us-ascii");
+	assert_false(mime_hdrs_get(&x, "X", v, sizeof(v)));
+	assert_string_equal(v, "");
+	/* an empty block */
+	mime_hdrs_init(&x, NULL, 0);
+	size_t vl;
+	assert_null(mime_hdrs_raw(&x, "From", &vl));
+}
+
 static void test_decoders(void **state)
 {
 	(void)state;
@@ -226,6 +332,8 @@ int main(void)
 		cmocka_unit_test(test_report_structure),
 		cmocka_unit_test(test_line_endings_equal),
 		cmocka_unit_test(test_header_unfold_and_case),
+		cmocka_unit_test(test_hdrs_examples),
+		cmocka_unit_test(test_hdrs_index_equals_plain),
 		cmocka_unit_test(test_decoders),
 		cmocka_unit_test(test_base64_part_decoded),
 		cmocka_unit_test(test_missing_closing_boundary),

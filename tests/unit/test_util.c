@@ -1,6 +1,6 @@
 /*
- * test_util.c - the case-insensitive search against a plain reference on
- * random text, and the bounded buffer.
+ * test_util.c - the case-insensitive search and the pattern sets against
+ * plain references on random text, and the bounded buffer.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -59,6 +59,130 @@ static void test_memcasemem_random(void **state)
 	}
 }
 
+/* --- pattern sets: each pattern tried at each position, the plain way --- */
+
+static bool ref_blank(unsigned char c)
+{
+	return bw_isspace(c);
+}
+
+/* Does pat occur at text[i..)?  With blanks, a space in pat matches a run
+ * of one or more blanks (all of it: the run is taken whole). */
+static bool ref_at(const char *text, size_t len, size_t i, const char *pat, bool blanks)
+{
+	size_t j = i;
+	for (const char *p = pat; *p; p++) {
+		if (blanks && ref_blank((unsigned char)*p)) {
+			if (j >= len || !ref_blank((unsigned char)text[j]))
+				return false;
+			while (j < len && ref_blank((unsigned char)text[j]))
+				j++;
+			continue;
+		}
+		if (j >= len || bw_lower((unsigned char)text[j]) != bw_lower((unsigned char)*p))
+			return false;
+		j++;
+	}
+	return true;
+}
+
+static size_t ref_first(const char *text, size_t len, const char *pat, bool blanks)
+{
+	if (!pat[0])
+		return SIZE_MAX;
+	for (size_t i = 0; i < len; i++)
+		if (ref_at(text, len, i, pat, blanks))
+			return i;
+	return SIZE_MAX;
+}
+
+static void random_word(char *w, size_t max, const char *alphabet, size_t na, bool blanks)
+{
+	size_t n = (size_t)(rand() % (int)max);
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = alphabet[rand() % (int)na];
+		/* a set with blanks takes no pattern that begins with a blank, and
+		 * a run of blanks in a pattern is one space */
+		if (blanks && ref_blank((unsigned char)c) && (o == 0 || w[o - 1] == ' '))
+			continue;
+		w[o++] = blanks && ref_blank((unsigned char)c) ? ' ' : c;
+	}
+	w[o] = '\0';
+}
+
+/* One random set against the reference on many random texts. */
+static void pset_round(const char *alphabet, size_t npats, size_t maxpat, bool blanks)
+{
+	size_t na = strlen(alphabet);
+	char pats[64][16];
+	const char *pp[64];
+	for (size_t k = 0; k < npats; k++) {
+		random_word(pats[k], maxpat, alphabet, na, blanks);
+		pp[k] = pats[k];
+	}
+	struct bw_pset *s = bw_pset_new(pp, npats, blanks ? BW_PSET_BLANKS : 0);
+	char text[200];
+	size_t first[64];
+	for (int t = 0; t < 40; t++) {
+		size_t len = (size_t)(rand() % (int)sizeof(text));
+		for (size_t i = 0; i < len; i++)
+			text[i] = alphabet[rand() % (int)na];
+		/* plant a pattern now and then so that matches are not all short */
+		if (len > 20 && rand() % 2) {
+			const char *w = pats[rand() % (int)npats];
+			size_t at = (size_t)(rand() % (int)(len - 16));
+			memcpy(text + at, w, strlen(w));
+		}
+		bw_pset_firsts(s, text, len, first);
+		int best = -1;
+		for (size_t k = 0; k < npats; k++) {
+			size_t want = ref_first(text, len, pats[k], blanks);
+			assert_int_equal(first[k], want);
+			if (want != SIZE_MAX && best < 0)
+				best = (int)k;
+		}
+		assert_int_equal(bw_pset_best(s, text, len), best);
+	}
+	bw_pset_free(s);
+}
+
+static void test_pset_examples(void **state)
+{
+	(void)state;
+	const char *pats[] = { "user unknown", "unknown", "end of data", "x" };
+	struct bw_pset *s = bw_pset_new(pats, 3, BW_PSET_BLANKS);
+	const char *t = "550 User\n  Unknown after END OF\r\n\tdata";
+	size_t first[3];
+	bw_pset_firsts(s, t, strlen(t), first);
+	assert_int_equal(first[0], 4);
+	assert_int_equal(first[1], 11);
+	assert_int_equal(first[2], 25);
+	assert_int_equal(bw_pset_best(s, t, strlen(t)), 0);
+	assert_int_equal(bw_pset_best(s, t + 5, strlen(t) - 5), 1);
+	assert_int_equal(bw_pset_best(s, "nothing", 7), -1);
+	bw_pset_free(s);
+	/* without BW_PSET_BLANKS a space is a space */
+	s = bw_pset_new(pats, 4, 0);
+	assert_int_equal(bw_pset_best(s, "user\nunknown", 12), 1);
+	assert_int_equal(bw_pset_best(s, "X", 1), 3);
+	bw_pset_free(s);
+}
+
+static void test_pset_random(void **state)
+{
+	(void)state;
+	srand(4242);
+	for (int round = 0; round < 300; round++) {
+		/* few patterns (the vector filter), many (none), one-byte ones, blanks */
+		pset_round("abAB -\n", 1 + (size_t)(rand() % 4), 6, false);
+		pset_round("aAbBeE@`[{ -.05\n\xc3\xa9", 1 + (size_t)(rand() % 8), 8, false);
+		pset_round("abcdefghijklmnopqrstuvwxyz", 40 + (size_t)(rand() % 24), 6, false);
+		pset_round("abAB \t\n\r-", 1 + (size_t)(rand() % 12), 9, true);
+		pset_round("ab --\n", 2 + (size_t)(rand() % 20), 15, rand() % 2);
+	}
+}
+
 static void test_buf_limit(void **state)
 {
 	(void)state;
@@ -76,6 +200,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_memcasemem_examples),
 		cmocka_unit_test(test_memcasemem_random),
+		cmocka_unit_test(test_pset_examples),
+		cmocka_unit_test(test_pset_random),
 		cmocka_unit_test(test_buf_limit),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
