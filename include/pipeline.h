@@ -1,8 +1,8 @@
 /*
  * pipeline.h - one message through the whole pipeline (SPEC §2):
  * classify -> record events -> policy -> decisions -> outbox rows -> processed
- * marker, all in one store transaction (or one savepoint of a batch's
- * transaction: group commit).  Used by `scan`, `run` and `ingest`.
+ * marker, all in one store transaction (its own, or a batch's: group
+ * commit).  Used by `scan`, `run` and `ingest`.
  */
 #ifndef BW_PIPELINE_H
 #define BW_PIPELINE_H
@@ -50,23 +50,50 @@ void pipeline_content_key(const char *raw, size_t len, char *out, size_t outsz);
 /* Returns 0 with res->outcome BW_PROCESSED or BW_DUPLICATE, or -1 with
  * BW_FAILED (logged; nothing was kept).  now is the clock (injected).
  * Outside a batch the message is committed (rolled back in dry-run) before
- * this returns; inside one (pipeline_batch_begin) it is kept under a
- * savepoint and commits with the batch. */
+ * this returns; inside one (pipeline_batch_begin) it commits with the
+ * batch. */
 int pipeline_process(struct bw_pipeline *p, const struct bw_origin *o,
 		     const char *raw, size_t len, time_t now, struct bw_pipeline_result *res);
 
 /*
+ * The two halves of pipeline_process(), for a caller that classifies in
+ * another thread than the one that records: pipeline_prepare() is pure (the
+ * content key and the classifier's report of raw; cl is the pipeline's,
+ * pipeline_classifier(), and may be used by several threads at once), and
+ * touches no pipeline or store; pipeline_record() does the rest, as
+ * pipeline_process() does, and leaves pm as it was.  pm is released with
+ * pipeline_prepared_free() (the struct itself is the caller's).
+ */
+struct bw_prepared {
+	char key[BW_MSGID_MAX + 80];   /* content key: Message-ID plus a hash */
+	struct bw_report rep;          /* owned */
+};
+const struct bw_classifier *pipeline_classifier(const struct bw_pipeline *p);
+void pipeline_prepare(const struct bw_classifier *cl, const char *raw, size_t len,
+		      struct bw_prepared *pm);
+int pipeline_record(struct bw_pipeline *p, const struct bw_origin *o, const struct bw_prepared *pm,
+		    time_t now, struct bw_pipeline_result *res);
+void pipeline_prepared_free(struct bw_prepared *pm);
+
+/*
  * Group commit: pipeline_batch_begin() opens one store transaction; every
- * pipeline_process() until pipeline_batch_commit() runs inside it under a
- * savepoint of its own, so a message that fails is undone alone while its
- * events, decisions, outbox rows and processed marker still commit together
- * or not at all.  Nothing of the batch is durable (and no post-action may
- * run) before pipeline_batch_commit() returns 0; -1 means the whole batch was
- * rolled back (logged): none of its messages was kept.  In dry-run the batch
- * is rolled back and each message undone as if alone.  Metrics are counted
- * when the batch ends.  pipeline_batch_abort() rolls an open batch back (a
- * no-op without one).  A batch holds the store's write lock (SQLite) or the
- * address locks of its messages (PostgreSQL) until it ends.
+ * pipeline_process() until pipeline_batch_commit() runs inside it, and each
+ * message's events, decisions, outbox rows and processed marker commit
+ * together with the batch or not at all.  Nothing of the batch is durable
+ * (and no post-action may run) before pipeline_batch_commit() returns 0; -1
+ * means the whole batch was rolled back (logged): none of its messages was
+ * kept.  A message that fails (-1) leaves part of itself in the transaction:
+ * the batch is lost (every later call fails, the commit rolls back).  To keep
+ * the messages before it, as they would be each alone, abort the batch and
+ * run them again in a new one: the same bytes against the same state give
+ * the same results.  (Savepoints would undo one message alone, but SQLite
+ * copies every page a savepoint touches: a fifth of a scan's time.)  A
+ * duplicate (0 with BW_DUPLICATE) writes nothing.  pipeline_batch_abort()
+ * rolls an open batch back (a no-op without one).  Metrics are counted when
+ * the batch ends.  In a dry run the three do nothing: each message is undone
+ * alone, as outside a batch.  A
+ * batch holds the store's write lock (SQLite) or the address locks of its
+ * messages (PostgreSQL) until it ends.
  */
 int pipeline_batch_begin(struct bw_pipeline *p);
 int pipeline_batch_commit(struct bw_pipeline *p);

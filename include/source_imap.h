@@ -7,7 +7,7 @@
  * SELECT, check UIDVALIDITY against the store, fetch every message above the
  * recorded UID in batches (BODY.PEEK[] up to fetch_max_bytes; the next
  * batch is fetched by a helper thread while this one is processed), run each
- * through the pipeline (one transaction per batch, a savepoint per message),
+ * through the pipeline (one transaction per batch: group commit),
  * and only after the batch's commit apply the post-action
  * (on_bounce for bounces and complaints, on_other for the rest).  The folder's
  * state (UIDVALIDITY, highest UID done) is written after the post-actions, so

@@ -42,19 +42,6 @@ int store_begin(struct bw_store *st);
 int store_commit(struct bw_store *st);
 int store_rollback(struct bw_store *st);
 
-/*
- * Savepoints inside an open transaction (group commit: several messages in
- * one transaction, each under its own savepoint, so one that fails is undone
- * alone).  store_savepoint() marks the point; store_release() keeps what was
- * done since (it commits with the transaction); store_rollback_to() undoes
- * it and forgets the mark, the transaction staying open.  One level: a
- * savepoint is released or rolled back before the next is taken.  -1 from
- * store_rollback_to() means the transaction itself is lost: roll it back.
- */
-int store_savepoint(struct bw_store *st);
-int store_release(struct bw_store *st);
-int store_rollback_to(struct bw_store *st);
-
 /* ---- where each IMAP folder stands (SPEC §5) */
 struct bw_folder_state {
 	uint32_t uidvalidity;    /* 0 = never seen */

@@ -34,7 +34,7 @@ struct bw_pipeline {
 	size_t n_dec, cap_dec;
 	/* group commit (pipeline_batch_begin): */
 	bool in_batch;                      /* a store transaction is open */
-	bool batch_lost;                    /* it failed beyond a savepoint: roll back */
+	bool batch_lost;                    /* a message failed in it: roll back */
 	unsigned batch_msgs;                /* messages run through it */
 	struct pending_metric *pm;          /* owned: counted when it commits */
 	size_t n_pm, cap_pm;
@@ -377,12 +377,12 @@ static int record_message(struct bw_pipeline *p, struct msg_ctx *m, const struct
 			  struct bw_pipeline_result *res)
 {
 	const struct bw_origin *o = m->o;
-	int r = store_is_processed(p->st, o->account, o->folder, o->uidvalidity, o->uid, m->key);
-	if (r != 0)
-		return r;
-	/* 1: another instance marked it meanwhile: a duplicate, rolled back */
-	r = store_mark_processed(p->st, o->account, o->folder, o->uidvalidity, o->uid, m->key,
-				 bw_verdict_name(rep->verdict), m->now, &m->msg_id);
+	/* the marker is the first write: 1 when the message is already marked
+	 * (by UID or content key; by another instance too, meanwhile), and
+	 * then nothing was written (no store_is_processed() first: the same
+	 * unique keys answer) */
+	int r = store_mark_processed(p->st, o->account, o->folder, o->uidvalidity, o->uid, m->key,
+				     bw_verdict_name(rep->verdict), m->now, &m->msg_id);
 	if (r != 0 || lock_addresses(p->st, rep) < 0)
 		return r != 0 ? r : -1;
 	for (unsigned i = 0; i < rep->n_events; i++) {
@@ -448,6 +448,8 @@ static void pm_flush(struct bw_pipeline *p, bool committed)
 int pipeline_batch_begin(struct bw_pipeline *p)
 {
 	assert(!p->in_batch);
+	if (p->dry_run)
+		return 0;         /* each message undone alone, as outside a batch */
 	if (store_begin(p->st) < 0) {
 		log_error("state store: %s", store_error(p->st));
 		store_rollback(p->st);
@@ -462,22 +464,17 @@ int pipeline_batch_begin(struct bw_pipeline *p)
 
 int pipeline_batch_commit(struct bw_pipeline *p)
 {
-	assert(p->in_batch);
+	if (!p->in_batch)
+		return p->dry_run ? 0 : -1;
 	p->in_batch = false;
-	int r;
-	if (p->batch_lost) {
-		r = -1;
-	} else if (p->dry_run) {
-		r = store_rollback(p->st);
-	} else if ((r = store_commit(p->st)) < 0) {
+	int r = -1;
+	if (p->batch_lost)
+		log_error("state store: a message failed: the batch is rolled back");
+	else if ((r = store_commit(p->st)) < 0)
 		log_error("state store: commit: %s", store_error(p->st));
-	}
 	if (r < 0)
 		store_rollback(p->st);
-	if (!p->dry_run)
-		pm_flush(p, r == 0);
-	p->n_pm = 0;
-	p->batch_msgs = 0;
+	pm_flush(p, r == 0);
 	return r < 0 ? -1 : 0;
 }
 
@@ -487,34 +484,20 @@ void pipeline_batch_abort(struct bw_pipeline *p)
 		return;
 	p->in_batch = false;
 	store_rollback(p->st);
-	if (!p->dry_run)
-		pm_flush(p, false);
-	p->n_pm = 0;
-	p->batch_msgs = 0;
+	pm_flush(p, false);
 }
 
-/* One message inside the open batch, under a savepoint: 0, 1 (duplicate,
- * undone) or -1 (undone; p->batch_lost when even that failed). */
+/* One message inside the open batch: 0, 1 (duplicate: nothing was written)
+ * or -1 (the batch now holds part of the message: p->batch_lost), -2 (the
+ * batch was lost before: nothing done). */
 static int process_in_batch(struct bw_pipeline *p, struct msg_ctx *m,
 			    const struct bw_report *rep, struct bw_pipeline_result *res)
 {
 	if (p->batch_lost)
-		return -1;
-	if (store_savepoint(p->st) < 0) {
-		p->batch_lost = true;
-		return -1;
-	}
+		return -2;
 	int r = record_message(p, m, rep, res);
-	/* dry run: every message is undone, as if alone in its transaction */
-	if (r == 0 && !p->dry_run) {
-		if (store_release(p->st) == 0)
-			return 0;
-		r = -1;
-	}
-	if (store_rollback_to(p->st) < 0) {
+	if (r < 0)
 		p->batch_lost = true;
-		return -1;
-	}
 	return r;
 }
 
@@ -534,24 +517,50 @@ static int process_alone(struct bw_pipeline *p, struct msg_ctx *m,
 	return r;
 }
 
-int pipeline_process(struct bw_pipeline *p, const struct bw_origin *o,
-		     const char *raw, size_t len, time_t now, struct bw_pipeline_result *res)
+const struct bw_classifier *pipeline_classifier(const struct bw_pipeline *p)
 {
-	char key[BW_MSGID_MAX + 80];
-	struct bw_report rep;
-	struct msg_ctx m = { o, key, 0, now, 0 };
+	return p->cl;
+}
+
+void pipeline_prepare(const struct bw_classifier *cl, const char *raw, size_t len,
+		      struct bw_prepared *pm)
+{
+	pipeline_content_key(raw, len, pm->key, sizeof pm->key);
+	memset(&pm->rep, 0, sizeof pm->rep);
+	classify_message(cl, raw, len, &pm->rep);
+	/* kept a while (a batch): no room for events that did not come */
+	struct bw_report *rep = &pm->rep;
+	if (rep->n_events && rep->n_events < rep->cap_events) {
+		rep->events = xrealloc(rep->events, rep->n_events * sizeof *rep->events);
+		rep->cap_events = rep->n_events;
+	}
+}
+
+void pipeline_prepared_free(struct bw_prepared *pm)
+{
+	if (pm)
+		report_free(&pm->rep);
+}
+
+int pipeline_record(struct bw_pipeline *p, const struct bw_origin *o, const struct bw_prepared *pm,
+		    time_t now, struct bw_pipeline_result *res)
+{
+	const struct bw_report *rep = &pm->rep;
+	struct msg_ctx m = { o, pm->key, 0, now, 0 };
 
 	memset(res, 0, sizeof *res);
 	res->outcome = BW_FAILED;
+	res->verdict = rep->verdict;
+	res->n_events = rep->n_events;
 	p->n_dec = 0;
-	pipeline_content_key(raw, len, key, sizeof key);
-	memset(&rep, 0, sizeof rep);
-	classify_message(p->cl, raw, len, &rep);
-	res->verdict = rep.verdict;
-	res->n_events = rep.n_events;
 
-	int r = p->in_batch ? process_in_batch(p, &m, &rep, res) : process_alone(p, &m, &rep, res);
-	if (r < 0) {
+	int r = p->in_batch ? process_in_batch(p, &m, rep, res) : process_alone(p, &m, rep, res);
+	if (r == -2) {
+		log_error("%s %s: not recorded: an earlier message of its batch failed",
+			  o->account, o->folder);
+		r = -1;
+		p->n_dec = 0;
+	} else if (r < 0) {
 		log_error("%s %s: state store: %s", o->account, o->folder, store_error(p->st));
 		p->n_dec = 0;
 		res->n_decisions = 0;
@@ -563,13 +572,23 @@ int pipeline_process(struct bw_pipeline *p, const struct bw_origin *o,
 	if (p->dry_run) {
 		/* nothing is counted */
 	} else if (!p->in_batch) {
-		metrics_message(res->outcome, &rep, p->dec, p->n_dec);
+		metrics_message(res->outcome, rep, p->dec, p->n_dec);
 	} else if (r < 0) {
 		metrics_inc(BW_M_MESSAGES_FAILED, NULL, NULL);
 	} else {
 		p->batch_msgs++;
-		pm_message(p, res->outcome, &rep);
+		pm_message(p, res->outcome, rep);
 	}
-	report_free(&rep);
 	return r < 0 ? -1 : 0;
+}
+
+int pipeline_process(struct bw_pipeline *p, const struct bw_origin *o,
+		     const char *raw, size_t len, time_t now, struct bw_pipeline_result *res)
+{
+	struct bw_prepared *pm = xmalloc(sizeof *pm);
+	pipeline_prepare(p->cl, raw, len, pm);
+	int r = pipeline_record(p, o, pm, now, res);
+	pipeline_prepared_free(pm);
+	free(pm);
+	return r;
 }

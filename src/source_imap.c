@@ -5,9 +5,10 @@
  *
  * Order of work for one folder (what makes "processed once" hold):
  *   SELECT -> UIDVALIDITY vs the store -> UID SEARCH above last_uid ->
- *   per batch: UID FETCH BODY.PEEK[]<0.cap> -> pipeline_process each (under
- *   its own savepoint of the batch's transaction: group commit; on a shared
- *   store its own transaction) -> commit -> post-actions of the batch ->
+ *   per batch: UID FETCH BODY.PEEK[]<0.cap> -> pipeline_process each (in
+ *   the batch's transaction: group commit; on a shared store, PostgreSQL,
+ *   each in its own, so instances never hold address locks across a batch,
+ *   where they could deadlock) -> commit -> post-actions of the batch ->
  *   store_folder_set.
  * The UID FETCH of the next batch runs in a thread while the current one is
  * processed; the post-actions wait for it (one user of the connection at a
@@ -552,10 +553,16 @@ static enum imap_rc apply_action(struct imap_session *s, const char *action,
 
 /* ------------------------------------------------------------ sync */
 
+/* A fetched message, classified (by the fetch thread). */
 struct fetched {
 	uint32_t uid;
-	const char *data;    /* borrowed from the fetch result */
-	size_t len;
+	struct bw_prepared pm;      /* owned: released by fetched_free() */
+};
+
+/* A fetched batch: the messages the server returned, by UID. */
+struct fetched_batch {
+	struct fetched *fx;         /* owned */
+	size_t nf;
 };
 
 static int cmp_fetched(const void *a, const void *b)
@@ -570,22 +577,25 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* UID and BODY[] of one FETCH response item. */
-static void fetched_of(struct mailimap_msg_att *ma, struct fetched *f)
+/* UID and BODY[] of one FETCH response item (*data borrowed from it). */
+static void fetched_of(struct mailimap_msg_att *ma, uint32_t *uid, const char **data,
+		       size_t *len)
 {
-	memset(f, 0, sizeof *f);
+	*uid = 0;
+	*data = NULL;
+	*len = 0;
 	for (clistiter *it = clist_begin(ma->att_list); it; it = clist_next(it)) {
 		struct mailimap_msg_att_item *item = clist_content(it);
 		if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC || !item->att_data.att_static)
 			continue;
 		struct mailimap_msg_att_static *sa = item->att_data.att_static;
 		if (sa->att_type == MAILIMAP_MSG_ATT_UID) {
-			f->uid = sa->att_data.att_uid;
+			*uid = sa->att_data.att_uid;
 		} else if (sa->att_type == MAILIMAP_MSG_ATT_BODY_SECTION &&
 			   sa->att_data.att_body_section &&
 			   sa->att_data.att_body_section->sec_body_part) {
-			f->data = sa->att_data.att_body_section->sec_body_part;
-			f->len = sa->att_data.att_body_section->sec_length;
+			*data = sa->att_data.att_body_section->sec_body_part;
+			*len = sa->att_data.att_body_section->sec_length;
 		}
 	}
 }
@@ -598,6 +608,34 @@ static uint32_t fetch_cap(const struct imap_session *s)
 	if (cap == 0 || cap > UINT32_MAX)
 		cap = UINT32_MAX;
 	return (uint32_t)cap;
+}
+
+/* Classify every message of a fetch result (res stays the caller's). */
+static void fetched_prepare(const struct imap_session *s, clist *res, struct fetched_batch *fb)
+{
+	const struct bw_classifier *cl = pipeline_classifier(s->env->pipeline);
+	fb->nf = 0;
+	fb->fx = xcalloc((size_t)clist_count(res) + 1, sizeof *fb->fx);
+	for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
+		struct fetched *f = &fb->fx[fb->nf];
+		const char *data;
+		size_t len;
+		fetched_of(clist_content(it), &f->uid, &data, &len);
+		if (!f->uid || !data)
+			continue;
+		pipeline_prepare(cl, data, len, &f->pm);
+		fb->nf++;
+	}
+	qsort(fb->fx, fb->nf, sizeof *fb->fx, cmp_fetched);
+}
+
+static void fetched_free(struct fetched_batch *fb)
+{
+	for (size_t i = 0; i < fb->nf; i++)
+		pipeline_prepared_free(&fb->fx[i].pm);
+	free(fb->fx);
+	fb->fx = NULL;
+	fb->nf = 0;
 }
 
 /* UID FETCH uids (UID BODY.PEEK[]<0.cap>).  *result is libetpan's list. */
@@ -729,7 +767,7 @@ static enum imap_rc process_one(struct imap_session *s, const char *folder,
 	struct bw_origin o = { s->acct->name, folder, s->uidvalidity, f->uid };
 	struct bw_pipeline_result res;
 	st->messages++;
-	if (pipeline_process(s->env->pipeline, &o, f->data, f->len, time(NULL), &res) < 0 ||
+	if (pipeline_record(s->env->pipeline, &o, &f->pm, time(NULL), &res) < 0 ||
 	    res.outcome == BW_FAILED) {
 		st->errors++;
 		return fail(s, IMAP_FAIL_TEMP, "folder %s UID %u: the state store failed; will retry",
@@ -782,11 +820,13 @@ static enum imap_rc finish_batch(struct imap_session *s, const char *folder,
 }
 
 /*
- * The fetch of the next batch runs in a thread of its own while this one is
- * classified and recorded, so the network and the server work while we do.
- * The connection is used by one thread at a time: the prefetch thread from
- * prefetch_start() until prefetch_join(), the session's thread otherwise
- * (post-actions only after the join).  At most two batches are in memory.
+ * The fetch of the next batch, and its classification, run in a thread of
+ * their own while this one is recorded, so the network, the server and the
+ * classifier work while the store does.  The connection is used by one
+ * thread at a time: the prefetch thread from prefetch_start() until
+ * prefetch_join(), the session's thread otherwise (post-actions only after
+ * the join).  At most two batches are in memory, one of them only as
+ * classifier reports.
  */
 struct prefetch {
 	struct imap_session *s;     /* borrowed */
@@ -794,15 +834,20 @@ struct prefetch {
 	size_t n;
 	pthread_t th;
 	bool running;               /* the thread owns the connection */
-	bool ready;                 /* rc and res hold a finished fetch */
+	bool ready;                 /* rc and fb hold a finished fetch */
 	int rc;
-	clist *res;                 /* owned until prefetch_take() */
+	struct fetched_batch fb;    /* owned until prefetch_take() */
 };
 
 static void *prefetch_main(void *arg)
 {
 	struct prefetch *pf = arg;
-	pf->rc = fetch_batch(pf->s, pf->uids, pf->n, &pf->res);
+	clist *res = NULL;
+	pf->rc = fetch_batch(pf->s, pf->uids, pf->n, &res);
+	if (pf->rc == MAILIMAP_NO_ERROR)
+		fetched_prepare(pf->s, res, &pf->fb);
+	if (res)
+		mailimap_fetch_list_free(res);
 	return NULL;
 }
 
@@ -814,7 +859,7 @@ static void prefetch_start(struct prefetch *pf, struct imap_session *s, const ui
 	pf->s = s;
 	pf->uids = uids;
 	pf->n = n;
-	pf->res = NULL;
+	memset(&pf->fb, 0, sizeof pf->fb);
 	pf->ready = true;
 	if (pthread_create(&pf->th, NULL, prefetch_main, pf) == 0)
 		pf->running = true;
@@ -831,102 +876,136 @@ static void prefetch_join(struct prefetch *pf)
 	pf->running = false;
 }
 
-/* The finished fetch: libetpan's rc, *res (owned by the caller). */
-static int prefetch_take(struct prefetch *pf, clist **res)
+/* The finished fetch: libetpan's rc, *fb (the caller's, fetched_free()). */
+static int prefetch_take(struct prefetch *pf, struct fetched_batch *fb)
 {
 	prefetch_join(pf);
 	assert(pf->ready);
 	pf->ready = false;
-	*res = pf->res;
-	pf->res = NULL;
+	*fb = pf->fb;
+	memset(&pf->fb, 0, sizeof pf->fb);
 	return pf->rc;
 }
 
 /* Join and drop whatever was fetched (stop, failure). */
 static void prefetch_drop(struct prefetch *pf)
 {
-	clist *res = NULL;
+	struct fetched_batch fb;
 	if (!pf->running && !pf->ready)
 		return;
-	prefetch_take(pf, &res);
-	if (res)
-		mailimap_fetch_list_free(res);
+	prefetch_take(pf, &fb);
+	fetched_free(&fb);
 }
 
-/* Group commit: the batch's messages in one store transaction, each under a
- * savepoint (pipeline.h); on a shared store (PostgreSQL) one transaction per
- * message, so address locks are not held across a batch by several
- * instances at once, where they could deadlock. */
-static bool group_commit(const struct imap_session *s)
-{
-	return !store_is_shared(s->env->store);
-}
+/* What processing (part of) a batch collects. */
+struct batch_run {
+	const struct fetched *fx;   /* the fetched messages, by UID */
+	size_t nf;
+	const uint32_t *uids;       /* the batch's UIDs */
+	size_t base, total;         /* for the progress display */
+	struct batch_acts acts;     /* post-actions to apply after the commit */
+	struct imap_stats st;       /* counters to add after the commit */
+	uint32_t done_uid;          /* the highest UID done in order */
+};
 
-/*
- * Process the fetched batch uids[0..n) (res, libetpan's list; freed here):
- * classify and record every message, commit, then join the prefetch of the
- * next batch (pf) so the connection is free for the post-actions and the
- * folder state.  *stopped when should_stop interrupted.
- */
-static enum imap_rc run_batch(struct imap_session *s, const char *folder, const uint32_t *uids,
-			      size_t n, clist *res, struct prefetch *pf, size_t base, size_t total,
-			      struct bw_folder_state *fs, struct imap_stats *st, bool *stopped)
+/* Run uids[0..n) through the pipeline.  Returns how many were done (all, or
+ * up to a stop or the first failure: *r). */
+static size_t process_range(struct imap_session *s, const char *folder, struct batch_run *b,
+			    size_t n, enum imap_rc *r, bool *stopped)
 {
-	size_t nf = 0;
-	struct fetched *fx = xcalloc((size_t)clist_count(res) + 1, sizeof *fx);
-	for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
-		fetched_of(clist_content(it), &fx[nf]);
-		if (fx[nf].uid && fx[nf].data)
-			nf++;
-	}
-	qsort(fx, nf, sizeof *fx, cmp_fetched);
-
-	struct batch_acts acts = { { xcalloc(n, sizeof(uint32_t)), xcalloc(n, sizeof(uint32_t)) },
-				   { 0, 0 } };
-	struct imap_stats bst;
-	memset(&bst, 0, sizeof bst);
-	uint32_t done_uid = fs->last_uid;
-	enum imap_rc r = IMAP_OK;
-	bool group = group_commit(s), began = false;
-	if (group && !(began = pipeline_batch_begin(s->env->pipeline) == 0))
-		r = fail(s, IMAP_FAIL_TEMP, "folder %s: the state store failed; will retry", folder);
-	for (size_t i = 0; i < n && r == IMAP_OK; i++) {
+	size_t i;
+	*r = IMAP_OK;
+	for (i = 0; i < n; i++) {
 		if (stop_now(s)) {
 			*stopped = true;
 			break;
 		}
-		struct fetched key = { uids[i], NULL, 0 };
-		struct fetched *f = bsearch(&key, fx, nf, sizeof *fx, cmp_fetched);
-		if (f) {
-			r = process_one(s, folder, f, &acts, &bst);
-			if (r != IMAP_OK)
-				break;
-		}   /* else expunged meanwhile: nothing to do */
-		done_uid = uids[i];
+		struct fetched key;
+		key.uid = b->uids[i];
+		const struct fetched *f = bsearch(&key, b->fx, b->nf, sizeof *b->fx, cmp_fetched);
+		if (f && (*r = process_one(s, folder, f, &b->acts, &b->st)) != IMAP_OK)
+			break;
+		/* no f: expunged meanwhile, nothing to do */
+		b->done_uid = b->uids[i];
 		if (s->env->progress)
-			s->env->progress(s->env->progress_arg, folder, (uint32_t)(base + i + 1),
-					 (uint32_t)total);
+			s->env->progress(s->env->progress_arg, folder, (uint32_t)(b->base + i + 1),
+					 (uint32_t)b->total);
 	}
-	/* the messages before a failed one are kept, as each would be alone */
-	if (began && pipeline_batch_commit(s->env->pipeline) < 0) {
-		/* nothing of the batch was kept: no post-action, no state */
-		bst.errors++;
-		st->messages += bst.messages;
-		st->errors += bst.errors;
-		memset(&bst, 0, sizeof bst);
-		acts.n[ACT_BOUNCE] = acts.n[ACT_OTHER] = 0;
-		done_uid = fs->last_uid;
-		if (r == IMAP_OK)
-			r = fail(s, IMAP_FAIL_TEMP, "folder %s: the state store failed to commit; "
-				 "will retry", folder);
+	return i;
+}
+
+/* Forget what b collected (nothing of it was kept). */
+static void batch_reset(struct batch_run *b, const struct bw_folder_state *fs)
+{
+	b->acts.n[ACT_BOUNCE] = b->acts.n[ACT_OTHER] = 0;
+	memset(&b->st, 0, sizeof b->st);
+	b->done_uid = fs->last_uid;
+}
+
+/*
+ * The batch's messages in one transaction (group commit, pipeline.h).  A
+ * message that fails loses the transaction: the ones before it run again in
+ * a new one and commit, as each would have alone; the failed one counts as
+ * an error and the batch ends there.  IMAP_OK or IMAP_FAIL_TEMP.
+ */
+static enum imap_rc process_batch(struct imap_session *s, const char *folder,
+				  struct batch_run *b, size_t n, const struct bw_folder_state *fs,
+				  bool *stopped)
+{
+	struct bw_pipeline *p = s->env->pipeline;
+	bool group = !store_is_shared(s->env->store);
+	enum imap_rc r, r2 = IMAP_OK;
+	if (group && pipeline_batch_begin(p) < 0)
+		return fail(s, IMAP_FAIL_TEMP, "folder %s: the state store failed; will retry", folder);
+	size_t done = process_range(s, folder, b, n, &r, stopped);
+	if (!group)
+		return r;
+	if (r != IMAP_OK) {
+		/* again without the failed message */
+		pipeline_batch_abort(p);
+		batch_reset(b, fs);
+		if (done > 0 && pipeline_batch_begin(p) < 0)
+			r2 = IMAP_FAIL_TEMP;
+		else if (done > 0)
+			process_range(s, folder, b, done, &r2, stopped);
+		b->st.messages++;
+		b->st.errors++;
 	}
-	add_stats(st, &bst);
-	free(fx);
-	mailimap_fetch_list_free(res);
+	if (r2 == IMAP_OK && pipeline_batch_commit(p) == 0)
+		return r;
+	/* nothing of the batch was kept: no post-action, no state */
+	pipeline_batch_abort(p);
+	unsigned long messages = b->st.messages;
+	batch_reset(b, fs);
+	b->st.messages = messages;
+	b->st.errors = 1;
+	return r != IMAP_OK ? r : fail(s, IMAP_FAIL_TEMP, "folder %s: the state store failed to "
+				      "commit; will retry", folder);
+}
+
+/*
+ * Process the fetched batch uids[0..n) (fb, freed here): record every
+ * message, commit, then join the prefetch of the next batch (pf) so the
+ * connection is free for the post-actions and the folder state.  *stopped
+ * when should_stop interrupted.
+ */
+static enum imap_rc run_batch(struct imap_session *s, const char *folder, const uint32_t *uids,
+			      size_t n, struct fetched_batch *fb, struct prefetch *pf, size_t base,
+			      size_t total, struct bw_folder_state *fs, struct imap_stats *st,
+			      bool *stopped)
+{
+	struct batch_run b = {
+		.fx = fb->fx, .nf = fb->nf, .uids = uids, .base = base, .total = total,
+		.acts = { { xcalloc(n, sizeof(uint32_t)), xcalloc(n, sizeof(uint32_t)) }, { 0, 0 } },
+	};
+	batch_reset(&b, fs);
+	enum imap_rc r = process_batch(s, folder, &b, n, fs, stopped);
+	add_stats(st, &b.st);
+	fetched_free(fb);
 	prefetch_join(pf);
-	enum imap_rc r2 = finish_batch(s, folder, &acts, fs, done_uid, st);
-	free(acts.uids[0]);
-	free(acts.uids[1]);
+	enum imap_rc r2 = finish_batch(s, folder, &b.acts, fs, b.done_uid, st);
+	free(b.acts.uids[0]);
+	free(b.acts.uids[1]);
 	return r != IMAP_OK ? r : r2;
 }
 
@@ -953,17 +1032,16 @@ static enum imap_rc run_batches(struct imap_session *s, const char *folder, cons
 	prefetch_start(&pf, s, uids, n < chunk ? n : chunk);
 	for (size_t i = 0; i < n && r == IMAP_OK && !*stopped; i += chunk) {
 		size_t k = n - i < chunk ? n - i : chunk;
-		clist *res = NULL;
-		int rc = prefetch_take(&pf, &res);
+		struct fetched_batch fb;
+		int rc = prefetch_take(&pf, &fb);
 		if (rc != MAILIMAP_NO_ERROR) {
-			if (res)
-				mailimap_fetch_list_free(res);
+			fetched_free(&fb);
 			r = fail_rc(s, rc, "UID FETCH");
 			break;
 		}
 		if (i + k < n && !stop_now(s))
 			prefetch_start(&pf, s, uids + i + k, n - i - k < chunk ? n - i - k : chunk);
-		r = run_batch(s, folder, uids + i, k, res, &pf, i, n, fs, st, stopped);
+		r = run_batch(s, folder, uids + i, k, &fb, &pf, i, n, fs, st, stopped);
 	}
 	prefetch_drop(&pf);
 	return r;

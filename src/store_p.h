@@ -32,9 +32,6 @@ struct bw_store {
 	X(int, begin, (struct bw_store *st), (st)) \
 	X(int, commit, (struct bw_store *st), (st)) \
 	X(int, rollback, (struct bw_store *st), (st)) \
-	X(int, savepoint, (struct bw_store *st), (st)) \
-	X(int, release, (struct bw_store *st), (st)) \
-	X(int, rollback_to, (struct bw_store *st), (st)) \
 	X(int, schema_version, (struct bw_store *st), (st)) \
 	X(int, folder_get, (struct bw_store *st, const char *account, const char *folder, \
 			    struct bw_folder_state *fs), (st, account, folder, fs)) \

@@ -561,24 +561,6 @@ static int pg_rollback(struct bw_store *st)
 	return x(st, "ROLLBACK", "rollback");
 }
 
-static int pg_savepoint(struct bw_store *st)
-{
-	return x(st, "SAVEPOINT bw_msg", "savepoint");
-}
-
-static int pg_release(struct bw_store *st)
-{
-	return x(st, "RELEASE SAVEPOINT bw_msg", "release savepoint");
-}
-
-static int pg_rollback_to(struct bw_store *st)
-{
-	/* after an error the transaction is aborted until this; a lost
-	 * connection cannot come back inside it (ensure()) */
-	return x(st, "ROLLBACK TO SAVEPOINT bw_msg; RELEASE SAVEPOINT bw_msg",
-		 "rollback to savepoint");
-}
-
 /* ---------------------------------------------------------------- folders */
 
 static int pg_folder_get(struct bw_store *st, const char *account, const char *folder,

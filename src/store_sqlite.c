@@ -150,9 +150,11 @@ static sqlite3_stmt *prep(struct bw_store *st, const char *sql)
 	return stmt;
 }
 
+/* v is not copied (SQLITE_STATIC): every statement is stepped and reset
+ * within the call that binds it, while its arguments live. */
 static void bind_text(sqlite3_stmt *s, int i, const char *v)
 {
-	sqlite3_bind_text(s, i, v ? v : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, i, v ? v : "", -1, SQLITE_STATIC);
 }
 
 static void bind_int(sqlite3_stmt *s, int i, int64_t v)
@@ -314,8 +316,12 @@ struct bw_store *store_sqlite_open(const char *spec, int max_version, char *err,
 	sqlite3_busy_timeout(SQ(st)->db, 10000);
 	/* WAL: readers (the CLI) never block the daemon; FULL: a commit is on
 	 * disk before the IMAP post-action deletes or moves the message. */
+	/* temp_store MEMORY: the savepoint of each message in a batch keeps
+	 * its sub-journal in memory, not in a file under /var/tmp (one write
+	 * per page touched) */
 	if (exec(st, "PRAGMA journal_mode = WAL", "wal") < 0 ||
 	    exec(st, "PRAGMA synchronous = FULL", "synchronous") < 0 ||
+	    exec(st, "PRAGMA temp_store = MEMORY", "temp_store") < 0 ||
 	    migrate(st, max_version) < 0) {
 		snprintf(err, errsz, "%s: %s", spec, st->err);
 		sq_close(st);
@@ -376,27 +382,6 @@ static int sq_rollback(struct bw_store *st)
 	if (sqlite3_get_autocommit(SQ(st)->db))
 		return 0;    /* nothing open (SQLite may have rolled back itself) */
 	return exec(st, "ROLLBACK", "rollback");
-}
-
-static int sq_savepoint(struct bw_store *st)
-{
-	return exec(st, "SAVEPOINT bw_msg", "savepoint");
-}
-
-static int sq_release(struct bw_store *st)
-{
-	return exec(st, "RELEASE bw_msg", "release savepoint");
-}
-
-static int sq_rollback_to(struct bw_store *st)
-{
-	/* SQLite may have rolled the whole transaction back itself (I/O error,
-	 * full disk): then there is no savepoint left to go back to */
-	if (sqlite3_get_autocommit(SQ(st)->db)) {
-		snprintf(st->err, sizeof st->err, "rollback to savepoint: the transaction is gone");
-		return -1;
-	}
-	return exec(st, "ROLLBACK TO bw_msg; RELEASE bw_msg", "rollback to savepoint");
 }
 
 /* ---------------------------------------------------------------- folders */
@@ -823,8 +808,17 @@ static int sq_address_get(struct bw_store *st, const char *account, const char *
 
 static int sq_address_put(struct bw_store *st, const struct bw_address_state *as)
 {
-	static const char sql[] = "INSERT OR REPLACE INTO addresses (" ADDR_COLS ")"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	/* an upsert changes the row in place (REPLACE deletes it and inserts
+	 * it again, index entries and all) */
+	static const char sql[] = "INSERT INTO addresses (" ADDR_COLS ")"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		" ON CONFLICT (account, address) DO UPDATE SET status = excluded.status,"
+		" soft_total = excluded.soft_total, hard_total = excluded.hard_total,"
+		" nocamp_streak = excluded.nocamp_streak, campaign_streak = excluded.campaign_streak,"
+		" last_campaign_seq = excluded.last_campaign_seq, first_soft = excluded.first_soft,"
+		" last_soft = excluded.last_soft, first_mailboxfull = excluded.first_mailboxfull,"
+		" last_success = excluded.last_success, last_event = excluded.last_event,"
+		" events = excluded.events";
 	sqlite3_stmt *s = prep(st, sql);
 	if (!s)
 		return -1;
@@ -1023,6 +1017,25 @@ static void campaign_from_row(sqlite3_stmt *s, struct bw_campaign_stats *cs)
 	cs->soft_alerted = col_int(s, i++) != 0;
 }
 
+/* (account, campaign) into *cs: 0, 1 (not there) or -1. */
+static int campaign_get(struct bw_store *st, const char *account, const char *campaign,
+			struct bw_campaign_stats *cs)
+{
+	static const char get[] = "SELECT " CAMPAIGN_COLS " FROM campaigns c"
+		" WHERE c.account = ? AND c.campaign = ?";
+	sqlite3_stmt *s = prep(st, get);
+	if (!s)
+		return -1;
+	bind_text(s, 1, account);
+	bind_text(s, 2, campaign);
+	int r = row(st, s, "campaign get");
+	if (r != 1)
+		return r < 0 ? -1 : 1;
+	campaign_from_row(s, cs);
+	sqlite3_reset(s);
+	return 0;
+}
+
 static int sq_campaign_touch(struct bw_store *st, const char *account, const char *campaign,
 			 time_t t, struct bw_campaign_stats *cs)
 {
@@ -1030,27 +1043,23 @@ static int sq_campaign_touch(struct bw_store *st, const char *account, const cha
 		" first_seen, hard, soft, block, complaint, total, hard_alerted, soft_alerted)"
 		" VALUES (?1, ?2, (SELECT coalesce(max(seq), 0) + 1 FROM campaigns"
 		" WHERE account = ?1), ?3, 0, 0, 0, 0, 0, 0, 0)";
-	static const char get[] = "SELECT " CAMPAIGN_COLS " FROM campaigns c"
-		" WHERE c.account = ? AND c.campaign = ?";
 	memset(cs, 0, sizeof *cs);
+	/* known (the common case): one lookup; new: insert, then read back */
+	int r = campaign_get(st, account, campaign, cs);
+	if (r != 1)
+		return r;
 	sqlite3_stmt *s = prep(st, ins);
 	if (!s)
 		return -1;
 	bind_text(s, 1, account);
 	bind_text(s, 2, campaign);
 	bind_int(s, 3, t);
-	if (run(st, s, "campaign add") < 0 || !(s = prep(st, get)))
+	if (run(st, s, "campaign add") < 0 || (r = campaign_get(st, account, campaign, cs)) < 0)
 		return -1;
-	bind_text(s, 1, account);
-	bind_text(s, 2, campaign);
-	int r = row(st, s, "campaign get");
-	if (r != 1) {
-		if (r == 0)
-			snprintf(st->err, sizeof st->err, "campaign get: row vanished");
+	if (r == 1) {
+		snprintf(st->err, sizeof st->err, "campaign get: row vanished");
 		return -1;
 	}
-	campaign_from_row(s, cs);
-	sqlite3_reset(s);
 	return 0;
 }
 

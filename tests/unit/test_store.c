@@ -711,30 +711,6 @@ static void test_rollback_mid_message(void **state)
 	assert_int_equal(store_is_processed(f->st, "main", "INBOX", 1, 1, "key"), 0);
 }
 
-/* Savepoints: a message undone alone inside a longer transaction, even after
- * a statement failed (PostgreSQL aborts the transaction until the rollback
- * to the savepoint); the rest commits. */
-static void test_savepoints(void **state)
-{
-	struct fx *f = *state;
-	int64_t msg;
-	assert_int_equal(store_begin(f->st), 0);
-	assert_int_equal(store_savepoint(f->st), 0);
-	assert_int_equal(store_mark_processed(f->st, "main", "INBOX", 1, 1, "k1", "bounce", 1, &msg), 0);
-	assert_int_equal(store_release(f->st), 0);
-	assert_int_equal(store_savepoint(f->st), 0);
-	assert_int_equal(store_mark_processed(f->st, "main", "INBOX", 1, 2, "k2", "bounce", 1, &msg), 0);
-	assert_int_equal(store_test_exec(f->st, "SELECT nothing FROM no_such_table"), -1);
-	assert_int_equal(store_rollback_to(f->st), 0);
-	assert_int_equal(store_savepoint(f->st), 0);
-	assert_int_equal(store_mark_processed(f->st, "main", "INBOX", 1, 3, "k3", "bounce", 1, &msg), 0);
-	assert_int_equal(store_release(f->st), 0);
-	assert_int_equal(store_commit(f->st), 0);
-	assert_int_equal(count(f->st, "SELECT count(*) FROM processed"), 2);
-	assert_int_equal(store_is_processed(f->st, "main", "INBOX", 1, 2, "k2"), 0);
-	assert_int_equal(store_is_processed(f->st, "main", "INBOX", 1, 3, "k3"), 1);
-}
-
 /* Hostile text goes through bound parameters unchanged. */
 static void test_bound_parameters(void **state)
 {
@@ -991,7 +967,6 @@ int main(void)
 		T(test_decisions),
 		T(test_report),
 		T(test_rollback_mid_message),
-		T(test_savepoints),
 		T(test_bound_parameters),
 		T(test_outbox_claim),
 		T(test_processed_race),
