@@ -799,10 +799,17 @@ static bool paragraph_of(const char *text, size_t len, const char *needle, const
 	if (!hit)
 		return false;
 	const char *b = hit, *e = hit, *end = text + len;
-	while (b > text && !(b[-1] == '\n' && b - 1 > text && (b[-2] == '\n' || (b[-2] == '\r' && b - 2 > text && b[-3] == '\n'))))
-		b--;
-	while (e < end && !(e[0] == '\n' && e + 1 < end && (e[1] == '\n' || (e[1] == '\r' && e + 2 < end && e[2] == '\n'))))
-		e++;
+	/* back to just past a blank line ("\n\n" or "\n\r\n"), line by line */
+	while (b > text && !(b[-1] == '\n' && b - 1 > text && (b[-2] == '\n' || (b[-2] == '\r' && b - 2 > text && b[-3] == '\n')))) {
+		const char *nl = b[-1] == '\n' ? b - 1 : memrchr(text, '\n', (size_t)(b - text));
+		b = nl ? nl + (nl == b - 1 ? 0 : 1) : text;
+	}
+	/* forward to the LF that begins a blank line */
+	while (e < end && !(e[0] == '\n' && e + 1 < end && (e[1] == '\n' || (e[1] == '\r' && e + 2 < end && e[2] == '\n')))) {
+		const char *nl = e[0] == '\n' ? e + 1 : e;
+		nl = nl < end ? memchr(nl, '\n', (size_t)(end - nl)) : NULL;
+		e = nl ? nl : end;
+	}
 	*pb = b;
 	*pl = (size_t)(e - b);
 	return true;
