@@ -165,7 +165,6 @@ struct bw_json_writer {
 	json_t *index[4], *verdict[4], *events[4];   /* borrowed from rep[] */
 	struct slot rstr[4][RP__STR];
 	struct keycache keys[4];     /* of rep[shape] */
-	struct { char text[8]; size_t n; } konst[3];   /* dumps of null, true, false */
 	char *buf;                   /* owned: the line being written */
 	size_t cap, used;
 };
@@ -433,8 +432,6 @@ static const struct ev_tpl *fill_event(struct bw_json_writer *w, unsigned nth, c
 	return t;
 }
 
-static bool append_dump(struct bw_json_writer *w, json_t *v, size_t flags);
-
 /* Append n bytes to the writer's buffer. */
 static bool append(struct bw_json_writer *w, const char *p, size_t n)
 {
@@ -447,23 +444,8 @@ static bool append(struct bw_json_writer *w, const char *p, size_t n)
 	return true;
 }
 
-/* Append jansson's compact dump of v (flags added).  null, true and false
- * are the same every time: their dumps are kept from the first one. */
+/* Append jansson's compact dump of v (flags added). */
 static bool append_value(struct bw_json_writer *w, json_t *v, size_t flags)
-{
-	int c = json_is_null(v) ? 0 : json_is_true(v) ? 1 : json_is_false(v) ? 2 : -1;
-	if (c >= 0 && w->konst[c].n)
-		return append(w, w->konst[c].text, w->konst[c].n);
-	size_t before = w->used;
-	bool ok = append_dump(w, v, flags);
-	if (ok && c >= 0 && w->used - before < sizeof(w->konst[c].text)) {
-		memcpy(w->konst[c].text, w->buf + before, w->used - before);
-		w->konst[c].n = w->used - before;
-	}
-	return ok;
-}
-
-static bool append_dump(struct bw_json_writer *w, json_t *v, size_t flags)
 {
 	size_t n = v ? json_dumpb(v, w->buf + w->used, w->cap - w->used, JSON_COMPACT | flags) : 0;
 	if (n > w->cap - w->used) {
