@@ -113,20 +113,12 @@ void output_report_json(FILE *out, const char *file, unsigned index, const struc
 /*
  * The reusing writer.  Each event shape (with or without feedback_type and
  * unverified) has a list of prebuilt event objects, one per place in the
- * events array, and each report shape (with or without index and error) a
- * prebuilt report object whose "events" array stays empty: it only holds
- * the key's place.  A report's values are written into these objects
- * (strings set in place, without jansson's UTF-8 check once we know the
- * text is ASCII).  The line is then put together in a buffer kept across
- * messages: every value is dumped by jansson (json_dumpb, so all escaping
- * is jansson's), every key is the text jansson dumped for it when the
- * object was built, with the '{' ',' ':' '}' '[' ']' of JSON_COMPACT
- * between them; jansson's dump of a whole object would also run a loop
- * check (a hash table insert and a printf) per object, for objects we
- * built ourselves without loops.  The result is the same bytes
- * output_report_json writes; a report it cannot mirror exactly (a
- * non-ASCII action, detector or error, which output_report_json may drop)
- * goes through output_report_json.
+ * events array; a report's values are written into them (strings set in
+ * place, without jansson's UTF-8 check once we know the text is ASCII) and
+ * the whole report is dumped by json_dumpb into a buffer kept across
+ * messages.  The result is the same bytes output_report_json writes; a
+ * report it cannot mirror exactly (a non-ASCII action, detector or error,
+ * which output_report_json may drop) goes through output_report_json.
  */
 enum {
 	EV_RECIPIENT, EV_STATUS, EV_REPLY, EV_ACTION, EV_DIAG, EV_REMOTE, EV_REPORTING,
@@ -143,17 +135,8 @@ struct slot {
 	bool is_str;   /* obj[key] is s (else null) */
 };
 
-/* An object's keys as jansson dumps them, with the '{' or ',' before and
- * the ':' after, in the object's key order (fixed once it is built). */
-#define KEYS_MAX 24
-struct keycache {
-	struct { char text[24]; size_t n; } k[KEYS_MAX];
-	size_t n;
-};
-
 struct ev_tpl {
 	json_t *o, *orig;            /* owned */
-	struct keycache ko, korig;
 	json_t *kind, *reason;       /* owned references */
 	struct slot str[EV__STR];
 };
@@ -164,9 +147,8 @@ struct bw_json_writer {
 	json_t *rep[4];              /* owned, by shape: index 1, error 2 */
 	json_t *index[4], *verdict[4], *events[4];   /* borrowed from rep[] */
 	struct slot rstr[4][RP__STR];
-	struct keycache keys[4];     /* of rep[shape] */
-	char *buf;                   /* owned: the line being written */
-	size_t cap, used;
+	char *buf;                   /* owned */
+	size_t cap;
 };
 
 /* True when s[0..n) is all ASCII (so valid UTF-8). */
@@ -269,24 +251,6 @@ static void slot_ascii(struct slot *sl, const char *s)
 	slot_str(sl);
 }
 
-static void keys_build(struct keycache *kc, json_t *o)
-{
-	kc->n = 0;
-	for (void *it = json_object_iter(o); it; it = json_object_iter_next(o, it)) {
-		if (kc->n == KEYS_MAX)
-			fatal("JSON writer: too many keys");
-		json_t *key = json_string(json_object_iter_key(it));
-		char *t = kc->k[kc->n].text;
-		t[0] = kc->n ? ',' : '{';
-		size_t n = key ? json_dumpb(key, t + 1, sizeof(kc->k[0].text) - 2, JSON_ENCODE_ANY) : 0;
-		json_decref(key);
-		if (n == 0 || n > sizeof(kc->k[0].text) - 2)
-			fatal("JSON writer: cannot write a key");
-		t[n + 1] = ':';
-		kc->k[kc->n++].n = n + 2;
-	}
-}
-
 static void tpl_init(struct ev_tpl *t, unsigned shape)
 {
 	json_t *o = t->o = json_object();
@@ -322,8 +286,6 @@ static void tpl_init(struct ev_tpl *t, unsigned shape)
 	slot_init(&t->str[EV_TIME], o, "time");
 	if (shape & 2)
 		json_object_set_new_nocheck(o, "unverified", json_true());
-	keys_build(&t->ko, o);
-	keys_build(&t->korig, t->orig);
 }
 
 static void tpl_free(struct ev_tpl *t)
@@ -355,7 +317,6 @@ struct bw_json_writer *output_json_new(void)
 			slot_init(&w->rstr[shape][RP_ERROR], o, "error");
 		w->events[shape] = json_array();
 		json_object_set_nocheck(o, "events", w->events[shape]);
-		keys_build(&w->keys[shape], o);
 	}
 	return w;
 }
@@ -393,7 +354,7 @@ static bool mirrorable(const struct bw_report *rep)
 	return true;
 }
 
-static const struct ev_tpl *fill_event(struct bw_json_writer *w, unsigned nth, const struct bw_event *ev)
+static json_t *fill_event(struct bw_json_writer *w, unsigned nth, const struct bw_event *ev)
 {
 	unsigned shape = (ev->feedback_type[0] ? 1u : 0u) | (ev->unverified ? 2u : 0u);
 	while (w->n_tpl[shape] <= nth) {
@@ -429,48 +390,7 @@ static const struct ev_tpl *fill_event(struct bw_json_writer *w, unsigned nth, c
 	} else {
 		slot_null(&t->str[EV_TIME]);
 	}
-	return t;
-}
-
-/* Append n bytes to the writer's buffer. */
-static bool append(struct bw_json_writer *w, const char *p, size_t n)
-{
-	if (n > w->cap - w->used) {
-		w->cap = w->used + n > 2 * w->cap ? w->used + n + 256 : 2 * w->cap;
-		w->buf = xrealloc(w->buf, w->cap);
-	}
-	memcpy(w->buf + w->used, p, n);
-	w->used += n;
-	return true;
-}
-
-/* Append jansson's compact dump of v (flags added). */
-static bool append_value(struct bw_json_writer *w, json_t *v, size_t flags)
-{
-	size_t n = v ? json_dumpb(v, w->buf + w->used, w->cap - w->used, JSON_COMPACT | flags) : 0;
-	if (n > w->cap - w->used) {
-		w->cap = w->used + n > 2 * w->cap ? w->used + n + 256 : 2 * w->cap;
-		w->buf = xrealloc(w->buf, w->cap);
-		n = json_dumpb(v, w->buf + w->used, w->cap - w->used, JSON_COMPACT | flags);
-	}
-	w->used += n;
-	return n > 0;
-}
-
-/* Append object o as jansson would dump it compact (keys from kc); the
- * member whose value is sub (if any) is itself written this way with skc.
- * Scalars are dumped by jansson, without its loop check for the objects. */
-static bool append_object(struct bw_json_writer *w, json_t *o, const struct keycache *kc, json_t *sub,
-			  const struct keycache *skc)
-{
-	size_t k = 0;
-	bool ok = true;
-	for (void *it = json_object_iter(o); ok && it; it = json_object_iter_next(o, it), k++) {
-		json_t *val = json_object_iter_value(it);
-		ok = append(w, kc->k[k].text, kc->k[k].n) &&
-		     (val == sub && sub ? append_object(w, sub, skc, NULL, NULL) : append_value(w, val, JSON_ENCODE_ANY));
-	}
-	return ok && append(w, "}", 1);
+	return t->o;
 }
 
 void output_json_report(struct bw_json_writer *w, FILE *out, const char *file, unsigned index,
@@ -491,29 +411,22 @@ void output_json_report(struct bw_json_writer *w, FILE *out, const char *file, u
 		json_string_setn_nocheck(w->rstr[shape][RP_ERROR].s, rep->error, strlen(rep->error));
 		slot_str(&w->rstr[shape][RP_ERROR]);
 	}
-	/* The report object itself is not dumped (jansson's loop check costs
-	 * as much as a short string): its members are, in its key order, and
-	 * each event object whole. */
-	w->used = 0;
+	json_t *evs = w->events[shape];
+	json_array_clear(evs);
+	for (unsigned i = 0; i < rep->n_events; i++)
+		json_array_append(evs, fill_event(w, i, &rep->events[i]));
 	json_t *o = w->rep[shape];
-	bool ok = true;
-	size_t k = 0;
-	for (void *it = json_object_iter(o); ok && it; it = json_object_iter_next(o, it), k++) {
-		ok = append(w, w->keys[shape].k[k].text, w->keys[shape].k[k].n);
-		json_t *val = json_object_iter_value(it);
-		if (ok && val != w->events[shape]) {
-			ok = append_value(w, val, JSON_ENCODE_ANY);
-			continue;
-		}
-		ok = ok && append(w, "[", 1);
-		for (unsigned i = 0; ok && i < rep->n_events; i++) {
-			const struct ev_tpl *t = fill_event(w, i, &rep->events[i]);
-			ok = (i == 0 || append(w, ",", 1)) && append_object(w, t->o, &t->ko, t->orig, &t->korig);
-		}
-		ok = ok && append(w, "]", 1);
+	size_t n = json_dumpb(o, w->buf, w->cap, JSON_COMPACT);
+	if (n + 1 > w->cap) {
+		w->cap = n + 1 > 2 * w->cap ? n + 1 : 2 * w->cap;
+		w->buf = xrealloc(w->buf, w->cap);
+		n = json_dumpb(o, w->buf, w->cap, JSON_COMPACT);
 	}
-	if (ok && append(w, "}\n", 2))
-		fwrite(w->buf, 1, w->used, out);   /* else nothing, as output_report_json */
+	if (n == 0)
+		return;   /* output_report_json writes nothing either */
+	w->buf[n++] = '\n';
+	fwrite(w->buf, 1, n, out);
+	json_array_clear(evs);
 }
 
 static const char *dash(const char *s)
