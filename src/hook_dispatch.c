@@ -783,7 +783,8 @@ static int finish(struct bw_dispatcher *d, struct transfer *t, CURLcode res)
 			OUTBOX_V_DEAD : OUTBOX_V_RETRY;
 		snprintf(err, sizeof(err), "%s", *t->errbuf ? t->errbuf : curl_easy_strerror(res));
 	}
-	uint32_t rnd = rnd32();   /* one draw per request: a batch stays together */
+	/* one draw per failed request: a batch stays together */
+	uint32_t rnd = v == OUTBOX_V_DONE ? 0 : rnd32();
 	int rc = 0;
 	if (v == OUTBOX_V_DONE)
 		log_info("hook %s: delivered %zu event(s) (HTTP %ld)", t->h->conf->name, t->n, code);
@@ -1013,13 +1014,16 @@ static int tx_close(struct bw_dispatcher *d, int rc)
 	return rc;
 }
 
-/* pass - one transaction: record the finished transfers, read the outbox
- * again if the queue needs it, claim and start what the free slots take. */
+/* pass - read the outbox again if the queue needs it (before the write
+ * transaction: rows in flight are claimed, so the read cannot return them),
+ * then one transaction: record the finished transfers, claim and start what
+ * the free slots take. */
 static int pass(struct bw_dispatcher *d, bool force)
 {
-	int rc = collect(d);
+	int rc = q_refill(d, time(NULL), force);
+	int rc2 = collect(d);   /* also after a failed read: finished transfers */
 	if (rc == 0)
-		rc = q_refill(d, time(NULL), force);
+		rc = rc2;
 	if (rc == 0)
 		rc = start_queued(d);
 	return tx_close(d, rc);
