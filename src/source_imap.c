@@ -41,6 +41,7 @@
 #define IMAP_TIMEOUT_S      60            /* one command's read inactivity */
 #define IMAP_IDLE_MAX_S     (25 * 60)     /* RFC 2177: servers may drop after 29 min */
 #define IMAP_BATCH_BYTES    (64u << 20)   /* a fetch batch holds at most this much */
+#define IMAP_SEARCH_TARGET  8192          /* UIDs in one SEARCH answer, about */
 #define IMAP_SLICE_MS       250           /* how often waits look at should_stop */
 #define IMAP_ERR_MAX        512
 
@@ -657,15 +658,14 @@ static int fetch_batch(struct imap_session *s, const uint32_t *uids, size_t n, c
 	return rc;
 }
 
-/* Every UID above last, ascending, in a malloc'd array. */
-static int search_above(struct imap_session *s, uint32_t last, uint32_t **out, size_t *n)
+/* Every UID in lo..hi (hi 0: no upper bound), ascending, in a malloc'd array. */
+static int search_range(struct imap_session *s, uint32_t lo, uint32_t hi, uint32_t **out,
+			size_t *n)
 {
 	*out = NULL;
 	*n = 0;
-	if (last == UINT32_MAX)
-		return MAILIMAP_NO_ERROR;
 	struct mailimap_search_key *key =
-		mailimap_search_key_new_uid(mailimap_set_new_interval(last + 1, 0));
+		mailimap_search_key_new_uid(mailimap_set_new_interval(lo, hi));
 	if (!key)
 		fatal("out of memory (mailimap_search_key)");
 	clist *res = NULL;
@@ -678,7 +678,8 @@ static int search_above(struct imap_session *s, uint32_t last, uint32_t **out, s
 	size_t k = 0;
 	for (clistiter *it = res ? clist_begin(res) : NULL; it; it = clist_next(it)) {
 		uint32_t v = *(uint32_t *)clist_content(it);
-		if (v > last)          /* "n:*" includes the highest UID even below n */
+		/* "n:*" includes the highest UID even below n */
+		if (v >= lo && (hi == 0 || v <= hi))
 			u[k++] = v;
 	}
 	if (res)
@@ -687,6 +688,32 @@ static int search_above(struct imap_session *s, uint32_t last, uint32_t **out, s
 	*out = u;
 	*n = k;
 	return MAILIMAP_NO_ERROR;
+}
+
+/*
+ * The next UID window of a sync: lo..*hi (0: to the end, the last window).
+ * A SEARCH answer holds every UID of its window (libetpan keeps it as a
+ * list, ~56 bytes a UID), so the window is sized for about
+ * IMAP_SEARCH_TARGET of them: memory stays flat however large the folder.
+ * *window adapts to the density of UIDs seen.
+ */
+static void next_window(const struct imap_session *s, uint32_t lo, uint32_t window, uint32_t *hi)
+{
+	uint32_t uidnext = s->im && s->im->imap_selection_info ?
+		s->im->imap_selection_info->sel_uidnext : 0;
+	if (uidnext == 0 || (uint64_t)lo + window >= uidnext)
+		*hi = 0;
+	else
+		*hi = lo + window - 1;
+}
+
+static uint32_t adapt_window(uint32_t window, size_t found)
+{
+	if (found < IMAP_SEARCH_TARGET / 4 && window < (1u << 30))
+		return window * 4;          /* sparse: look further at once */
+	if (found > IMAP_SEARCH_TARGET && window > 1024)
+		return window / 2;
+	return window;
 }
 
 /* SELECT (EXAMINE in dry-run) folder unless it is selected; NOOP if it is. */
@@ -1063,25 +1090,33 @@ enum imap_rc imap_sync(struct imap_session *s, const char *folder, struct imap_s
 	 * Each round starts above the highest UID the previous one saw, so a
 	 * message that fails and stays below last_uid cannot make it spin.
 	 */
-	uint32_t above = fs.last_uid;
+	uint32_t above = fs.last_uid, window = IMAP_SEARCH_TARGET;
 	bool stopped = false;
-	while (r == IMAP_OK && !stopped) {
-		uint32_t *uids = NULL;
+	while (r == IMAP_OK && !stopped && above < UINT32_MAX) {
+		uint32_t *uids = NULL, hi;
 		size_t n = 0;
-		int rc = search_above(s, above, &uids, &n);
+		next_window(s, above + 1, window, &hi);
+		int rc = search_range(s, above + 1, hi, &uids, &n);
 		if (rc != MAILIMAP_NO_ERROR)
 			return fail_rc(s, rc, "UID SEARCH");
-		if (n == 0) {
+		if (n == 0 && hi == 0) {
 			free(uids);
 			break;
 		}
-		log_info("account %s: folder %s: %zu new message%s above UID %u", s->acct->name,
-			 folder, n, n == 1 ? "" : "s", above);
-		r = run_batches(s, folder, uids, n, &fs, st, &stopped);
+		if (n > 0) {
+			log_info("account %s: folder %s: %zu new message%s in UIDs %u:%s%.0u",
+				 s->acct->name, folder, n, n == 1 ? "" : "s", above + 1,
+				 hi ? "" : "*", hi);
+			r = run_batches(s, folder, uids, n, &fs, st, &stopped);
+		}
+		/* a bounded window is done; the last one ends at the highest UID seen */
+		if (hi)
+			above = hi;
 		for (size_t i = 0; i < n; i++)
 			if (uids[i] > above)
 				above = uids[i];
 		free(uids);
+		window = adapt_window(window, n);
 	}
 	if (r == IMAP_OK && stopped)
 		return IMAP_STOPPED;

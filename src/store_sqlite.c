@@ -316,12 +316,8 @@ struct bw_store *store_sqlite_open(const char *spec, int max_version, char *err,
 	sqlite3_busy_timeout(SQ(st)->db, 10000);
 	/* WAL: readers (the CLI) never block the daemon; FULL: a commit is on
 	 * disk before the IMAP post-action deletes or moves the message. */
-	/* temp_store MEMORY: the savepoint of each message in a batch keeps
-	 * its sub-journal in memory, not in a file under /var/tmp (one write
-	 * per page touched) */
 	if (exec(st, "PRAGMA journal_mode = WAL", "wal") < 0 ||
 	    exec(st, "PRAGMA synchronous = FULL", "synchronous") < 0 ||
-	    exec(st, "PRAGMA temp_store = MEMORY", "temp_store") < 0 ||
 	    migrate(st, max_version) < 0) {
 		snprintf(err, errsz, "%s: %s", spec, st->err);
 		sq_close(st);
