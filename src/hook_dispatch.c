@@ -38,12 +38,12 @@
 #include "store.h"
 #include "util.h"
 
-#define MAX_INFLIGHT   64     /* transfers at once, all hooks together */
-#define MAX_PER_HOOK   16     /* transfers (keep-alive connections) at once to one hook */
+#define MAX_INFLIGHT   128    /* transfers at once, all hooks together */
+#define MAX_PER_HOOK   32     /* transfers (keep-alive connections) at once to one hook */
 #define LEASE_GRACE    30     /* seconds a started row stays reserved past the timeout */
 #define DUE_QUERY_MAX  2048   /* rows read per look at the outbox (each read costs
 				 about as much as the due rows it sorts: read few times) */
-#define QUEUE_LOW      128    /* read again when fewer rows than this wait locally */
+#define QUEUE_LOW      256    /* read again when fewer rows than this wait locally */
 #define RESP_KEEP      160    /* bytes of a response body kept for last_error */
 #define QUERY_EVERY    1      /* seconds a local queue is trusted; the longest wait
 				 between looks at the outbox while transfers run */
