@@ -92,7 +92,7 @@ struct transfer {
 struct due_queue {
 	struct bw_outbox_row *rows;     /* owned (store_outbox_rows_free) */
 	struct rendered *rr;            /* owned: each row rendered once, when first
-					   looked at (event NULL: not yet) */
+					   looked at (ok false: not yet) */
 	bool *used;                     /* owned: started, settled or dropped */
 	size_t n, first;                /* rows[first..n) hold every unused row */
 	size_t left;                    /* unused rows */
@@ -185,7 +185,7 @@ static void hook_setup(struct hook_rt *h, const struct bw_hook *conf)
 	}
 	if (h->body_ctx == HOOK_CTX_FORM)
 		h->json_check = false;
-	h->plain = !strstr(conf->url, "{{") && !(conf->body && *conf->body) &&
+	h->plain = !(conf->url && strstr(conf->url, "{{")) && !(conf->body && *conf->body) &&
 		   !(conf->batch_body && *conf->batch_body);
 	for (size_t i = 0; i < conf->n_headers; i++)
 		h->plain = h->plain && !strstr(conf->headers[i], "{{");
@@ -1249,13 +1249,12 @@ static int tx_close(struct bw_dispatcher *d, int rc)
  * the free slots take. */
 static int pass(struct bw_dispatcher *d, bool force)
 {
-	int rc = q_refill(d, time(NULL), force);
-	int rc2 = collect(d);   /* also after a failed read: finished transfers */
-	if (rc == 0)
-		rc = rc2;
-	if (rc == 0)
+	int read = q_refill(d, time(NULL), force);
+	int rc = collect(d);    /* also after a failed read: record what finished */
+	if (rc == 0 && read == 0)
 		rc = start_queued(d);
-	return tx_close(d, rc);
+	rc = tx_close(d, rc);
+	return read < 0 ? -1 : rc;
 }
 
 /* ------------------------------------------------------------ public */
