@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -301,8 +302,17 @@ bad:
 
 static const struct bw_store_ops sq_ops;
 
+/* Before SQLite's first use in the process: no memory statistics (they
+ * take a global mutex on every allocation; nothing here reads them). */
+static void sq_configure(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 struct bw_store *store_sqlite_open(const char *spec, int max_version, char *err, size_t errsz)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, sq_configure);
 	struct sq_store *q = xcalloc(1, sizeof *q);
 	struct bw_store *st = &q->base;
 	st->ops = &sq_ops;

@@ -54,13 +54,15 @@ raw_fetch() {
 	rm -f "$work/raw"
 }
 
+# batch = 2000: post-actions every 2,000 messages (a fetch still brings at
+# most 256: 64 MB / fetch_max_bytes)
 conf() { # ON_BOUNCE
 	cat > "$work/bw.conf" <<EOF
 state = "$work/state.db";
 log = { level = "warning"; };
 accounts = ( { name = "bench"; url = "imap://127.0.0.1:$DC_PORT"; tls_ca_file = "$DC_CA";
   user = "bench"; password_file = "$work/pass"; folders = [ "INBOX" ];
-  batch = 500; on_bounce = "$1"; on_other = "none"; } );
+  batch = 2000; on_bounce = "$1"; on_other = "none"; } );
 EOF
 }
 
