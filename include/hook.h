@@ -122,20 +122,6 @@ void outbox_fail(struct bw_outbox_row *row, enum outbox_verdict verdict, time_t 
 void outbox_done(struct bw_outbox_row *row, time_t now, const char *note);
 
 const char *outbox_state_name(enum bw_outbox_state s);
-
-/*
- * outbox_payload_scan - a fast check of a stored payload (compact JSON written
- * by jansson) for hooks whose templates read no event field: is p one JSON
- * object, and what is its top-level "recipient" (the key of the per-address
- * delivery order)?  Deliberately narrow: it answers only for plain ASCII,
- * strings without \u escapes, keys and a recipient without escapes, numbers
- * without exponent (15 characters at most) and nesting up to 32.  true: p is
- * a JSON object for sure, *rcpt is its recipient (malloc'd; "" when absent or
- * not a string).  false: not sure (or invalid): parse it with jansson, which
- * stays the judge.
- */
-bool outbox_payload_scan(const char *p, char **rcpt);
-
 /* ------------------------------------------------------------ dispatcher */
 
 struct bw_dispatcher;

@@ -61,8 +61,6 @@ struct hook_rt {
 	enum hook_ctx body_ctx;         /* JSON or FORM, from the Content-Type header */
 	bool json_check;                /* rendered JSON bodies must parse */
 	bool has_ctype;
-	bool plain;                     /* no template reads event fields: rows need no
-					   full JSON parse (outbox_payload_scan) */
 	unsigned active;                /* transfers in flight */
 };
 
@@ -185,10 +183,6 @@ static void hook_setup(struct hook_rt *h, const struct bw_hook *conf)
 	}
 	if (h->body_ctx == HOOK_CTX_FORM)
 		h->json_check = false;
-	h->plain = !(conf->url && strstr(conf->url, "{{")) && !(conf->body && *conf->body) &&
-		   !(conf->batch_body && *conf->batch_body);
-	for (size_t i = 0; i < conf->n_headers; i++)
-		h->plain = h->plain && !strstr(conf->headers[i], "{{");
 	if (conf->auth_type && *conf->auth_type) {
 		snprintf(what, sizeof(what), "hook '%s' auth token", conf->name);
 		h->token = read_secret(conf->auth_token_file, conf->auth_token_env, what,
@@ -300,8 +294,7 @@ static int row_fail(struct bw_dispatcher *d, const struct hook_rt *h, struct bw_
 /* ------------------------------------------------------------ rendering */
 
 struct rendered {
-	json_t *event;          /* owned: the row's payload; NULL when the hook is
-				   plain and outbox_payload_scan() read the row */
+	json_t *event;          /* owned: the row's payload */
 	char *rcpt;             /* owned: the event's recipient, "" = none */
 	char *url;              /* owned */
 	char *element;          /* owned: the row's body (batch element or whole body), or NULL */
@@ -352,14 +345,12 @@ static int render_row(const struct hook_rt *h, const struct bw_outbox_row *row,
 	json_error_t je;
 	const char *payload = row->payload ? row->payload : "{}";
 	memset(out, 0, sizeof(*out));
-	if (!h->plain || !outbox_payload_scan(payload, &out->rcpt)) {
-		out->event = json_loads(payload, 0, &je);
-		if (!json_is_object(out->event)) {
-			snprintf(err, errsz, "payload is not a JSON object: %s", je.text);
-			return -1;
-		}
-		out->rcpt = xstrdup(recipient_of(out->event));
+	out->event = json_loads(payload, 0, &je);
+	if (!json_is_object(out->event)) {
+		snprintf(err, errsz, "payload is not a JSON object: %s", je.text);
+		return -1;
 	}
+	out->rcpt = xstrdup(recipient_of(out->event));
 	struct hook_vars v = { out->event, NULL };
 	out->url = hook_render(h->conf->url, HOOK_CTX_URL, &v, NULL, err, errsz);
 	if (!out->url)
