@@ -10,7 +10,7 @@ PKGS="autoconf automake make gcc clang pkg-config python3 openssl ca-certificate
 libetpan-dev libconfig-dev libcmocka-dev libsqlite3-dev libcurl4-gnutls-dev
 libjansson-dev libgnutls28-dev nettle-dev libmicrohttpd-dev sqlite3
 dovecot-core dovecot-imapd valgrind curl libpq-dev postgresql"
-BENCH_PKGS="libsisimai-perl python3-flufl.bounce hyperfine time bc curl"
+BENCH_PKGS="libsisimai-perl python3-flufl.bounce hyperfine time bc curl nginx-light wrk"
 
 [ "${1:-}" = "--bench" ] && PKGS="$PKGS $BENCH_PKGS"
 

@@ -12,10 +12,6 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 "$top/contrib/deps.sh" --bench
-for p in nginx-light wrk; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" > /dev/null
-done
 ./autogen.sh > /dev/null
 b=$top/_build/bench
 mkdir -p "$b"
