@@ -8,8 +8,9 @@
  * recorded UID in batches (BODY.PEEK[] up to fetch_max_bytes; the next
  * batch is fetched by a helper thread while this one is processed), run each
  * through the pipeline (one transaction per batch: group commit),
- * and only after the batch's commit apply the post-action
- * (on_bounce for bounces and complaints, on_other for the rest).  The folder's
+ * and only after the batch's commit apply the post-action, every `batch`
+ * messages (on_bounce for bounces and complaints, on_other for the rest).
+ * The folder's
  * state (UIDVALIDITY, highest UID done) is written after the post-actions, so
  * a crash in between only repeats a post-action (the pipeline recognises the
  * message as a duplicate).

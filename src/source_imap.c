@@ -4,18 +4,19 @@
  * (tls_verify.c), the UID bookkeeping, batches, post-actions and IDLE.
  *
  * Order of work for one folder (what makes "processed once" hold):
- *   SELECT -> UIDVALIDITY vs the store -> UID SEARCH above last_uid ->
- *   per batch: UID FETCH BODY.PEEK[]<0.cap> -> pipeline_process each (in
+ *   SELECT -> UIDVALIDITY vs the store -> UID SEARCH above last_uid (in
+ *   windows of UIDs) -> per batch: UID FETCH BODY.PEEK[]<0.cap> and
+ *   classify (pipeline_prepare, in a thread) -> pipeline_record each (in
  *   the batch's transaction: group commit; on a shared store, PostgreSQL,
  *   each in its own, so instances never hold address locks across a batch,
- *   where they could deadlock) -> commit -> post-actions of the batch ->
- *   store_folder_set.
- * The UID FETCH of the next batch runs in a thread while the current one is
- * processed; the post-actions wait for it (one user of the connection at a
- * time).
- * A crash anywhere repeats at most the post-actions of one batch, or the
- * whole uncommitted batch: the pipeline recognises committed messages as
- * duplicates (by UID or content key).
+ *   where they could deadlock) -> commit -> every `batch` messages: their
+ *   post-actions -> store_folder_set.
+ * The UID FETCH of the next batch, and its classification, run in a thread
+ * while the current one is recorded; the post-actions wait for it (one user
+ * of the connection at a time).
+ * A crash anywhere repeats at most the post-actions of `batch` messages, or
+ * the whole uncommitted batch: the pipeline recognises committed messages
+ * as duplicates (by UID or content key).
  */
 #include "config.h"
 

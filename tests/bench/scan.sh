@@ -68,6 +68,8 @@ EOF
 
 bw_scan() { # ON_BOUNCE N -> "seconds maxrss_kb"; fails unless N were processed
 	rm -f "$work"/state.db*
+	# every run starts from unread mail (a flag already set costs the server nothing)
+	dc_doveadm flags remove -u bench '\Seen' mailbox INBOX ALL >/dev/null 2>&1
 	conf "$1"
 	/usr/bin/time -f "%e %M" -o "$work/time" ${BENCH_WRAP:-} "$bw" -c "$work/bw.conf" scan --quiet --json > "$work/out" 2> "$work/err" ||
 		{ echo "scan failed:" >&2; cat "$work/err" >&2; exit 1; }
