@@ -5,8 +5,8 @@
  * with STARTTLS required unless allow_plaintext), verify the server's
  * certificate ourselves (tls_verify.h) before LOGIN, then for a folder:
  * SELECT, check UIDVALIDITY against the store, fetch every message above the
- * recorded UID in batches (BODY.PEEK[] up to fetch_max_bytes; the next
- * batch is fetched by a helper thread while this one is processed), run each
+ * recorded UID in batches (BODY.PEEK[] up to fetch_max_bytes; while a batch
+ * is recorded, helper threads classify the next and fetch the one after), run each
  * through the pipeline (one transaction per batch: group commit),
  * and only after the batch's commit apply the post-action, every `batch`
  * messages (on_bounce for bounces and complaints, on_other for the rest).
@@ -20,7 +20,7 @@
  * untrusted certificate, missing folder: needs a human).
  *
  * A session is used by one thread at a time (imap_sync() lends the
- * connection to its fetch thread and joins it before using it again); it owns
+ * connection to its fetch threads and joins each before using it again); it owns
  * its libetpan handle and borrows everything in struct imap_env.
  */
 #ifndef BW_SOURCE_IMAP_H

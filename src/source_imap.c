@@ -11,9 +11,9 @@
  *   each in its own, so instances never hold address locks across a batch,
  *   where they could deadlock) -> commit -> every `batch` messages: their
  *   post-actions -> store_folder_set.
- * The UID FETCH of the next batch, and its classification, run in a thread
- * while the current one is recorded; the post-actions wait for it (one user
- * of the connection at a time).
+ * While a batch is recorded, the next one is classified and the one after
+ * it fetched, each in a thread; the post-actions wait for that fetch (one
+ * user of the connection at a time).
  * A crash anywhere repeats at most the post-actions of `batch` messages, or
  * the whole uncommitted batch: the pipeline recognises committed messages
  * as duplicates (by UID or content key).
@@ -43,6 +43,8 @@
 #define IMAP_IDLE_MAX_S     (25 * 60)     /* RFC 2177: servers may drop after 29 min */
 #define IMAP_BATCH_BYTES    (64u << 20)   /* a fetch batch holds at most this much */
 #define IMAP_SEARCH_TARGET  8192          /* UIDs in one SEARCH answer, about */
+#define IMAP_FIRST_BATCH    32            /* messages in a sync's first batch */
+#define IMAP_BATCH_MAX      128           /* messages in any batch (memory) */
 #define IMAP_SLICE_MS       250           /* how often waits look at should_stop */
 #define IMAP_ERR_MAX        512
 
@@ -848,81 +850,87 @@ static enum imap_rc finish_batch(struct imap_session *s, const char *folder,
 }
 
 /*
- * The fetch of the next batch, and its classification, run in a thread of
- * their own while this one is recorded, so the network, the server and the
- * classifier work while the store does.  The connection is used by one
- * thread at a time: the prefetch thread from prefetch_start() until
- * prefetch_join(), the session's thread otherwise (post-actions only after
- * the join).  At most two batches are in memory, one of them only as
- * classifier reports.
+ * A sync's batches go through three stages at once: while the session's
+ * thread records batch b (the store), a thread classifies batch b+1 and
+ * another fetches batch b+2, so the server, the classifier and the store
+ * work at the same time.  Each batch lives in a slot, worked on by at most
+ * one thread at a time (first its fetch, then its classification).  The
+ * connection is used by one thread at a time: a fetch thread from
+ * slot_plan() until slot_join(), the session's thread otherwise (the
+ * post-actions after batch b wait for the fetch of b+2).  At most four
+ * batches are in memory: one recorded, one classified or being classified,
+ * two fetched or being fetched (IMAP_BATCH_MAX bounds them).
  */
-struct prefetch {
+struct slot {
 	struct imap_session *s;     /* borrowed */
-	const uint32_t *uids;       /* borrowed */
-	size_t n;
+	const uint32_t *uids;       /* borrowed: the batch's UIDs, uids[0..n) */
+	size_t n, base;             /* base: index of uids[0] in the sync's list */
+	int rc;                     /* of the fetch */
+	clist *res;                 /* owned: libetpan's answer, until classified */
+	struct fetched_batch fb;    /* owned: the classified messages */
 	pthread_t th;
-	bool running;               /* the thread owns the connection */
-	bool ready;                 /* rc and fb hold a finished fetch */
-	int rc;
-	struct fetched_batch fb;    /* owned until prefetch_take() */
+	bool running;               /* a thread works on the slot */
 };
 
-static void *prefetch_main(void *arg)
+static void *slot_fetch_main(void *arg)
 {
-	struct prefetch *pf = arg;
-	clist *res = NULL;
-	pf->rc = fetch_batch(pf->s, pf->uids, pf->n, &res);
-	if (pf->rc == MAILIMAP_NO_ERROR)
-		fetched_prepare(pf->s, res, &pf->fb);
-	if (res)
-		mailimap_fetch_list_free(res);
+	struct slot *sl = arg;
+	sl->rc = fetch_batch(sl->s, sl->uids, sl->n, &sl->res);
 	return NULL;
 }
 
-/* Fetch uids[0..n) in the background (in this thread if none can start). */
-static void prefetch_start(struct prefetch *pf, struct imap_session *s, const uint32_t *uids,
-			   size_t n)
+static void *slot_classify_main(void *arg)
 {
-	assert(!pf->running && !pf->ready);
-	pf->s = s;
-	pf->uids = uids;
-	pf->n = n;
-	memset(&pf->fb, 0, sizeof pf->fb);
-	pf->ready = true;
-	if (pthread_create(&pf->th, NULL, prefetch_main, pf) == 0)
-		pf->running = true;
+	struct slot *sl = arg;
+	if (sl->rc == MAILIMAP_NO_ERROR && sl->res)
+		fetched_prepare(sl->s, sl->res, &sl->fb);
+	if (sl->res)
+		mailimap_fetch_list_free(sl->res);
+	sl->res = NULL;
+	return NULL;
+}
+
+/* Run fn on sl in a thread (in this one if none can start). */
+static void slot_start(struct slot *sl, void *(*fn)(void *))
+{
+	assert(!sl->running);
+	if (pthread_create(&sl->th, NULL, fn, sl) == 0)
+		sl->running = true;
 	else
-		prefetch_main(pf);
+		fn(sl);
 }
 
-/* Wait for the background fetch: the connection is ours again. */
-static void prefetch_join(struct prefetch *pf)
+/* Wait for the slot's thread (NULL or idle: nothing to wait for). */
+static void slot_join(struct slot *sl)
 {
-	if (!pf->running)
+	if (!sl || !sl->running)
 		return;
-	pthread_join(pf->th, NULL);
-	pf->running = false;
+	pthread_join(sl->th, NULL);
+	sl->running = false;
 }
 
-/* The finished fetch: libetpan's rc, *fb (the caller's, fetched_free()). */
-static int prefetch_take(struct prefetch *pf, struct fetched_batch *fb)
+/* Give sl uids[0..n) and start its fetch: the connection is the thread's
+ * until slot_join(sl). */
+static void slot_plan(struct slot *sl, struct imap_session *s, const uint32_t *uids, size_t n,
+		      size_t base)
 {
-	prefetch_join(pf);
-	assert(pf->ready);
-	pf->ready = false;
-	*fb = pf->fb;
-	memset(&pf->fb, 0, sizeof pf->fb);
-	return pf->rc;
+	assert(!sl->running && !sl->res && !sl->fb.fx);
+	sl->s = s;
+	sl->uids = uids;
+	sl->n = n;
+	sl->base = base;
+	sl->rc = MAILIMAP_NO_ERROR;
+	slot_start(sl, slot_fetch_main);
 }
 
-/* Join and drop whatever was fetched (stop, failure). */
-static void prefetch_drop(struct prefetch *pf)
+/* Join and forget the slot's batch. */
+static void slot_drop(struct slot *sl)
 {
-	struct fetched_batch fb;
-	if (!pf->running && !pf->ready)
-		return;
-	prefetch_take(pf, &fb);
-	fetched_free(&fb);
+	slot_join(sl);
+	if (sl->res)
+		mailimap_fetch_list_free(sl->res);
+	sl->res = NULL;
+	fetched_free(&sl->fb);
 }
 
 /* What processing (part of) a batch collects. */
@@ -1038,33 +1046,34 @@ static void pending_add(struct pending_acts *pa, const struct batch_acts *a, uin
 }
 
 /*
- * Process the fetched batch uids[0..n) (fb, freed here): record every
- * message and commit; its post-actions join pa.  When they are due (pa is
- * full, last batch, a stop or a failure), join the prefetch of the next
- * batch (pf: the connection is needed) and apply them, then write the
- * folder state.  *stopped when should_stop interrupted.
+ * Record the classified batch of cur (dropped here) and commit; its
+ * post-actions join pa.  Then join the fetch of the batch after next
+ * (next2, may be NULL): the connection is free again.  When the
+ * post-actions are due (pa is full, last batch, a stop or a failure), apply
+ * them and write the folder state.  *stopped when should_stop interrupted.
  */
-static enum imap_rc run_batch(struct imap_session *s, const char *folder, const uint32_t *uids,
-			      size_t n, struct fetched_batch *fb, struct prefetch *pf, size_t base,
-			      size_t total, struct bw_folder_state *fs, struct imap_stats *st,
-			      struct pending_acts *pa, bool *stopped)
+static enum imap_rc run_batch(struct imap_session *s, const char *folder, struct slot *cur,
+			      struct slot *next2, size_t total, struct bw_folder_state *fs,
+			      struct imap_stats *st, struct pending_acts *pa, bool *stopped)
 {
+	size_t n = cur->n;
 	struct batch_run b = {
-		.fx = fb->fx, .nf = fb->nf, .uids = uids, .base = base, .total = total,
+		.fx = cur->fb.fx, .nf = cur->fb.nf, .uids = cur->uids, .base = cur->base,
+		.total = total,
 		.acts = { { xcalloc(n, sizeof(uint32_t)), xcalloc(n, sizeof(uint32_t)) }, { 0, 0 } },
 	};
 	batch_reset(&b, fs);
 	enum imap_rc r = process_batch(s, folder, &b, n, fs, stopped);
 	add_stats(st, &b.st);
-	fetched_free(fb);
+	bool last = cur->base + n >= total;
+	slot_drop(cur);
 	pending_add(pa, &b.acts, b.done_uid);
 	free(b.acts.uids[0]);
 	free(b.acts.uids[1]);
-	bool last = base + n >= total;
+	slot_join(next2);
 	if (r == IMAP_OK && !*stopped && !last &&
 	    pa->acts.n[ACT_BOUNCE] + pa->acts.n[ACT_OTHER] < pa->every)
 		return IMAP_OK;
-	prefetch_join(pf);
 	enum imap_rc r2 = IMAP_OK;
 	if (pa->done_uid > fs->last_uid || pa->acts.n[ACT_BOUNCE] || pa->acts.n[ACT_OTHER])
 		r2 = finish_batch(s, folder, &pa->acts, fs, pa->done_uid, st);
@@ -1075,26 +1084,48 @@ static enum imap_rc run_batch(struct imap_session *s, const char *folder, const 
 	return r != IMAP_OK ? r : r2;
 }
 
-/* The batch sizes of a sync: acct->batch, fewer when fetch caps are large. */
+/* The batch sizes of a sync: acct->batch, fewer when fetch caps are large
+ * and at most IMAP_BATCH_MAX. */
 static size_t batch_size(const struct imap_session *s)
 {
 	size_t chunk = s->acct->batch ? s->acct->batch : 200;
 	uint32_t cap = fetch_cap(s);
 	if ((uint64_t)chunk * cap > IMAP_BATCH_BYTES)
 		chunk = IMAP_BATCH_BYTES / cap ? IMAP_BATCH_BYTES / cap : 1;
-	return chunk;
+	/* a classified message holds its report (~8 KB with its events) and
+	 * four batches are in flight */
+	return chunk < IMAP_BATCH_MAX ? chunk : IMAP_BATCH_MAX;
 }
 
-/* Every batch of uids[0..n), the fetch of each next one overlapping the
- * processing of the current one. */
+/* The size of batch k of a sync: small ones first, so that the stages fill
+ * quickly, then chunk; at most left. */
+static size_t batch_len(size_t k, size_t chunk, size_t left)
+{
+	size_t len = k < 3 ? (size_t)IMAP_FIRST_BATCH << k : chunk;
+	if (len > chunk)
+		len = chunk;
+	return len < left ? len : left;
+}
+
+/* Plan the next batch of uids[0..n) into its slot (planned % 3). */
+static void plan_next(struct imap_session *s, struct slot *sl, const uint32_t *uids, size_t n,
+		      size_t chunk, size_t *next, size_t *planned)
+{
+	size_t len = batch_len(*planned, chunk, n - *next);
+	slot_plan(&sl[*planned % 3], s, uids + *next, len, *next);
+	*next += len;
+	(*planned)++;
+}
+
+/* Every batch of uids[0..n), through the three stages (struct slot). */
 static enum imap_rc run_batches(struct imap_session *s, const char *folder, const uint32_t *uids,
 				size_t n, struct bw_folder_state *fs, struct imap_stats *st,
 				bool *stopped)
 {
-	size_t chunk = batch_size(s);
-	struct prefetch pf;
+	size_t chunk = batch_size(s), next = 0, planned = 0;
+	struct slot sl[3];
 	struct pending_acts pa;
-	memset(&pf, 0, sizeof pf);
+	memset(sl, 0, sizeof sl);
 	memset(&pa, 0, sizeof pa);
 	pa.every = s->acct->batch ? s->acct->batch : 200;
 	pa.cap = pa.every + chunk;
@@ -1102,21 +1133,43 @@ static enum imap_rc run_batches(struct imap_session *s, const char *folder, cons
 	pa.acts.uids[ACT_OTHER] = xcalloc(pa.cap, sizeof(uint32_t));
 	pa.done_uid = fs->last_uid;
 	enum imap_rc r = IMAP_OK;
-	prefetch_start(&pf, s, uids, n < chunk ? n : chunk);
-	for (size_t i = 0; i < n && r == IMAP_OK && !*stopped; i += chunk) {
-		size_t k = n - i < chunk ? n - i : chunk;
-		struct fetched_batch fb;
-		int rc = prefetch_take(&pf, &fb);
-		if (rc != MAILIMAP_NO_ERROR) {
-			fetched_free(&fb);
-			r = fail_rc(s, rc, "UID FETCH");
+
+	/* fill: batch 0 fetched and classified, 1 being classified, 2 fetched */
+	plan_next(s, sl, uids, n, chunk, &next, &planned);
+	slot_join(&sl[0]);
+	if (sl[0].rc == MAILIMAP_NO_ERROR) {
+		slot_start(&sl[0], slot_classify_main);
+		if (next < n)
+			plan_next(s, sl, uids, n, chunk, &next, &planned);
+	}
+	slot_join(&sl[0]);
+	slot_join(&sl[1]);
+	if (planned > 1 && sl[1].rc == MAILIMAP_NO_ERROR) {
+		slot_start(&sl[1], slot_classify_main);
+		if (next < n)
+			plan_next(s, sl, uids, n, chunk, &next, &planned);
+	}
+	for (size_t b = 0; b < planned && r == IMAP_OK && !*stopped; b++) {
+		struct slot *cur = &sl[b % 3], *next1 = &sl[(b + 1) % 3], *next2 = &sl[(b + 2) % 3];
+		if (cur->rc != MAILIMAP_NO_ERROR) {
+			slot_join(next1);
+			slot_join(next2);
+			r = fail_rc(s, cur->rc, "UID FETCH");
 			break;
 		}
-		if (i + k < n && !stop_now(s))
-			prefetch_start(&pf, s, uids + i + k, n - i - k < chunk ? n - i - k : chunk);
-		r = run_batch(s, folder, uids + i, k, &fb, &pf, i, n, fs, st, &pa, stopped);
+		bool more2 = b + 2 < planned;
+		r = run_batch(s, folder, cur, more2 ? next2 : NULL, n, fs, st, &pa, stopped);
+		/* the connection is free and cur's slot too: the fetch of b + 3 */
+		bool go = r == IMAP_OK && !*stopped && !stop_now(s) && more2 &&
+			  next2->rc == MAILIMAP_NO_ERROR;
+		if (go && next < n)
+			plan_next(s, sl, uids, n, chunk, &next, &planned);
+		slot_join(next1);
+		if (go)
+			slot_start(next2, slot_classify_main);
 	}
-	prefetch_drop(&pf);
+	for (size_t i = 0; i < 3; i++)
+		slot_drop(&sl[i]);
 	/* a fetch failed: the post-actions of what was committed before it,
 	 * unless the connection is gone (the next sync repeats them) */
 	if (!s->broken &&
