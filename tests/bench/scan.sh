@@ -14,6 +14,8 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/dovecot.sh"
 export BOUNCEWATCH_ALLOW_ROOT=1
 work=$(mktemp -d ${BENCH_TMP:+-p "$BENCH_TMP"})
+# (set -u: dovecot.sh reads KEEP_DOVECOT, unset it would end the trap early)
+KEEP_DOVECOT=${KEEP_DOVECOT:-}
 trap 'dc_cleanup >/dev/null 2>&1; rm -rf "$work"' EXIT
 dc_start
 dc_add_user bench bench-pass
