@@ -93,6 +93,29 @@ static int one_buffer(const char *name, const char *buf, size_t len, source_msg_
 	return fn(arg, name, 0, buf, len);
 }
 
+/* A mapped mbox is read once, front to back: after each message the pages
+ * wholly before it are given back, so memory stays flat however large the
+ * file (the kernel reads them again should anything touch them). */
+struct release_ctx {
+	source_msg_fn fn;
+	void *arg;
+	const char *base;       /* the mapping */
+	size_t released;        /* bytes from base already given back */
+};
+
+static int release_behind(void *arg, const char *name, unsigned index, const char *raw, size_t len)
+{
+	struct release_ctx *rc = arg;
+	int r = rc->fn(rc->arg, name, index, raw, len);
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t upto = (size_t)(raw - rc->base) / page * page;
+	if (upto > rc->released) {
+		madvise((void *)(rc->base + rc->released), upto - rc->released, MADV_DONTNEED);
+		rc->released = upto;
+	}
+	return r;
+}
+
 static int one_file(const char *path, source_msg_fn fn, void *arg, FILE *err, unsigned *failures)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -119,7 +142,9 @@ static int one_file(const char *path, source_msg_fn fn, void *arg, FILE *err, un
 		(*failures)++;
 		return 0;
 	}
-	int rc = one_buffer(path, map, (size_t)st.st_size, fn, arg);
+	madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
+	struct release_ctx ctx = { fn, arg, map, 0 };
+	int rc = one_buffer(path, map, (size_t)st.st_size, release_behind, &ctx);
 	munmap(map, (size_t)st.st_size);
 	return rc;
 }
