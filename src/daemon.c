@@ -44,7 +44,7 @@ volatile sig_atomic_t daemon_sig_hup;
 static void on_stop(int sig)
 {
 	(void)sig;
-	daemon_sig_stop = 1;
+	__atomic_store_n(&daemon_sig_stop, 1, __ATOMIC_SEQ_CST);   /* workers read it */
 }
 
 static void on_hup(int sig)
@@ -100,7 +100,7 @@ struct gen {
 static bool worker_should_stop(void *arg)
 {
 	struct worker *w = arg;
-	return atomic_load(&w->stop) != 0 || daemon_sig_stop;
+	return atomic_load(&w->stop) != 0 || __atomic_load_n(&daemon_sig_stop, __ATOMIC_SEQ_CST);
 }
 
 static uint32_t next_rnd(struct worker *w)

@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -890,13 +891,17 @@ static void *slot_classify_main(void *arg)
 	return NULL;
 }
 
-/* Run fn on sl in a thread (in this one if none can start). */
+/* Run fn on sl in a thread (in this one if none can start).  The thread
+ * blocks every signal: handlers run in the session's thread. */
 static void slot_start(struct slot *sl, void *(*fn)(void *))
 {
+	sigset_t all, old;
 	assert(!sl->running);
-	if (pthread_create(&sl->th, NULL, fn, sl) == 0)
-		sl->running = true;
-	else
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	sl->running = pthread_create(&sl->th, NULL, fn, sl) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!sl->running)
 		fn(sl);
 }
 
