@@ -223,8 +223,13 @@ check "killed mid-run ($moved of $N moved)" [ "$moved" -ge 50 -a "$moved" -lt $N
 sleep 1
 dc_launch || { echo "Bail out! dovecot did not restart"; exit 1; }
 check "the daemon reconnects" wait_for 20 log_has "$TMP/kill.log" 'reconnected'
-check "all $N bounces end up moved" wait_for 120 count_is BigDone $N
-count_is BigDone $N || { echo "# $(dc_count "$USER_NAME" BigDone) moved; the daemon said:"; tail -15 "$TMP/kill.log" | sed 's/^/# /'; }
+# A server killed in the middle of a MOVE (COPY done, EXPUNGE not) leaves the
+# message in both folders; the repeated post-action moves it again, so the
+# target may hold an extra copy.  Each message is still recorded once.
+check "all $N bounces end up moved" wait_for 120 count_ge BigDone $N
+EXTRA=$(( $(dc_count "$USER_NAME" BigDone) - N ))
+echo "# copies left by the interrupted move: $EXTRA"
+count_ge BigDone $N || { echo "# $(dc_count "$USER_NAME" BigDone) moved; the daemon said:"; tail -15 "$TMP/kill.log" | sed 's/^/# /'; }
 check "the source folder is empty" count_is Big 0
 stop_daemon
 check "each message recorded exactly once" \
@@ -238,25 +243,25 @@ check "no content key twice" \
 dc_deliver_n "$USER_NAME" Big 400 "$SAMPLES/exim-mailboxfull.eml"
 "$BW" -c "$TMP/kill.conf" run --foreground 2> "$TMP/term.log" &
 DPID=$!
-wait_for 60 count_ge BigDone $((N + 30))
+wait_for 60 count_ge BigDone $((N + EXTRA + 30))
 kill -TERM "$DPID"
 wait "$DPID"
 rc=$?
 DPID=
 done_now=$(dc_count "$USER_NAME" BigDone)
-check "SIGTERM mid-batch ($((done_now - N)) of 400 done): exit 0" [ $rc -eq 0 ]
+check "SIGTERM mid-batch ($((done_now - N - EXTRA)) of 400 done): exit 0" [ $rc -eq 0 ]
 check "... every recorded message had its post-action" \
-	[ "$(sql "$DB4" "SELECT count(*) FROM processed WHERE folder = 'Big'")" = "$done_now" ]
+	[ "$(sql "$DB4" "SELECT count(*) FROM processed WHERE folder = 'Big'")" = "$((done_now - EXTRA))" ]
 "$BW" -c "$TMP/kill.conf" run --foreground 2>> "$TMP/term.log" &
 DPID=$!
-check "... a restart finishes the rest" wait_for 120 count_is BigDone $((N + 400))
+check "... a restart finishes the rest" wait_for 120 count_is BigDone $((N + EXTRA + 400))
 # mail that lands while a sync is under way is announced during it, not in
 # the IDLE after it: the sync must look again instead of idling on it
 dc_deliver_n "$USER_NAME" Big 300 "$SAMPLES/qmail-nohost.eml"
-wait_for 30 count_ge BigDone $((N + 420))
+wait_for 30 count_ge BigDone $((N + EXTRA + 420))
 dc_deliver_n "$USER_NAME" Big 20 "$top_srcdir/tests/samples/gmail-blocked.eml"
 check "mail delivered during a sync is handled at once, not at the next IDLE timeout" \
-	wait_for 60 count_is BigDone $((N + 720))
+	wait_for 60 count_is BigDone $((N + EXTRA + 720))
 stop_daemon
 check "... each recorded once" \
 	[ "$(sql "$DB4" "SELECT count(*) FROM processed WHERE folder = 'Big'")" = $((N + 720)) ]
