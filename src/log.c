@@ -30,6 +30,7 @@ static const char *const level_names[] = { "debug", "info", "notice", "warning",
 
 void log_setup(const char *level, const char *target, const char *format)
 {
+	pthread_mutex_lock(&lock);      /* a reload races the workers' log lines */
 	for (unsigned i = 0; level && i < ARRAY_LEN(level_names); i++)
 		if (strcmp(level, level_names[i]) == 0)
 			min_level = (enum log_level)i;
@@ -40,6 +41,7 @@ void log_setup(const char *level, const char *target, const char *format)
 		closelog();
 	use_syslog = want_syslog;
 	use_json = format && strcmp(format, "json") == 0;
+	pthread_mutex_unlock(&lock);
 }
 
 void log_redact(const char *secret)
@@ -75,21 +77,9 @@ static void mask(char *s)
 	}
 }
 
-void log_msg(enum log_level lvl, const char *fmt, ...)
+/* Write one finished line to the configured target; called with the lock held. */
+static void emit(enum log_level lvl, const char *line)
 {
-	if (lvl < min_level)
-		return;
-	char line[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	pthread_mutex_lock(&lock);
-	mask(line);
-	pthread_mutex_unlock(&lock);
-	for (char *p = line; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
 	if (use_syslog) {
 		static const int prio[] = { LOG_DEBUG, LOG_INFO, LOG_NOTICE, LOG_WARNING, LOG_ERR };
 		syslog(prio[lvl], "%s", line);
@@ -113,4 +103,23 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	}
 	fprintf(stderr, "bouncewatch: %s%s%s\n", lvl >= LOG_LVL_WARNING ? level_names[lvl] : "",
 		lvl >= LOG_LVL_WARNING ? ": " : "", line);
+}
+
+void log_msg(enum log_level lvl, const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	for (char *p = line; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	/* settings, secrets and the output are shared with the other threads */
+	pthread_mutex_lock(&lock);
+	if (lvl >= min_level) {
+		mask(line);
+		emit(lvl, line);
+	}
+	pthread_mutex_unlock(&lock);
 }
