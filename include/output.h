@@ -10,6 +10,10 @@
 
 #include "classify.h"
 
+/* A JSON string of untrusted text (NULL is ""): invalid UTF-8 is read as
+ * Latin-1 rather than refused.  New reference. */
+json_t *output_json_string(const char *s);
+
 /* The JSON object of one event (SPEC §3 field names).  New reference. */
 json_t *output_event_json(const struct bw_event *ev);
 

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "output.h"
 #include "date.h"
 #include "detect.h"
 #include "event.h"
@@ -121,22 +122,5 @@ bool cmd_parse_since(const char *s, time_t now, time_t *out)
 
 json_t *cmd_json_text(const char *s)
 {
-	json_t *j = json_string(s ? s : "");
-	if (j)
-		return j;
-	/* not UTF-8: read it as Latin-1 */
-	size_t n = strlen(s);
-	char *u = xmalloc(n * 2 + 1), *w = u;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x80) {
-			*w++ = (char)*p;
-		} else {
-			*w++ = (char)(0xc0 | (*p >> 6));
-			*w++ = (char)(0x80 | (*p & 0x3f));
-		}
-	}
-	*w = '\0';
-	j = json_string(u);
-	free(u);
-	return j ? j : json_string("");
+	return output_json_string(s);
 }

@@ -25,18 +25,16 @@ static json_t *code_or_empty(const char *s)
 	return j ? j : json_null();
 }
 
-/* json_string refuses invalid UTF-8: fall back to a Latin-1 reading. */
-static json_t *text(const char *s)
+json_t *output_json_string(const char *s)
 {
-	if (!s || !*s)
-		return json_null();
+	if (!s)
+		s = "";
 	json_t *j = json_string(s);
 	if (j)
 		return j;
+	/* json_string refuses invalid UTF-8: read it as Latin-1 */
 	size_t n = strlen(s);
-	char *u = malloc(n * 2 + 1), *w = u;
-	if (!u)
-		return json_null();
+	char *u = xmalloc(n * 2 + 1), *w = u;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p < 0x80) {
 			*w++ = (char)*p;
@@ -48,7 +46,13 @@ static json_t *text(const char *s)
 	*w = '\0';
 	j = json_string(u);
 	free(u);
-	return j ? j : json_null();
+	return j ? j : json_string("");
+}
+
+/* A text field: null when empty. */
+static json_t *text(const char *s)
+{
+	return s && *s ? output_json_string(s) : json_null();
 }
 
 json_t *output_event_json(const struct bw_event *ev)

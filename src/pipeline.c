@@ -142,28 +142,6 @@ void pipeline_webhook_id(const char *seed, unsigned index, const struct bw_decis
 	hex(digest, 24, out + 4);
 }
 
-/* A JSON string of untrusted text: invalid UTF-8 is read as Latin-1. */
-static json_t *jtext(const char *s)
-{
-	json_t *j = json_string(s);
-	if (j)
-		return j;
-	size_t n = strlen(s);
-	char *u = xmalloc(n * 2 + 1), *w = u;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x80) {
-			*w++ = (char)*p;
-		} else {
-			*w++ = (char)(0xc0 | (*p >> 6));
-			*w++ = (char)(0x80 | (*p & 0x3f));
-		}
-	}
-	*w = '\0';
-	j = json_string(u);
-	free(u);
-	return j ? j : json_string("");
-}
-
 char *pipeline_payload(const struct bw_decision *d, const struct bw_event *ev,
 		       const char *webhook_id, time_t t)
 {
@@ -180,18 +158,18 @@ char *pipeline_payload(const struct bw_decision *d, const struct bw_event *ev,
 		}
 	} else {
 		o = json_object();
-		json_object_set_new(o, "recipient", d->address[0] ? jtext(d->address) : json_null());
+		json_object_set_new(o, "recipient", d->address[0] ? output_json_string(d->address) : json_null());
 		json_object_set_new(o, "kind", json_null());
-		json_object_set_new(o, "reason", jtext(d->reason));
+		json_object_set_new(o, "reason", output_json_string(d->reason));
 	}
 	char ts[32];
 	bw_format_time(t, ts, sizeof ts);
 	json_object_set_new(o, "event", json_string(bw_decision_name(d->type)));
-	json_object_set_new(o, "account", jtext(d->account));
-	json_object_set_new(o, "scope", jtext(d->scope));
+	json_object_set_new(o, "account", output_json_string(d->account));
+	json_object_set_new(o, "scope", output_json_string(d->scope));
 	json_object_set_new(o, "webhook_id", json_string(webhook_id));
-	json_object_set_new(o, "campaign", d->campaign[0] ? jtext(d->campaign) : json_null());
-	json_object_set_new(o, "detail", jtext(d->detail));
+	json_object_set_new(o, "campaign", d->campaign[0] ? output_json_string(d->campaign) : json_null());
+	json_object_set_new(o, "detail", output_json_string(d->detail));
 	json_object_set_new(o, "time", json_string(ts));
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
