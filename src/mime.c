@@ -137,6 +137,8 @@ static const char *header_value(const char *v, const char *end, size_t *vlen)
 
 const char *mime_header_raw(const char *hdr, size_t len, const char *name, size_t *vlen)
 {
+	if (!hdr)
+		return NULL;
 	size_t nl = strlen(name);
 	const int first = bw_lower((unsigned char)name[0]);
 	const char *p = hdr, *end = hdr + len;
@@ -240,8 +242,8 @@ void mime_hdrs_init(struct mime_hdrs *h, const char *hdr, size_t len)
 	h->len = hdr ? len : 0;
 	h->n = 0;
 	h->rest = 0;
-	if (h->len > UINT32_MAX)
-		return;                           /* searched the plain way */
+	if (!hdr || h->len > UINT32_MAX)
+		return;                           /* nothing, or searched the plain way */
 	const char *p = hdr, *end = hdr + h->len;
 	while (p < end && h->n < MIME_HDRS_LINES) {
 		h->line[h->n++] = (uint32_t)(p - hdr);
@@ -254,6 +256,8 @@ void mime_hdrs_init(struct mime_hdrs *h, const char *hdr, size_t len)
 /* The same walk as mime_header_raw, over the indexed lines first. */
 const char *mime_hdrs_raw(const struct mime_hdrs *h, const char *name, size_t *vlen)
 {
+	if (!h->hdr)
+		return NULL;
 	size_t nl = strlen(name);
 	const int first = bw_lower((unsigned char)name[0]);
 	const char *end = h->hdr + h->len;
