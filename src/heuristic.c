@@ -156,7 +156,7 @@ bool det_own_address(const struct det_ctx *c, const char *a)
 	return c->orig_from[0] && strcasecmp(a, c->orig_from) == 0;
 }
 
-/* Markers of the returned message (or its headers), in order. */
+/* Markers of the returned message (or its headers). */
 static const char *const stops[] = {
 	"--- below this line is a copy", "------ this is a copy of the message",
 	"----- original message -----", "original message follows", "returned mail follows",
@@ -179,24 +179,15 @@ static void build_stops(void)
 }
 
 /*
- * Where the report ends: the returned message or its headers begin.  The
- * markers are tried in order, each in the text before the last one found
- * (a marker counts only when it ends before that point); one pass finds
- * where each first occurs, and the order is replayed on those positions.
+ * Where the report ends: the returned message or its headers begin, at the
+ * first of the markers in the text.  The scan stops there, so the returned
+ * message itself is never read.
  */
 const char *det_report_end(const char *s, const char *e)
 {
-	size_t first[ARRAY_LEN(stops)];
 	pthread_once(&stop_once, build_stops);
-	bw_pset_firsts(stop_set, s, (size_t)(e - s), first);
-	for (size_t i = 0; i < ARRAY_LEN(stops); i++) {
-		if (first[i] == SIZE_MAX)
-			continue;
-		const char *p = s + first[i];
-		if (p < e && (size_t)(e - p) >= strlen(stops[i]))
-			e = p;
-	}
-	return e;
+	size_t at = bw_pset_earliest(stop_set, s, (size_t)(e - s));
+	return at == SIZE_MAX ? e : s + at;
 }
 
 static bool is_blank(const char *p, const char *le)

@@ -386,13 +386,16 @@ pset_at(const struct bw_pset *s, const char *text, size_t len, size_t i, unsigne
 }
 
 /*
- * pset_scan - the walks from every position of the text, in order (the
- * scan for *best stops at 0).  Inlined into its two callers, so each gets
- * its own loop.
+ * pset_scan - the walks from every position of the text, in order.  The scan
+ * for *best stops at 0, or, with at_hit, after the first position where any
+ * pattern begins; it returns that position (SIZE_MAX when it ran to the end).
+ * Inlined into its callers, so each gets its own loop.
  */
-static inline __attribute__((always_inline)) void
-pset_scan(const struct bw_pset *s, const char *text, size_t len, unsigned *best, size_t *first)
+static inline __attribute__((always_inline)) size_t
+pset_scan(const struct bw_pset *s, const char *text, size_t len, unsigned *best, size_t *first,
+	  bool at_hit)
 {
+#define PSET_STOP() (!first && (*best == 0 || (at_hit && *best != PSET_NONE)))
 	size_t i = 0;
 	if (s->has_one) {
 		for (; i < len; i++) {
@@ -405,10 +408,10 @@ pset_scan(const struct bw_pset *s, const char *text, size_t len, unsigned *best,
 			}
 			if (i + 1 < len)
 				pset_at(s, text, len, i, best, first);
-			if (!first && *best == 0)
-				return;
+			if (PSET_STOP())
+				return i;
 		}
-		return;
+		return SIZE_MAX;
 	}
 #ifdef __SSE2__
 	if (s->n_big) {
@@ -426,9 +429,10 @@ pset_scan(const struct bw_pset *s, const char *text, size_t len, unsigned *best,
 				hit = _mm_or_si128(hit, _mm_and_si128(_mm_cmpeq_epi8(a, va[k]), _mm_cmpeq_epi8(b, vb[k])));
 			unsigned mask = (unsigned)_mm_movemask_epi8(hit);
 			while (mask) {
-				pset_at(s, text, len, i + (unsigned)__builtin_ctz(mask), best, first);
-				if (!first && *best == 0)
-					return;
+				size_t at = i + (unsigned)__builtin_ctz(mask);
+				pset_at(s, text, len, at, best, first);
+				if (PSET_STOP())
+					return at;
 				mask &= mask - 1;
 			}
 		}
@@ -436,16 +440,24 @@ pset_scan(const struct bw_pset *s, const char *text, size_t len, unsigned *best,
 #endif
 	for (; i + 1 < len; i++) {
 		pset_at(s, text, len, i, best, first);
-		if (!first && *best == 0)
-			return;
+		if (PSET_STOP())
+			return i;
 	}
+	return SIZE_MAX;
+#undef PSET_STOP
 }
 
 SCAN_NO_COVERAGE int bw_pset_best(const struct bw_pset *s, const char *text, size_t len)
 {
 	unsigned best = PSET_NONE;
-	pset_scan(s, text, len, &best, NULL);
+	pset_scan(s, text, len, &best, NULL, false);
 	return best == PSET_NONE ? -1 : (int)best;
+}
+
+SCAN_NO_COVERAGE size_t bw_pset_earliest(const struct bw_pset *s, const char *text, size_t len)
+{
+	unsigned best = PSET_NONE;
+	return pset_scan(s, text, len, &best, NULL, true);
 }
 
 SCAN_NO_COVERAGE void bw_pset_firsts(const struct bw_pset *s, const char *text, size_t len, size_t *first)
@@ -453,7 +465,7 @@ SCAN_NO_COVERAGE void bw_pset_firsts(const struct bw_pset *s, const char *text, 
 	unsigned unused = PSET_NONE;
 	for (size_t k = 0; k < s->n_pats; k++)
 		first[k] = SIZE_MAX;
-	pset_scan(s, text, len, &unused, first);
+	pset_scan(s, text, len, &unused, first, false);
 	for (size_t k = 0; k < s->n_pats; k++)
 		if (s->rep[k] != k)
 			first[k] = first[s->rep[k]];

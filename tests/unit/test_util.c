@@ -136,13 +136,17 @@ static void pset_round(const char *alphabet, size_t npats, size_t maxpat, bool b
 		}
 		bw_pset_firsts(s, text, len, first);
 		int best = -1;
+		size_t earliest = SIZE_MAX;
 		for (size_t k = 0; k < npats; k++) {
 			size_t want = ref_first(text, len, pats[k], blanks);
 			assert_int_equal(first[k], want);
 			if (want != SIZE_MAX && best < 0)
 				best = (int)k;
+			if (want < earliest)
+				earliest = want;
 		}
 		assert_int_equal(bw_pset_best(s, text, len), best);
+		assert_int_equal(bw_pset_earliest(s, text, len), earliest);
 	}
 	bw_pset_free(s);
 }
@@ -161,6 +165,9 @@ static void test_pset_examples(void **state)
 	assert_int_equal(bw_pset_best(s, t, strlen(t)), 0);
 	assert_int_equal(bw_pset_best(s, t + 5, strlen(t) - 5), 1);
 	assert_int_equal(bw_pset_best(s, "nothing", 7), -1);
+	assert_int_equal(bw_pset_earliest(s, t, strlen(t)), 4);
+	assert_int_equal(bw_pset_earliest(s, t + 5, strlen(t) - 5), 6);
+	assert_int_equal(bw_pset_earliest(s, "nothing", 7), SIZE_MAX);
 	bw_pset_free(s);
 	/* without BW_PSET_BLANKS a space is a space */
 	s = bw_pset_new(pats, 4, 0);
