@@ -242,6 +242,19 @@ static bool has_label(const char *ls, const char *b)
 	return false;
 }
 
+/* Does the line offer the address as an alternative to try ("try sending
+ * to a@b", "write to a@b instead", "e.g. a@b")?  b is where it begins. */
+static bool suggestion(const char *ls, const char *le, const char *b)
+{
+	static const char *const before[] = { "try ", "e.g.", "for example" };
+	for (size_t i = 0; i < ARRAY_LEN(before); i++) {
+		const char *w = bw_memcasemem(ls, (size_t)(b - ls), before[i]);
+		if (w && (w == ls || !bw_isalpha((unsigned char)w[-1])))
+			return true;
+	}
+	return bw_memcasemem(b, (size_t)(le - b), " instead") != NULL;
+}
+
 /* Is the address the only thing on its line (a list item)?  b..a_end is the
  * address as it stands in the line. */
 static bool list_item(const char *ls, const char *le, const char *b, const char *a_end)
@@ -739,6 +752,9 @@ unsigned det_scan(struct det_ctx *c, const char *s, const char *e, const char *d
 					continue;
 				/* "not accepting mail from a@b": the sender, not a recipient */
 				if (!item && !label && after_from(p, b))
+					continue;
+				/* "try emailing to a@b instead": advice, not a failure */
+				if (!item && !fail && suggestion(p, le, b))
 					continue;
 				/* an address named again on another line may say more
 				 * there: keep that mention too (as a repeat) */

@@ -73,6 +73,10 @@ static const struct phrase phrases[] = {
 	{ BW_R_MAILBOXFULL, S, "account is full" },
 	{ BW_R_MAILBOXFULL, S, "account is over" },
 	{ BW_R_MAILBOXFULL, S, "not enough disk space" },
+	{ BW_R_MAILBOXFULL, S, "full mailbox" },
+	{ BW_R_MAILBOXFULL, S, "exceeding their quota" },
+	{ BW_R_MAILBOXFULL, S, "exceeding its quota" },
+	{ BW_R_MAILBOXFULL, S, "quota violation" },
 	{ BW_R_MAILBOXFULL, S, "mail box full" },
 	{ BW_R_MAILBOXFULL, S, "mailfolder is full" },
 	{ BW_R_MAILBOXFULL, S, "boite pleine" },           /* fr */
@@ -466,6 +470,9 @@ static const struct phrase phrases[] = {
 	{ BW_R_USERUNKNOWN, W, "account does not exist" },
 	{ BW_R_USERUNKNOWN, W, "address does not exist" },
 	{ BW_R_USERUNKNOWN, W, "account that you tried to reach does not exist" },
+	{ BW_R_USERUNKNOWN, W, "user doesn't have a" },           /* "... a yahoo.com account" */
+	{ BW_R_USERUNKNOWN, W, "address is wrong or no longer valid" },
+	{ BW_R_USERUNKNOWN, W, "no matches to nameserver query" },  /* phquery: a CSO directory, not DNS */
 	{ BW_R_USERUNKNOWN, W, "not a valid mailbox" },
 	{ BW_R_USERUNKNOWN, W, "unknown local part" },
 	{ BW_R_USERUNKNOWN, W, "unknown address" },
@@ -546,11 +553,13 @@ static const struct phrase phrases[] = {
 	{ BW_R_NETWORKERROR, S, "loops back to myself" },
 	{ BW_R_NETWORKERROR, S, "too many hops" },
 	{ BW_R_NETWORKERROR, S, "hop count exceeded" },
+	{ BW_R_NETWORKERROR, S, "message looping" },
 	{ BW_R_NETWORKERROR, W, "network error" },
 	{ BW_R_NETWORKERROR, W, "network is unreachable" },
 	{ BW_R_NETWORKERROR, W, "no route to host" },
 	{ BW_R_NETWORKERROR, W, "lost connection" },
 	{ BW_R_NETWORKERROR, W, "establish an smtp connection" },
+	{ BW_R_NETWORKERROR, W, "connection to mail exchanger failed" },
 	{ BW_R_NETWORKERROR, W, "name service error" },
 	{ BW_R_NETWORKERROR, W, "dns error" },
 	{ BW_R_NETWORKERROR, W, "temporary lookup failure" },
@@ -593,6 +602,7 @@ static const struct phrase phrases[] = {
 	{ BW_R_REJECTED, W, "denied" },
 	{ BW_R_USERUNKNOWN, W, "does not exist" },
 	{ BW_R_USERUNKNOWN, W, "doesn't exist" },
+	{ BW_R_USERUNKNOWN, W, "n'existe pas" },                     /* fr */
 };
 
 #undef S

@@ -67,6 +67,25 @@ static void test_own_addresses(void **state)
 	report_free(&rep);
 }
 
+/* An address offered as an alternative is advice, not a failed recipient. */
+static void test_suggested_address(void **state)
+{
+	(void)state;
+	struct bw_report rep;
+	classify("From: MAILER-DAEMON@mail.example.edu\nTo: news@shop.example.com\n"
+		 "Subject: Returned mail\n\n"
+		 "Message not delivered to the following:\n\n"
+		 "   nora@example.edu   No such user\n\n"
+		 "If no lookup tools are available to you, try sending to\n"
+		 "the most explicit form of the name, e.g. nora.k.lee@example.edu, or\n"
+		 "try emailing to NAME@cs.example.edu instead.\n", &rep);
+	assert_int_equal(rep.verdict, BW_VERDICT_BOUNCE);
+	assert_int_equal(rep.n_events, 1);
+	assert_string_equal(rep.events[0].recipient, "nora@example.edu");
+	assert_int_equal(rep.events[0].reason, BW_R_USERUNKNOWN);
+	report_free(&rep);
+}
+
 static void test_html_report(void **state)
 {
 	(void)state;
@@ -225,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_list_item),
 		cmocka_unit_test(test_label),
 		cmocka_unit_test(test_own_addresses),
+		cmocka_unit_test(test_suggested_address),
 		cmocka_unit_test(test_html_report),
 		cmocka_unit_test(test_returned_to_fallback),
 		cmocka_unit_test(test_line_endings),

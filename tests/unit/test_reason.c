@@ -105,6 +105,15 @@ static void test_phrases_content_and_transport(void **state)
 	assert_int_equal(text_reason("554 5.3.0 Mailer error"), BW_R_MAILERERROR);
 	assert_int_equal(text_reason("550 5.3.5 Internal System Error"), BW_R_SYSTEMERROR);
 	assert_int_equal(text_reason("504 Command parameter not implemented"), BW_R_SYNTAXERROR);
+	assert_int_equal(text_reason("554 delivery error: dd This user doesn't have a yahoo.com account "
+					 "(kim@yahoo.com) [-5]"), BW_R_USERUNKNOWN);
+	assert_int_equal(text_reason("this email address is wrong or no longer valid"), BW_R_USERUNKNOWN);
+	assert_int_equal(text_reason("kim    No matches to nameserver query"), BW_R_USERUNKNOWN);
+	assert_int_equal(text_reason("This person's account is exceeding their quota."), BW_R_MAILBOXFULL);
+	assert_int_equal(text_reason("552 Quota violation for kim@example.com"), BW_R_MAILBOXFULL);
+	assert_int_equal(text_reason("has been postponed due to a full mailbox"), BW_R_MAILBOXFULL);
+	assert_int_equal(text_reason("554 Message looping (received 6 times)"), BW_R_NETWORKERROR);
+	assert_int_equal(text_reason("connection to mail exchanger failed"), BW_R_NETWORKERROR);
 	assert_int_equal(text_reason("nothing to see here"), BW_R__COUNT);
 	assert_true(reason_table_size() > 300);
 }
@@ -116,6 +125,7 @@ static void test_phrases_non_english(void **state)
 	assert_int_equal(text_reason("Empf\xc3\xa4nger unbekannt"), BW_R_USERUNKNOWN);
 	assert_int_equal(text_reason("Usuario desconocido"), BW_R_USERUNKNOWN);
 	assert_int_equal(text_reason("utente sconosciuto"), BW_R_USERUNKNOWN);
+	assert_int_equal(text_reason("L'adresse ci-dessus n'existe pas."), BW_R_USERUNKNOWN);
 	assert_int_equal(text_reason("\xe7\x94\xa8\xe6\x88\xb7\xe4\xb8\x8d\xe5\xad\x98\xe5\x9c\xa8"), BW_R_USERUNKNOWN);
 	assert_int_equal(text_reason("Postfach voll"), BW_R_MAILBOXFULL);
 	assert_int_equal(text_reason("bo\xc3\xaete pleine"), BW_R_MAILBOXFULL);
