@@ -197,6 +197,10 @@ static void html_to_text(struct det_ctx *c)
 				if ((size_t)(gt - p - 1) >= n && bw_prefixcase(p + 1, n, breaks[i]) &&
 				    !bw_isalpha((unsigned char)p[1 + n])) {
 					out[o++] = '\n';
+					/* "<br>" then a line end is one line break, not a
+					 * blank line (which would end a paragraph) */
+					if (gt + 1 < end && gt[1] == '\n')
+						gt++;
 					break;
 				}
 			}
@@ -275,6 +279,8 @@ static void finish(struct det_ctx *c)
 	struct bw_report *rep = c->rep;
 	struct bw_original orig;
 	bool have_orig = false;
+	int delay = -1;              /* the notice is a warning: not asked yet */
+	const char *delay_why = NULL;
 	unsigned w = 0;
 	for (unsigned i = 0; i < rep->n_events; i++) {
 		struct bw_event *ev = &rep->events[i];
@@ -289,6 +295,13 @@ static void finish(struct det_ctx *c)
 		ev->original = orig;
 		if (!ev->time)
 			ev->time = rep->date;
+		/* free text names no DSN Action: a warning notice means delayed */
+		if (!ev->action[0] && delay < 0)
+			delay = det_delay_notice(c, &delay_why);
+		if (!ev->action[0] && delay == 1) {
+			bw_strlcpy(ev->action, "delayed", sizeof(ev->action));
+			report_trace(rep, "event %u: Action delayed: the notice is a warning (%s)", w + 1, delay_why);
+		}
 		report_trace(rep, "event %u: %s (%s)", w + 1, ev->recipient, ev->detector);
 		reason_decide_in(ev, c->text, (size_t)(c->text_end - c->text), rep);
 		if (w != i)

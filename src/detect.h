@@ -69,6 +69,8 @@ unsigned det_original_to(struct det_ctx *c, const char *detector);
 /* Where the report part of s..e ends (the returned message begins). */
 const char *det_report_end(const char *s, const char *e);
 bool det_looks_like_bounce(const struct det_ctx *c, const char **why);
+/* Does the notice say it is only a warning (the message is still queued)? */
+bool det_delay_notice(const struct det_ctx *c, const char **why);
 bool det_failure_line(const char *p, size_t n);
 bool det_own_address(const struct det_ctx *c, const char *a);
 

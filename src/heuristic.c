@@ -65,6 +65,19 @@ static const char *const bounce_phrases[] = {
 	"permanent fatal errors", "this is a permanent error", "message delivery failure",
 };
 
+/* A notice that is only a warning: the message is still queued and will be
+ * tried again (lower-case; subjects, then the notice's words). */
+static const char *const delay_subjects[] = {
+	"delayed", "(delay)", "warning: could not send", "still being retried",
+};
+static const char *const delay_phrases[] = {
+	"delivery attempts will continue", "will continue to attempt delivery",
+	"will continue to try", "will keep trying", "still trying to deliver",
+	"this is just a warning", "this is only a warning", "warning message only",
+	"you do not need to resend", "no action is required on your part",
+	"has not yet been delivered",
+};
+
 /* Words before an address that say it is the recipient (lower-case; the
  * label must end right before the address, blanks and brackets aside). */
 static const char *const labels[] = {
@@ -125,6 +138,22 @@ bool det_looks_like_bounce(const struct det_ctx *c, const char **why)
 	if (mime_hdrs_get(c->top_h, "Return-Path", v, sizeof(v)) && strcmp(v, "<>") == 0) {
 		*why = "a null return path";
 		return true;
+	}
+	return false;
+}
+
+bool det_delay_notice(const struct det_ctx *c, const char **why)
+{
+	if (any_in(c->subject, delay_subjects, ARRAY_LEN(delay_subjects))) {
+		*why = "a delay subject";
+		return true;
+	}
+	size_t n = (size_t)(c->text_end - c->text);
+	for (size_t i = 0; i < ARRAY_LEN(delay_phrases); i++) {
+		if (bw_memcasemem(c->text, n, delay_phrases[i])) {
+			*why = delay_phrases[i];
+			return true;
+		}
 	}
 	return false;
 }
@@ -438,34 +467,38 @@ static void take_paragraph(const char *p, const char *pe, bool above, char *buf,
  * the lines just above it (Domino: a "Failure Reasons" section gives the
  * reason, then the address).  s..e is the report.
  */
+/* Past the non-blank lines from p (the end of a paragraph), or past the
+ * blank lines (the start of the next one). */
+static const char *skip_lines(const char *p, const char *e, bool blank)
+{
+	while (p < e) {
+		const char *nl = memchr(p, '\n', (size_t)(e - p));
+		if (is_blank(p, nl ? nl : e) != blank)
+			break;
+		p = nl ? nl + 1 : e;
+	}
+	return p;
+}
+
+static bool ends_with_colon(const char *buf, size_t bl)
+{
+	while (bl > 0 && bw_isspace((unsigned char)buf[bl - 1]))
+		bl--;
+	return bl > 0 && buf[bl - 1] == ':';
+}
+
 static void paragraph_near(const struct cand *cd, const char *s, const char *e, char *buf, size_t bsz,
 			   size_t *bl)
 {
-	const char *p = cd->line_end < e ? cd->line_end + 1 : e;
-	/* the rest of the address's own paragraph */
-	while (p < e) {
-		const char *nl = memchr(p, '\n', (size_t)(e - p));
-		const char *le = nl ? nl : e;
-		if (is_blank(p, le))
-			break;
-		p = nl ? nl + 1 : e;
-	}
-	while (p < e) {                  /* the blank lines */
-		const char *nl = memchr(p, '\n', (size_t)(e - p));
-		const char *le = nl ? nl : e;
-		if (!is_blank(p, le))
-			break;
-		p = nl ? nl + 1 : e;
-	}
-	const char *pe = p;
-	while (pe < e) {
-		const char *nl = memchr(pe, '\n', (size_t)(e - pe));
-		const char *le = nl ? nl : e;
-		if (is_blank(pe, le))
-			break;
-		pe = nl ? nl + 1 : e;
-	}
+	/* past the rest of the address's own paragraph and the blank lines */
+	const char *p = skip_lines(skip_lines(cd->line_end < e ? cd->line_end + 1 : e, e, false), e, true);
+	const char *pe = skip_lines(p, e, false);
 	take_paragraph(p, pe, false, buf, bsz, bl);
+	/* a lead-in ("because:", "Reason:") is followed by the reason itself */
+	if (*bl && ends_with_colon(buf, *bl)) {
+		p = skip_lines(pe, e, true);
+		take_paragraph(p, skip_lines(p, e, false), false, buf, bsz, bl);
+	}
 	if (*bl)
 		return;
 	/* the lines above, back to a blank line */

@@ -86,6 +86,44 @@ static void test_suggested_address(void **state)
 	report_free(&rep);
 }
 
+/* A free-form warning (the message is still queued) is delayed, not a
+ * soft bounce; a permanent failure of the same shape is not. */
+static void test_delay_warning(void **state)
+{
+	(void)state;
+	struct bw_report rep;
+	classify("From: MAILER-DAEMON@mx.example.org\nTo: news@shop.example.com\n"
+		 "Subject: Delivery Notification\n\n"
+		 "Your message with Subject: Spring sale\n"
+		 "could not be delivered to the following recipients:\n\n"
+		 "olga@example.net\n\n"
+		 "Please do not resend your original message.\n\n"
+		 "Delivery attempts will continue to be made for 5 day(s).\n", &rep);
+	assert_int_equal(rep.n_events, 1);
+	assert_string_equal(rep.events[0].action, "delayed");
+	assert_int_equal(rep.events[0].kind, BW_KIND_DELAYED);
+	assert_int_equal(rep.events[0].status[0], '4');
+	assert_false(rep.events[0].hard);
+	report_free(&rep);
+	classify("From: MAILER-DAEMON@mx.example.org\nTo: news@shop.example.com\n"
+		 "Subject: Delivery Notification\n\n"
+		 "Your message with Subject: Spring sale\n"
+		 "could not be delivered to the following recipients:\n\n"
+		 "olga@example.net\n\n"
+		 "This is a permanent error; I've given up.\n", &rep);
+	assert_int_equal(rep.n_events, 1);
+	assert_string_not_equal(rep.events[0].action, "delayed");
+	assert_int_not_equal(rep.events[0].kind, BW_KIND_DELAYED);
+	report_free(&rep);
+	/* the subject alone says so (Postfix's "Delayed Mail (still being retried)") */
+	classify("From: MAILER-DAEMON@mx.example.org\nTo: news@shop.example.com\n"
+		 "Subject: Delayed Mail (still being retried)\n\n"
+		 "<pia@example.net>: connect to mx.example.net[192.0.2.9]:25: Connection timed out\n", &rep);
+	assert_int_equal(rep.n_events, 1);
+	assert_int_equal(rep.events[0].kind, BW_KIND_DELAYED);
+	report_free(&rep);
+}
+
 static void test_html_report(void **state)
 {
 	(void)state;
@@ -245,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_label),
 		cmocka_unit_test(test_own_addresses),
 		cmocka_unit_test(test_suggested_address),
+		cmocka_unit_test(test_delay_warning),
 		cmocka_unit_test(test_html_report),
 		cmocka_unit_test(test_returned_to_fallback),
 		cmocka_unit_test(test_line_endings),
