@@ -61,6 +61,32 @@ S=$(score "$FLUFL/labels.jsonl" "$TMP/flufl.jsonl")
 echo "flufl: $S"
 v=$(figure rcpt_recall "$S"); check "flufl rcpt_recall $v% >= $FLUFL_RCPT%" at_least "$v" "$FLUFL_RCPT"
 v=$(figure rcpt_prec "$S"); check "flufl rcpt_prec $v% >= $FLUFL_PREC%" at_least "$v" "$FLUFL_PREC"
+# flufl marks each recipient temporary or not: a temporary one is a delay
+# warning, which must come out delayed (and nothing else may)
+"$PYTHON3" - "$FLUFL/labels.jsonl" "$TMP/flufl.jsonl" > "$TMP/flufl.temp" <<'PY'
+import json, sys
+want = {}
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    for e in d.get("expect", []):
+        want[(d["file"], e["recipient"].lower())] = bool(e.get("temporary"))
+agree = total = 0
+for line in open(sys.argv[2]):
+    d = json.loads(line)
+    name = d["file"].rsplit("/", 1)[-1]
+    for e in d["events"]:
+        key = (name, e["recipient"].lower())
+        if key in want:
+            total += 1
+            if want[key] == (e["kind"] == "delayed"):
+                agree += 1
+            else:
+                print("disagree:", name, e["recipient"], e["kind"], file=sys.stderr)
+print(agree, total, sum(want.values()))
+PY
+read -r agree total temp < "$TMP/flufl.temp"
+check "flufl: delayed exactly where labelled temporary ($agree of $total agree, $temp temporary)" \
+	test "$agree" -eq "$total" -a "$temp" -gt 0
 
 # CRLF and CR line endings give the same verdicts as LF
 mkdir -p "$TMP/crlf" "$TMP/cr"
