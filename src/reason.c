@@ -537,6 +537,9 @@ static const struct phrase phrases[] = {
 	{ BW_R_EXPIRED, S, "could not deliver for the last" },
 	{ BW_R_EXPIRED, S, "could not be delivered for" },
 	{ BW_R_EXPIRED, S, "has not been delivered" },
+	{ BW_R_EXPIRED, S, "was not delivered within" },
+	{ BW_R_EXPIRED, S, "allowed queue period" },
+	{ BW_R_EXPIRED, S, "attempt(s) to deliver over" },
 	{ BW_R_EXPIRED, S, "after multiple retries" },
 	{ BW_R_EXPIRED, S, "did not accept our requests to connect" },
 	{ BW_R_EXPIRED, S, "was aborted after" },
@@ -1032,8 +1035,13 @@ static bool phrase_for(const struct bw_event *ev, const char *text, size_t len, 
 	*where = "bounce text";
 	if (ev->recipient[0] && paragraph_of(text, len, ev->recipient, &pb, &pl) && reason_from_text(pb, pl, m))
 		return true;
-	/* the whole notice speaks for a recipient with no words of its own */
-	return !dl && reason_from_text(text, notice_len(text, len), m);
+	/* the whole notice speaks for a recipient with no words of its own, or
+	 * with words that carry neither a code nor a known phrase (a list's
+	 * heading: "The following recipients did not receive your message:") */
+	if (dl && (ev->status[0] || ev->reply_code[0]))
+		return false;
+	*where = "the notice";
+	return reason_from_text(text, notice_len(text, len), m);
 }
 
 static enum bw_reason weigh(struct bw_event *ev, const char *text, size_t len, bool *by_code,

@@ -114,6 +114,9 @@ static void test_phrases_content_and_transport(void **state)
 	assert_int_equal(text_reason("has been postponed due to a full mailbox"), BW_R_MAILBOXFULL);
 	assert_int_equal(text_reason("554 Message looping (received 6 times)"), BW_R_NETWORKERROR);
 	assert_int_equal(text_reason("connection to mail exchanger failed"), BW_R_NETWORKERROR);
+	assert_int_equal(text_reason("Your message was not delivered within 2 days."), BW_R_EXPIRED);
+	assert_int_equal(text_reason("This condition occurred after 30 attempt(s) to deliver over a period "
+				     "of 92 hour(s).  4.4.4 Temporary server error"), BW_R_EXPIRED);
 	assert_int_equal(text_reason("nothing to see here"), BW_R__COUNT);
 	assert_true(reason_table_size() > 300);
 }
@@ -292,6 +295,24 @@ static void test_text_without_diagnostic(void **state)
 	assert_true(ev.hard);
 }
 
+/* A diagnostic with neither a code nor a known phrase (a list's heading) gives
+ * way to the notice; one with a code does not. */
+static void test_notice_behind_heading(void **state)
+{
+	(void)state;
+	const char *text = "Your message was not delivered because the destination computer was\n"
+			   "not reachable within the allowed queue period.\n\n"
+			   "The following recipients did not receive your message:\n\n"
+			   "     <a@example.net>\n";
+	struct bw_event ev = mk("a@example.net", "", "", "",
+				"The following recipients did not receive your message:");
+	reason_decide_in(&ev, text, strlen(text), NULL);
+	assert_int_equal(ev.reason, BW_R_EXPIRED);
+	ev = mk("a@example.net", "", "550", "", "550 see the list above");
+	reason_decide_in(&ev, text, strlen(text), NULL);
+	assert_int_not_equal(ev.reason, BW_R_EXPIRED);
+}
+
 /* The remote server's reply inside the diagnostic decides status and words. */
 static void test_remote_reply_in_diagnostic(void **state)
 {
@@ -370,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_sender_side_reasons),
 		cmocka_unit_test(test_smtp_stage),
 		cmocka_unit_test(test_text_without_diagnostic),
+		cmocka_unit_test(test_notice_behind_heading),
 		cmocka_unit_test(test_remote_reply_in_diagnostic),
 		cmocka_unit_test(test_exit_status),
 		cmocka_unit_test(test_preset_and_delivered),
