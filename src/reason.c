@@ -693,6 +693,33 @@ size_t reason_table_size(void)
 	return NPHRASES;
 }
 
+/*
+ * "X does not exist" names what is missing: a host name ("mx.example.com
+ * does not exist": a dot, not an address's domain) is a domain, anything
+ * else a user.  The word before the first "does not exist" or "doesn't
+ * exist" decides.
+ */
+static bool host_does_not_exist(const char *text, size_t len)
+{
+	const char *p = bw_memcasemem(text, len, "does not exist");
+	if (!p)
+		p = bw_memcasemem(text, len, "doesn't exist");
+	if (!p)
+		return false;
+	const char *e = p;
+	while (e > text && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	const char *b = e;
+	bool dot = false;
+	while (b > text && (bw_isalpha((unsigned char)b[-1]) || bw_isdigit((unsigned char)b[-1]) ||
+			    b[-1] == '.' || b[-1] == '-'))
+		if (*--b == '.')
+			dot = true;
+	if (b > text && b[-1] == '@')
+		return false;           /* the domain of an address: the user is missing */
+	return dot && e - b >= 4 && e[-1] != '.';
+}
+
 /* The phrase listed first among those in the text (one pass). */
 bool reason_from_text(const char *text, size_t len, struct reason_match *m)
 {
@@ -705,6 +732,9 @@ bool reason_from_text(const char *text, size_t len, struct reason_match *m)
 	m->reason = phrases[best].reason;
 	m->strong = phrases[best].strong;
 	m->phrase = phrases[best].text;
+	if ((strcmp(m->phrase, "does not exist") == 0 || strcmp(m->phrase, "doesn't exist") == 0) &&
+	    host_does_not_exist(text, len))
+		m->reason = BW_R_HOSTUNKNOWN;
 	return true;
 }
 
@@ -1096,8 +1126,8 @@ static enum bw_reason by_stage(const struct bw_event *ev, enum bw_reason r, bool
 		return r;
 	if (s == STAGE_DATA && r == BW_R_USERUNKNOWN && !by_code)
 		out = BW_R_FILTERED;      /* "no such user" after the content: a filter */
-	else if (s == STAGE_MAIL && (r == BW_R_USERUNKNOWN || r == BW_R_UNDEFINED))
-		out = BW_R_REJECTED;      /* the address refused is the sender's */
+	else if (s == STAGE_MAIL && (r == BW_R_USERUNKNOWN || r == BW_R_HOSTUNKNOWN || r == BW_R_UNDEFINED))
+		out = BW_R_REJECTED;      /* the address (or domain) refused is the sender's */
 	else if ((s == STAGE_CONN || s == STAGE_HELO) && r == BW_R_UNDEFINED)
 		out = BW_R_BLOCKED;       /* refused before any address was given */
 	if (out != r && rep)

@@ -115,6 +115,13 @@ static void test_phrases_content_and_transport(void **state)
 	assert_int_equal(text_reason("554 Message looping (received 6 times)"), BW_R_NETWORKERROR);
 	assert_int_equal(text_reason("connection to mail exchanger failed"), BW_R_NETWORKERROR);
 	assert_int_equal(text_reason("Your message was not delivered within 2 days."), BW_R_EXPIRED);
+	/* "X does not exist": a host name is a domain, anything else a user */
+	assert_int_equal(text_reason("553 neko.example.com does not exist"), BW_R_HOSTUNKNOWN);
+	assert_int_equal(text_reason("550 mx-2.example.co.jp doesn't exist"), BW_R_HOSTUNKNOWN);
+	assert_int_equal(text_reason("550 kim@example.com does not exist"), BW_R_USERUNKNOWN);
+	assert_int_equal(text_reason("550 <kim@example.com> does not exist"), BW_R_USERUNKNOWN);
+	assert_int_equal(text_reason("550 recipient kim does not exist"), BW_R_USERUNKNOWN);
+	assert_int_equal(text_reason("550 that user does not exist."), BW_R_USERUNKNOWN);
 	assert_int_equal(text_reason("This condition occurred after 30 attempt(s) to deliver over a period "
 				     "of 92 hour(s).  4.4.4 Temporary server error"), BW_R_EXPIRED);
 	assert_int_equal(text_reason("nothing to see here"), BW_R__COUNT);
@@ -254,6 +261,14 @@ static void test_smtp_stage(void **state)
 	assert_false(ev.hard);
 	ev = decide("", "553", "", "SMTP error from remote mail server after MAIL FROM:<s@x>: 553 unknown user");
 	assert_int_equal(ev.reason, BW_R_REJECTED);
+	/* a host that does not exist, named at MAIL FROM, is the sender's domain */
+	ev = decide("5.1.0", "553", "", "SMTP error from remote mail server after MAIL FROM:<s@news.example.com>: "
+		    "553 5.1.0 news.example.com does not exist");
+	assert_int_equal(ev.reason, BW_R_REJECTED);
+	assert_false(ev.hard);
+	ev = decide("", "553", "", "SMTP error from remote mail server after end of data: 553 mx.example.net does not exist");
+	assert_int_equal(ev.reason, BW_R_HOSTUNKNOWN);
+	assert_true(ev.hard);
 	ev = decide("", "550", "", "SMTP error from remote mail server after RCPT TO:<a@b>: 550 Unknown user");
 	assert_int_equal(ev.reason, BW_R_USERUNKNOWN);
 	assert_true(ev.hard);
