@@ -33,6 +33,13 @@ for t in ${FUZZ_TARGETS:-fuzz_mime fuzz_classify fuzz_conf fuzz_template}; do
 	fuzz_conf) seeds="$top/etc $top/contrib/hooks" ;;
 	fuzz_template) seeds="$top/contrib/hooks" ;;
 	esac
+	# inputs up to: 95 % of the corpus's bounces are under 8 KB, 97 % under
+	# 16 KB; a hook template and its event fit in 8 KB
+	case $t in
+	fuzz_classify) max_len=16384 ;;
+	fuzz_template) max_len=8192 ;;
+	*) max_len=65536 ;;
+	esac
 	leaks=
 	if [ -n "${FUZZ_RUNS:-}" ]; then
 		limit="-runs=$FUZZ_RUNS"
@@ -42,14 +49,14 @@ for t in ${FUZZ_TARGETS:-fuzz_mime fuzz_classify fuzz_conf fuzz_template}; do
 	fi
 	start=$(date +%s)
 	# shellcheck disable=SC2086
-	"$bin" $limit $leaks -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	"$bin" $limit $leaks -max_len=$max_len -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix="$OUT/$t-" "$work" $seeds > "$OUT/$t.log" 2>&1
 	rc=$?
 	secs_taken=$(( $(date +%s) - start ))
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$OUT/$t.log")
 	if [ $rc -eq 0 ] && [ -n "$leaks" ]; then
 		# every input of the corpus once more, with LeakSanitizer
-		"$bin" -runs=0 -max_len=65536 -timeout=10 -artifact_prefix="$OUT/$t-leak-" \
+		"$bin" -runs=0 -max_len=$max_len -timeout=10 -artifact_prefix="$OUT/$t-leak-" \
 			"$work" > "$OUT/$t.leaks.log" 2>&1
 		rc=$?
 		[ $rc -ne 0 ] && tail -30 "$OUT/$t.leaks.log"
