@@ -221,11 +221,22 @@ char *hook_render(const char *tpl, enum hook_ctx ctx, const struct hook_vars *v,
 	if (!v)
 		v = &none;
 	bw_buf_append(&out, "", 0);
+	/* The first "}}" after the current "{{" is kept while it stays ahead,
+	 * and once none is left no placeholder can follow: a template of many
+	 * "{{" and no "}}" is read once, not once a brace. */
+	const char *close = NULL;
+	bool none_left = false;
 	while (*p && rc == 0) {
-		const char *open = strstr(p, "{{");
-		const char *close = open ? strstr(open + 2, "}}") : NULL;
+		const char *open = none_left ? NULL : strstr(p, "{{");
+		if (open && (!close || close < open + 2)) {
+			close = strstr(open + 2, "}}");
+			if (!close) {
+				none_left = true;
+				open = NULL;
+			}
+		}
 		size_t lit = open ? (size_t)(open - p) : strlen(p);
-		if (open && close && valid_name(open + 2, (size_t)(close - open - 2))) {
+		if (open && valid_name(open + 2, (size_t)(close - open - 2))) {
 			if (!bw_buf_append(&out, p, lit))
 				rc = -1;
 			else

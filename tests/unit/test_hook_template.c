@@ -168,6 +168,19 @@ static void test_not_placeholders(void **state)
 	check("", HOOK_CTX_JSON, event_json, "");
 	check("no placeholders at all", HOOK_CTX_URL, NULL, "no placeholders at all");
 	check("{{recipient}}", HOOK_CTX_JSON, NULL, "null");
+	/* a "}}" found for one "{{" serves the next ones while it stays ahead */
+	check("{{a b}} {{recipient}}", HOOK_CTX_JSON, event_json, "{{a b}} \"user@example.com\"");
+	check("{{x {{recipient}}", HOOK_CTX_JSON, event_json, "{{x \"user@example.com\"");
+	check("{{recipient}}}} {{kind}}", HOOK_CTX_JSON, event_json, "\"user@example.com\"}} \"hard\"");
+	/* braces with no "}}" after them: copied as they are */
+	size_t n = 100000;
+	char *braces = malloc(n + 1);
+	assert_non_null(braces);
+	for (size_t i = 0; i < n; i++)
+		braces[i] = i % 3 == 2 ? 'x' : '{';
+	braces[n] = '\0';
+	check(braces, HOOK_CTX_JSON, event_json, braces);
+	free(braces);
 }
 
 static void test_size_cap(void **state)
