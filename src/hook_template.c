@@ -216,7 +216,7 @@ char *hook_render(const char *tpl, enum hook_ctx ctx, const struct hook_vars *v,
 {
 	struct bw_buf out = { .limit = HOOK_RENDER_MAX };
 	struct hook_vars none = { NULL, NULL };
-	const char *p = tpl ? tpl : "";
+	const char *p = tpl ? tpl : "", *end = p + strlen(p);
 	int rc = 0;
 	if (!v)
 		v = &none;
@@ -226,16 +226,16 @@ char *hook_render(const char *tpl, enum hook_ctx ctx, const struct hook_vars *v,
 	 * "{{" and no "}}" is read once, not once a brace. */
 	const char *close = NULL;
 	bool none_left = false;
-	while (*p && rc == 0) {
-		const char *open = none_left ? NULL : strstr(p, "{{");
+	while (p < end && rc == 0) {
+		const char *open = none_left ? NULL : memmem(p, (size_t)(end - p), "{{", 2);
 		if (open && (!close || close < open + 2)) {
-			close = strstr(open + 2, "}}");
+			close = memmem(open + 2, (size_t)(end - open - 2), "}}", 2);
 			if (!close) {
 				none_left = true;
 				open = NULL;
 			}
 		}
-		size_t lit = open ? (size_t)(open - p) : strlen(p);
+		size_t lit = (size_t)((open ? open : end) - p);
 		if (open && valid_name(open + 2, (size_t)(close - open - 2))) {
 			if (!bw_buf_append(&out, p, lit))
 				rc = -1;
