@@ -14,20 +14,30 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-echo "== installing what is missing, building"
-"$top/contrib/deps.sh"
-./autogen.sh > /dev/null
-b=$top/_build/demo
-mkdir -p "$b"
-[ -f "$b/Makefile" ] || ( cd "$b" && "$top/configure" -q )
-make -C "$b" -j2 -s bouncewatch > "$b/build.log" 2>&1 || { cat "$b/build.log"; exit 1; }
-BW=$b/bouncewatch
+if [ -n "${DEMO_BOUNCEWATCH:-}" ]; then
+	BW=$DEMO_BOUNCEWATCH       # tests/demo.sh: a binary already built
+else
+	echo "== installing what is missing, building"
+	"$top/contrib/deps.sh"
+	./autogen.sh > /dev/null
+	b=$top/_build/demo
+	mkdir -p "$b"
+	[ -f "$b/Makefile" ] || ( cd "$b" && "$top/configure" -q )
+	make -C "$b" -j2 -s bouncewatch > "$b/build.log" 2>&1 || { cat "$b/build.log"; exit 1; }
+	BW=$b/bouncewatch
+fi
 
 . "$top/tests/dovecot.sh"
+# (set -u: dovecot.sh reads KEEP_DOVECOT; unset, it would end the cleanup early)
+KEEP_DOVECOT=${KEEP_DOVECOT:-}
 work=$(mktemp -d "${TMPDIR:-/tmp}/bouncewatch-demo.XXXXXX")
 recv_pid=""
 cleanup() {
-	[ -n "$recv_pid" ] && kill "$recv_pid" 2>/dev/null && wait "$recv_pid" 2>/dev/null
+	# (set -e: the receiver ends by SIGTERM, so its wait status is not 0)
+	if [ -n "$recv_pid" ]; then
+		kill "$recv_pid" 2>/dev/null || true
+		wait "$recv_pid" 2>/dev/null || true
+	fi
 	dc_cleanup >/dev/null 2>&1 || true
 	rm -rf "$work"
 }
