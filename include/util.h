@@ -65,9 +65,6 @@ int bw_pset_best(const struct bw_pset *s, const char *text, size_t len);
 /* Where the first occurrence of any pattern begins, SIZE_MAX when none
  * occurs (the scan stops there). */
 size_t bw_pset_earliest(const struct bw_pset *s, const char *text, size_t len);
-/* first[i] = where pattern i first occurs in text[0..len), SIZE_MAX when
- * it does not (first has one slot per pattern). */
-void bw_pset_firsts(const struct bw_pset *s, const char *text, size_t len, size_t *first);
 
 /* A growable byte buffer with a cap: appends past cap fail (return false). */
 struct bw_buf {

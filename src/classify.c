@@ -295,14 +295,14 @@ static void finish(struct det_ctx *c)
 		ev->original = orig;
 		if (!ev->time)
 			ev->time = rep->date;
+		report_trace(rep, "event %u: %s (%s)", w + 1, ev->recipient, ev->detector);
 		/* free text names no DSN Action: a warning notice means delayed */
 		if (!ev->action[0] && delay < 0)
 			delay = det_delay_notice(c, &delay_why);
 		if (!ev->action[0] && delay == 1) {
 			bw_strlcpy(ev->action, "delayed", sizeof(ev->action));
-			report_trace(rep, "event %u: Action delayed: the notice is a warning (%s)", w + 1, delay_why);
+			report_trace(rep, "Action delayed: the notice is a warning (%s)", delay_why);
 		}
-		report_trace(rep, "event %u: %s (%s)", w + 1, ev->recipient, ev->detector);
 		reason_decide_in(ev, c->text, (size_t)(c->text_end - c->text), rep);
 		if (w != i)
 			rep->events[w] = *ev;

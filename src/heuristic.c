@@ -460,13 +460,6 @@ static void take_paragraph(const char *p, const char *pe, bool above, char *buf,
 	}
 }
 
-/*
- * The only recipient of a report says nothing after its address: its
- * diagnostic is the paragraph that follows (DragonFly: "There was an error
- * delivering your mail to <a@b>." then a blank line and the reason), else
- * the lines just above it (Domino: a "Failure Reasons" section gives the
- * reason, then the address).  s..e is the report.
- */
 /* Past the non-blank lines from p (the end of a paragraph), or past the
  * blank lines (the start of the next one). */
 static const char *skip_lines(const char *p, const char *e, bool blank)
@@ -487,6 +480,13 @@ static bool ends_with_colon(const char *buf, size_t bl)
 	return bl > 0 && buf[bl - 1] == ':';
 }
 
+/*
+ * The only recipient of a report says nothing after its address: its
+ * diagnostic is the paragraph that follows (DragonFly: "There was an error
+ * delivering your mail to <a@b>." then a blank line and the reason), else
+ * the lines just above it (Domino: a "Failure Reasons" section gives the
+ * reason, then the address).  s..e is the report.
+ */
 static void paragraph_near(const struct cand *cd, const char *s, const char *e, char *buf, size_t bsz,
 			   size_t *bl)
 {

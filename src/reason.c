@@ -34,12 +34,19 @@
 
 struct phrase {
 	enum bw_reason reason;
-	bool strong;
+	unsigned flags;     /* PH_* */
 	const char *text;   /* lower-case; ASCII letters fold, other bytes match as is */
 };
 
-#define S true
-#define W false
+enum {
+	PH_STRONG = 1,      /* outranks even a specific status code (else weak) */
+	PH_HOST = 2,        /* a host name just before it makes it hostunknown */
+};
+
+/* the table's shorthands */
+#define S PH_STRONG
+#define W 0
+#define HOST PH_HOST
 
 static const struct phrase phrases[] = {
 	/* --- the mailbox is full (strong: outranks 5.1.1 and friends) --- */
@@ -603,13 +610,14 @@ static const struct phrase phrases[] = {
 	{ BW_R_BLOCKED, W, "rbl" },
 	{ BW_R_REJECTED, W, "rejected" },
 	{ BW_R_REJECTED, W, "denied" },
-	{ BW_R_USERUNKNOWN, W, "does not exist" },
-	{ BW_R_USERUNKNOWN, W, "doesn't exist" },
+	{ BW_R_USERUNKNOWN, W | HOST, "does not exist" },
+	{ BW_R_USERUNKNOWN, W | HOST, "doesn't exist" },
 	{ BW_R_USERUNKNOWN, W, "n'existe pas" },                     /* fr */
 };
 
 #undef S
 #undef W
+#undef HOST
 
 /* --- SMTP stage --------------------------------------------------------- */
 
@@ -694,16 +702,13 @@ size_t reason_table_size(void)
 }
 
 /*
- * "X does not exist" names what is missing: a host name ("mx.example.com
- * does not exist": a dot, not an address's domain) is a domain, anything
- * else a user.  The word before the first "does not exist" or "doesn't
- * exist" decides.
+ * "X does not exist" names what is missing: a host name just before the
+ * phrase ("mx.example.com does not exist": a dot, not an address's domain)
+ * is a domain, anything else a user.
  */
-static bool host_does_not_exist(const char *text, size_t len)
+static bool host_named_before(const char *text, size_t len, const char *phrase)
 {
-	const char *p = bw_memcasemem(text, len, "does not exist");
-	if (!p)
-		p = bw_memcasemem(text, len, "doesn't exist");
+	const char *p = bw_memcasemem(text, len, phrase);
 	if (!p)
 		return false;
 	const char *e = p;
@@ -730,10 +735,9 @@ bool reason_from_text(const char *text, size_t len, struct reason_match *m)
 	if (best < 0)
 		return false;
 	m->reason = phrases[best].reason;
-	m->strong = phrases[best].strong;
+	m->strong = (phrases[best].flags & PH_STRONG) != 0;
 	m->phrase = phrases[best].text;
-	if ((strcmp(m->phrase, "does not exist") == 0 || strcmp(m->phrase, "doesn't exist") == 0) &&
-	    host_does_not_exist(text, len))
+	if ((phrases[best].flags & PH_HOST) && host_named_before(text, len, m->phrase))
 		m->reason = BW_R_HOSTUNKNOWN;
 	return true;
 }

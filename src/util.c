@@ -167,7 +167,6 @@ bool bw_prefixcase(const char *hay, size_t len, const char *word)
 struct bw_pset {
 	bool blanks;              /* BW_PSET_BLANKS */
 	bool has_one;             /* some pattern is one byte long */
-	size_t n_pats;
 	unsigned char fold[256];  /* a text byte as the trie reads it */
 	uint16_t one[256];        /* pattern that is this one byte, or PSET_NONE */
 	uint16_t *two;            /* owned: [b0 << 8 | b1] -> node two bytes deep, 0 none */
@@ -176,7 +175,6 @@ struct bw_pset {
 	uint16_t *en;             /* owned: node -> its number of edges */
 	unsigned char *ebyte;     /* owned: edge -> byte (sorted per node) */
 	uint16_t *echild;         /* owned: edge -> child node */
-	uint16_t *rep;            /* owned: pattern -> the pattern it repeats (or itself) */
 	/* The distinct first two bytes of the patterns, OR 0x20, when there are
 	 * few: a vector filter finds the positions worth a walk. */
 	unsigned n_big;
@@ -267,26 +265,21 @@ struct bw_pset *bw_pset_new(const char *const *pats, size_t n, unsigned flags)
 	struct bw_pset *s = xcalloc(1, sizeof(*s));
 	struct pset_tmp t = { 0 };
 	s->blanks = (flags & BW_PSET_BLANKS) != 0;
-	s->n_pats = n;
 	for (unsigned c = 0; c < 256; c++) {
 		s->fold[c] = (unsigned char)bw_lower((int)c);
 		if (s->blanks && bw_isspace((int)c))
 			s->fold[c] = ' ';
 		s->one[c] = PSET_NONE;
 	}
-	s->rep = xmalloc((n ? n : 1) * sizeof(*s->rep));
 	pset_tmp_node(&t, 0);
 	for (size_t k = 0; k < n; k++) {
-		s->rep[k] = (uint16_t)k;
 		if (!pats[k][0])
 			continue;                       /* an empty pattern never matches */
 		if (s->blanks && s->fold[(unsigned char)pats[k][0]] == ' ')
 			fatal("pattern set: \"%s\" begins with a blank", pats[k]);
 		unsigned node = pset_tmp_insert(&t, s->fold, pats[k]);
 		if (t.pat[node] == PSET_NONE)
-			t.pat[node] = (uint16_t)k;
-		else
-			s->rep[k] = t.pat[node];        /* the same pattern twice */
+			t.pat[node] = (uint16_t)k;      /* the same pattern twice: the first */
 	}
 	size_t nodes = t.n;
 	s->two = xcalloc(65536, sizeof(*s->two));
@@ -335,7 +328,6 @@ void bw_pset_free(struct bw_pset *s)
 	free(s->en);
 	free(s->ebyte);
 	free(s->echild);
-	free(s->rep);
 	free(s);
 }
 
@@ -357,11 +349,10 @@ static inline size_t pset_skip_blanks(const char *t, size_t len, size_t j)
 
 /*
  * pset_at - the walk from position i (i + 1 < len).  Every pattern found
- * lowers *best, or, when first is not NULL, sets its first position if it
- * has none yet.
+ * lowers *best.
  */
 static inline __attribute__((always_inline)) void
-pset_at(const struct bw_pset *s, const char *text, size_t len, size_t i, unsigned *best, size_t *first)
+pset_at(const struct bw_pset *s, const char *text, size_t len, size_t i, unsigned *best)
 {
 	unsigned c = s->fold[(unsigned char)text[i + 1]];
 	unsigned n = s->two[(unsigned)s->fold[(unsigned char)text[i]] << 8 | c];
@@ -370,14 +361,8 @@ pset_at(const struct bw_pset *s, const char *text, size_t len, size_t i, unsigne
 		if (s->blanks && c == ' ')
 			j = pset_skip_blanks(text, len, j);
 		unsigned k = s->pat[n];
-		if (k != PSET_NONE) {
-			if (!first) {
-				if (k < *best)
-					*best = k;
-			} else if (first[k] == SIZE_MAX) {
-				first[k] = i;
-			}
-		}
+		if (k < *best)
+			*best = k;
 		if (j >= len)
 			break;
 		c = s->fold[(unsigned char)text[j++]];
@@ -392,22 +377,17 @@ pset_at(const struct bw_pset *s, const char *text, size_t len, size_t i, unsigne
  * Inlined into its callers, so each gets its own loop.
  */
 static inline __attribute__((always_inline)) size_t
-pset_scan(const struct bw_pset *s, const char *text, size_t len, unsigned *best, size_t *first,
-	  bool at_hit)
+pset_scan(const struct bw_pset *s, const char *text, size_t len, unsigned *best, bool at_hit)
 {
-#define PSET_STOP() (!first && (*best == 0 || (at_hit && *best != PSET_NONE)))
+#define PSET_STOP() (*best == 0 || (at_hit && *best != PSET_NONE))
 	size_t i = 0;
 	if (s->has_one) {
 		for (; i < len; i++) {
 			unsigned k = s->one[s->fold[(unsigned char)text[i]]];
-			if (k != PSET_NONE) {
-				if (!first && k < *best)
-					*best = k;
-				else if (first && first[k] == SIZE_MAX)
-					first[k] = i;
-			}
+			if (k < *best)
+				*best = k;
 			if (i + 1 < len)
-				pset_at(s, text, len, i, best, first);
+				pset_at(s, text, len, i, best);
 			if (PSET_STOP())
 				return i;
 		}
@@ -430,7 +410,7 @@ pset_scan(const struct bw_pset *s, const char *text, size_t len, unsigned *best,
 			unsigned mask = (unsigned)_mm_movemask_epi8(hit);
 			while (mask) {
 				size_t at = i + (unsigned)__builtin_ctz(mask);
-				pset_at(s, text, len, at, best, first);
+				pset_at(s, text, len, at, best);
 				if (PSET_STOP())
 					return at;
 				mask &= mask - 1;
@@ -439,7 +419,7 @@ pset_scan(const struct bw_pset *s, const char *text, size_t len, unsigned *best,
 	}
 #endif
 	for (; i + 1 < len; i++) {
-		pset_at(s, text, len, i, best, first);
+		pset_at(s, text, len, i, best);
 		if (PSET_STOP())
 			return i;
 	}
@@ -450,25 +430,14 @@ pset_scan(const struct bw_pset *s, const char *text, size_t len, unsigned *best,
 SCAN_NO_COVERAGE int bw_pset_best(const struct bw_pset *s, const char *text, size_t len)
 {
 	unsigned best = PSET_NONE;
-	pset_scan(s, text, len, &best, NULL, false);
+	pset_scan(s, text, len, &best, false);
 	return best == PSET_NONE ? -1 : (int)best;
 }
 
 SCAN_NO_COVERAGE size_t bw_pset_earliest(const struct bw_pset *s, const char *text, size_t len)
 {
 	unsigned best = PSET_NONE;
-	return pset_scan(s, text, len, &best, NULL, true);
-}
-
-SCAN_NO_COVERAGE void bw_pset_firsts(const struct bw_pset *s, const char *text, size_t len, size_t *first)
-{
-	unsigned unused = PSET_NONE;
-	for (size_t k = 0; k < s->n_pats; k++)
-		first[k] = SIZE_MAX;
-	pset_scan(s, text, len, &unused, first, false);
-	for (size_t k = 0; k < s->n_pats; k++)
-		if (s->rep[k] != k)
-			first[k] = first[s->rep[k]];
+	return pset_scan(s, text, len, &best, true);
 }
 
 bool bw_buf_append(struct bw_buf *b, const void *p, size_t n)

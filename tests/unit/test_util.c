@@ -116,14 +116,19 @@ static void pset_round(const char *alphabet, size_t npats, size_t maxpat, bool b
 {
 	size_t na = strlen(alphabet);
 	char pats[64][16];
-	const char *pp[64];
+	const char *pp[64] = { 0 };
 	for (size_t k = 0; k < npats; k++) {
 		random_word(pats[k], maxpat, alphabet, na, blanks);
 		pp[k] = pats[k];
 	}
 	struct bw_pset *s = bw_pset_new(pp, npats, blanks ? BW_PSET_BLANKS : 0);
+	/* each pattern alone: where its first occurrence begins */
+	struct bw_pset *one[64];
+	for (size_t k = 0; k < npats; k++) {
+		const char *pk = pats[k];
+		one[k] = bw_pset_new(&pk, 1, blanks ? BW_PSET_BLANKS : 0);
+	}
 	char text[200];
-	size_t first[64];
 	for (int t = 0; t < 40; t++) {
 		size_t len = (size_t)(rand() % (int)sizeof(text));
 		for (size_t i = 0; i < len; i++)
@@ -134,12 +139,11 @@ static void pset_round(const char *alphabet, size_t npats, size_t maxpat, bool b
 			size_t at = (size_t)(rand() % (int)(len - 16));
 			memcpy(text + at, w, strlen(w));
 		}
-		bw_pset_firsts(s, text, len, first);
 		int best = -1;
 		size_t earliest = SIZE_MAX;
 		for (size_t k = 0; k < npats; k++) {
 			size_t want = ref_first(text, len, pats[k], blanks);
-			assert_int_equal(first[k], want);
+			assert_int_equal(bw_pset_earliest(one[k], text, len), want);
 			if (want != SIZE_MAX && best < 0)
 				best = (int)k;
 			if (want < earliest)
@@ -148,6 +152,8 @@ static void pset_round(const char *alphabet, size_t npats, size_t maxpat, bool b
 		assert_int_equal(bw_pset_best(s, text, len), best);
 		assert_int_equal(bw_pset_earliest(s, text, len), earliest);
 	}
+	for (size_t k = 0; k < npats; k++)
+		bw_pset_free(one[k]);
 	bw_pset_free(s);
 }
 
@@ -157,11 +163,12 @@ static void test_pset_examples(void **state)
 	const char *pats[] = { "user unknown", "unknown", "end of data", "x" };
 	struct bw_pset *s = bw_pset_new(pats, 3, BW_PSET_BLANKS);
 	const char *t = "550 User\n  Unknown after END OF\r\n\tdata";
-	size_t first[3];
-	bw_pset_firsts(s, t, strlen(t), first);
-	assert_int_equal(first[0], 4);
-	assert_int_equal(first[1], 11);
-	assert_int_equal(first[2], 25);
+	const size_t first[3] = { 4, 11, 25 };
+	for (size_t k = 0; k < 3; k++) {
+		struct bw_pset *one = bw_pset_new(&pats[k], 1, BW_PSET_BLANKS);
+		assert_int_equal(bw_pset_earliest(one, t, strlen(t)), first[k]);
+		bw_pset_free(one);
+	}
 	assert_int_equal(bw_pset_best(s, t, strlen(t)), 0);
 	assert_int_equal(bw_pset_best(s, t + 5, strlen(t) - 5), 1);
 	assert_int_equal(bw_pset_best(s, "nothing", 7), -1);
