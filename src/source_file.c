@@ -47,41 +47,46 @@ static bool is_strict_from_line(const char *p, const char *end)
 	return false;
 }
 
-/* End of the line at p.  eol is '\n', or '\r' for a file with CR line ends
- * only (a CRLF file splits on its LFs). */
-static const char *next_line(const char *p, const char *end, char eol, bool *blank)
+/* Just past the line end at or after p (end if none).  eol is '\n', or '\r'
+ * for a file with CR line ends only (a CRLF file splits on its LFs). */
+static const char *after_line(const char *p, const char *end, char eol)
 {
 	const char *q = memchr(p, eol, (size_t)(end - p));
-	if (!q)
-		q = end;
-	*blank = q == p || (q == p + 1 && *p == '\r');
-	return q < end ? q + 1 : end;
+	return q ? q + 1 : end;
 }
 
+/* Whether the line that ends with the eol at q (q > buf) is blank: empty, or
+ * a lone CR before the LF. */
+static bool blank_before(const char *buf, const char *q, char eol)
+{
+	if (q == buf || q[-1] == eol)
+		return true;
+	return q[-1] == '\r' && (q - 1 == buf || q[-2] == eol);
+}
+
+/* The buffer starts with a From_ line.  Only lines that start with "From "
+ * can split, so the walk jumps from one eol + "From " to the next instead of
+ * going line by line. */
 int source_mbox_split(const char *name, const char *buf, size_t len, source_msg_fn fn, void *arg)
 {
-	const char *p = buf, *end = buf + len;
-	unsigned index = 0;
-	const char *start = NULL;
-	bool prev_blank = true;
+	const char *end = buf + len;
 	char eol = memchr(buf, '\n', len) ? '\n' : '\r';
-	while (p < end) {
-		bool blank;
-		const char *next = next_line(p, end, eol, &blank);
-		if ((prev_blank && is_from_line(p, end)) || (start && is_strict_from_line(p, end))) {
-			if (start) {
-				int rc = fn(arg, name, ++index, start, (size_t)(p - start));
-				if (rc)
-					return rc;
-			}
-			start = next;
-		} else if (!start) {
-			start = p;      /* not an mbox after all: one message */
+	const char pat[6] = { eol, 'F', 'r', 'o', 'm', ' ' };
+	unsigned index = 0;
+	const char *start = is_from_line(buf, end) ? after_line(buf, end, eol) : buf;
+	const char *s = buf;   /* from the top: line 2 may be a From_ line already */
+	const char *q;
+	while (s < end && (q = memmem(s, (size_t)(end - s), pat, sizeof(pat))) != NULL) {
+		const char *line = q + 1;
+		if (blank_before(buf, q, eol) || is_strict_from_line(line, end)) {
+			int rc = fn(arg, name, ++index, start, (size_t)(line - start));
+			if (rc)
+				return rc;
+			start = after_line(line, end, eol);
 		}
-		prev_blank = blank;
-		p = next;
+		s = line;
 	}
-	if (start && start < end)
+	if (start < end)
 		return fn(arg, name, index ? index + 1 : 0, start, (size_t)(end - start));
 	return 0;
 }
