@@ -90,9 +90,12 @@ static const struct phrase phrases[] = {
 	{ BW_R_MAILBOXFULL, S, "boite aux lettres pleine" },
 	{ BW_R_MAILBOXFULL, S, "bo\xc3\xaete pleine" },
 	{ BW_R_MAILBOXFULL, S, "bo\xc3\xaete aux lettres pleine" },
+	{ BW_R_MAILBOXFULL, S, "bo\xc3\xaete aux lettres est pleine" },
+	{ BW_R_MAILBOXFULL, S, "boite aux lettres est pleine" },
 	{ BW_R_MAILBOXFULL, S, "quota d\xc3\xa9pass\xc3\xa9" },
 	{ BW_R_MAILBOXFULL, S, "postfach voll" },          /* de */
 	{ BW_R_MAILBOXFULL, S, "postfach ist voll" },
+	{ BW_R_MAILBOXFULL, S, "mailbox ist voll" },
 	{ BW_R_MAILBOXFULL, S, "speicherplatz" },
 	{ BW_R_MAILBOXFULL, S, "buz\xc3\xb3n lleno" },     /* es */
 	{ BW_R_MAILBOXFULL, S, "buzon lleno" },
@@ -131,6 +134,9 @@ static const struct phrase phrases[] = {
 	{ BW_R_AUTHFAILURE, S, "spf validation" },
 	{ BW_R_AUTHFAILURE, S, "spf fail" },
 	{ BW_R_AUTHFAILURE, S, "bad spf record" },
+	{ BW_R_AUTHFAILURE, S, "no spf record" },
+	{ BW_R_AUTHFAILURE, S, "have spf record" },      /* "does not have SPF record" */
+	{ BW_R_AUTHFAILURE, S, "have an spf record" },
 	{ BW_R_AUTHFAILURE, S, "per it's spf record" },
 	{ BW_R_AUTHFAILURE, S, "per its spf record" },
 	{ BW_R_AUTHFAILURE, S, "spf record with a hard fail" },
@@ -180,6 +186,7 @@ static const struct phrase phrases[] = {
 	{ BW_R_BADREPUTATION, S, "low reputation" },
 	{ BW_R_BADREPUTATION, S, "sender reputation" },
 	{ BW_R_BADREPUTATION, S, "domain reputation" },
+	{ BW_R_BADREPUTATION, S, "due to reputation" },
 	{ BW_R_BADREPUTATION, S, "temporarily deferred due to unexpected volume" },
 	{ BW_R_BADREPUTATION, S, "due to user complaints" },
 
@@ -193,6 +200,7 @@ static const struct phrase phrases[] = {
 	{ BW_R_TOOMANYCONN, S, "frequency limited" },
 	{ BW_R_TOOMANYCONN, S, "too many sessions" },
 	{ BW_R_SPEEDING, S, "receiving mail at a rate" },
+	{ BW_R_SPEEDING, S, "receiving mail too quickly" },
 	{ BW_R_SPEEDING, S, "rate limit" },
 	{ BW_R_SPEEDING, S, "ratelimit" },
 	{ BW_R_SPEEDING, S, "rate-limit" },
@@ -217,6 +225,7 @@ static const struct phrase phrases[] = {
 	{ BW_R_NORELAYING, S, "we do not relay" },
 	{ BW_R_NORELAYING, S, "relay prohibited" },
 	{ BW_R_NORELAYING, S, "not a gateway" },
+	{ BW_R_NORELAYING, S, "allowed rcpthosts" },     /* qmail: not a domain it accepts mail for */
 	{ BW_R_NORELAYING, S, "email address is not verified" },
 
 	/* --- TLS --- */
@@ -235,6 +244,7 @@ static const struct phrase phrases[] = {
 	{ BW_R_SECURITYERROR, S, "must be authenticated" },
 	{ BW_R_SECURITYERROR, S, "authentication is required" },
 	{ BW_R_SECURITYERROR, S, "user not authenticated" },
+	{ BW_R_SECURITYERROR, S, "not authenticated to send" },
 	{ BW_R_SECURITYERROR, S, "insecure" },
 
 	/* --- content --- */
@@ -290,6 +300,9 @@ static const struct phrase phrases[] = {
 	{ BW_R_NOTCOMPLIANTRFC, S, "multiple addresses in from" },
 	{ BW_R_NOTCOMPLIANTRFC, S, "messages with multiple" },
 	{ BW_R_NOTCOMPLIANTRFC, S, "missing required header" },
+	{ BW_R_NOTCOMPLIANTRFC, S, "bare linefeed" },        /* LF without CR: RFC 5322 2.3 */
+	{ BW_R_NOTCOMPLIANTRFC, S, "bare lf" },
+	{ BW_R_NOTCOMPLIANTRFC, S, "bare line feed" },
 	{ BW_R_CONTENTERROR, S, "media error" },
 	{ BW_R_CONTENTERROR, S, "duplicate header" },
 	{ BW_R_CONTENTERROR, S, "8-bit data in message header" },
@@ -420,6 +433,7 @@ static const struct phrase phrases[] = {
 	{ BW_R_BLOCKED, S, "dnsbl" },
 	{ BW_R_BLOCKED, S, "blocked using" },
 	{ BW_R_BLOCKED, S, "banned sending ip" },
+	{ BW_R_BLOCKED, S, "not accepted from this ip" },
 	{ BW_R_BLOCKED, S, "client host blocked" },
 	{ BW_R_BLOCKED, S, "host blocked" },
 	{ BW_R_BLOCKED, S, "ip blocked" },
@@ -606,6 +620,8 @@ static const struct phrase phrases[] = {
 	{ BW_R_SPAMDETECTED, W, "spam" },
 	{ BW_R_BLOCKED, W, "connection reset by peer" },
 	{ BW_R_REJECTED, W, "access denied" },
+	{ BW_R_REJECTED, W, "administrative prohibition" },   /* Exim: an ACL said no */
+	{ BW_R_REJECTED, W, "not authorized to send to" },
 	{ BW_R_BLOCKED, W, "blocked" },
 	{ BW_R_BLOCKED, W, "rbl" },
 	{ BW_R_REJECTED, W, "rejected" },

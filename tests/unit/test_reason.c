@@ -44,6 +44,92 @@ static struct bw_event decide(const char *status, const char *reply, const char 
 	return ev;
 }
 
+/* --- what large providers and common MTAs say ---------------------------- */
+
+/* Replies as providers document them (their published SMTP error lists) and
+ * as stock MTAs word them: status, reply, text -> reason and hard flag, the
+ * whole decision.  A sender-side reason must never come out hard (it would
+ * suppress a recipient for the sender's own fault). */
+static void test_provider_wordings(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *status, *reply, *text;
+		enum bw_reason reason;
+		bool hard;
+	} cases[] = {
+		/* Gmail */
+		{ "5.1.1", "550", "550-5.1.1 The email account that you tried to reach does not exist. gsmtp",
+		  BW_R_USERUNKNOWN, true },
+		{ "5.2.1", "550", "550-5.2.1 The email account that you tried to reach is disabled. gsmtp",
+		  BW_R_SUSPEND, false },
+		{ "4.2.2", "452", "452-4.2.2 The email account that you tried to reach is over quota. gsmtp",
+		  BW_R_MAILBOXFULL, false },
+		{ "4.2.1", "450", "450-4.2.1 The user you are trying to contact is receiving mail too quickly. "
+		  "Please resend your message at a later time. gsmtp", BW_R_SPEEDING, false },
+		{ "4.2.1", "450", "450-4.2.1 The user you are trying to contact is receiving mail at a rate that "
+		  "prevents additional messages from being delivered. gsmtp", BW_R_SPEEDING, false },
+		{ "5.7.1", "550", "550-5.7.1 This message is likely unsolicited mail. To reduce the amount of "
+		  "spam sent to Gmail, this message has been blocked. gsmtp", BW_R_SPAMDETECTED, false },
+		{ "5.7.26", "550", "550-5.7.26 Unauthenticated email from example.com is not accepted due to "
+		  "domain's DMARC policy. gsmtp", BW_R_AUTHFAILURE, false },
+		{ "5.7.27", "550", "550-5.7.27 The sender address does not have SPF record gsmtp",
+		  BW_R_AUTHFAILURE, false },
+		{ "5.7.25", "550", "550-5.7.25 The IP address sending this message does not have a PTR record "
+		  "setup. gsmtp", BW_R_REQUIREPTR, false },
+		{ "5.2.3", "552", "552-5.2.3 Your message exceeded Google's message size limits. gsmtp",
+		  BW_R_EXCEEDLIMIT, false },
+		/* Microsoft 365 / Outlook.com */
+		{ "5.1.10", "550", "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP "
+		  "address lookup", BW_R_USERUNKNOWN, true },
+		{ "5.7.606", "550", "550 5.7.606 Access denied, banned sending IP [192.0.2.1].",
+		  BW_R_BLOCKED, false },
+		{ "5.7.708", "550", "550 5.7.708 Service unavailable. Access denied, traffic not accepted from "
+		  "this IP.", BW_R_BLOCKED, false },
+		{ "5.7.509", "550", "550 5.7.509 Access denied, sending domain example.com does not pass DMARC "
+		  "verification and has a DMARC policy of reject.", BW_R_AUTHFAILURE, false },
+		{ "5.7.129", "550", "550 5.7.129 RESOLVER.RST.RestrictedToRecipientsPermission; not authorized "
+		  "to send to this recipient", BW_R_REJECTED, false },
+		{ "5.7.57", "530", "530 5.7.57 SMTP; Client was not authenticated to send anonymous mail "
+		  "during MAIL FROM", BW_R_SECURITYERROR, false },
+		{ "5.6.11", "554", "554 5.6.11 SMTPSEND.BareLinefeedsAreIllegal; message contains bare linefeeds",
+		  BW_R_NOTCOMPLIANTRFC, false },
+		{ "5.2.2", "554", "554 5.2.2 mailbox full; STOREDRV.Deliver.Exception:QuotaExceededException",
+		  BW_R_MAILBOXFULL, false },
+		/* Yahoo, Apple, filters */
+		{ "4.7.0", "421", "421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to "
+		  "unexpected volume or user complaints", BW_R_BADREPUTATION, false },
+		{ "5.7.1", "553", "553 5.7.1 [BL21] Connections will not be accepted from 192.0.2.1, because "
+		  "the ip is in Spamhaus's list", BW_R_BLOCKED, false },
+		{ "5.1.1", "550", "550 5.1.1 <someone@icloud.com>: user does not exist", BW_R_USERUNKNOWN, true },
+		{ "5.7.1", "550", "550 5.7.1 Rejected by Proofpoint Protection Server. Rejected due to "
+		  "Reputation.", BW_R_BADREPUTATION, false },
+		/* stock MTAs: Postfix, Exim, qmail */
+		{ "5.1.1", "550", "550 5.1.1 <a@example.org>: Recipient address rejected: User unknown in "
+		  "virtual mailbox table", BW_R_USERUNKNOWN, true },
+		{ "4.7.1", "450", "450 4.7.1 Client host rejected: cannot find your hostname, [192.0.2.1]",
+		  BW_R_REQUIREPTR, false },
+		{ "5.7.1", "554", "554 5.7.1 <a@example.org>: Relay access denied", BW_R_NORELAYING, false },
+		{ "5.0.0", "550", "550 Administrative prohibition", BW_R_REJECTED, false },
+		{ "5.0.0", "553", "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)",
+		  BW_R_NORELAYING, false },
+		{ "5.0.0", "550", "550 sorry, no mailbox here by that name. (#5.1.1)", BW_R_USERUNKNOWN, true },
+		{ "5.0.0", "552", "552 sorry, that message size exceeds my databytes limit (#5.3.4)",
+		  BW_R_MESGTOOBIG, false },
+		/* other languages */
+		{ "5.0.0", "550", "550 Mailbox ist voll", BW_R_MAILBOXFULL, false },
+		{ "5.0.0", "550", "550 La bo\xc3\xaete aux lettres est pleine", BW_R_MAILBOXFULL, false },
+		{ "5.0.0", "550", "550 Destinataire inconnu", BW_R_USERUNKNOWN, true },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct bw_event ev = decide(cases[i].status, cases[i].reply, "failed", cases[i].text);
+		if (ev.reason != cases[i].reason || ev.hard != cases[i].hard)
+			fail_msg("%s: got %s hard=%d, want %s hard=%d", cases[i].text,
+				 bw_reason_name(ev.reason), ev.hard, bw_reason_name(cases[i].reason),
+				 cases[i].hard);
+	}
+}
+
 /* --- phrase groups ------------------------------------------------------ */
 
 static void test_phrases_recipient(void **state)
@@ -411,6 +497,7 @@ int main(void)
 		cmocka_unit_test(test_exit_status),
 		cmocka_unit_test(test_preset_and_delivered),
 		cmocka_unit_test(test_derived_status),
+		cmocka_unit_test(test_provider_wordings),
 	};
 	return cmocka_run_group_tests_name("reason", tests, NULL, NULL);
 }
