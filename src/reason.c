@@ -359,6 +359,8 @@ static const struct phrase phrases[] = {
 	{ BW_R_SUSPEND, W, "inactive" },
 	{ BW_R_SUSPEND, W, "not active" },
 	{ BW_R_SUSPEND, W, "is disabled" },
+	{ BW_R_SUSPEND, W, "no longer active" },
+	{ BW_R_SUSPEND, W, "mailbox is locked" },
 	{ BW_R_HASMOVED, S, "has moved" },
 	{ BW_R_HASMOVED, S, "no longer on server" },
 	{ BW_R_HASMOVED, S, "moved permanently" },
@@ -369,7 +371,7 @@ static const struct phrase phrases[] = {
 	{ BW_R_NOTACCEPT, S, "doesn't receive email" },
 	{ BW_R_NOTACCEPT, S, "does not receive email" },
 	{ BW_R_NOTACCEPT, S, "not accepting mail" },
-	{ BW_R_NOTACCEPT, S, "no smtp service" },
+	{ BW_R_NOTACCEPT, S, "indicated no smtp service" },   /* Exim: null MX; a bare "No SMTP service" is a refusal banner */
 	{ BW_R_NOTACCEPT, S, "not accepting network messages" },
 	{ BW_R_NOTACCEPT, W, "couldn't find a mail exchanger" },
 	{ BW_R_NOTACCEPT, W, "no mx record" },

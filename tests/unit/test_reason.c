@@ -104,6 +104,10 @@ static void test_provider_wordings(void **state)
 		{ "5.1.1", "550", "550 5.1.1 <someone@icloud.com>: user does not exist", BW_R_USERUNKNOWN, true },
 		{ "5.7.1", "550", "550 5.7.1 Rejected by Proofpoint Protection Server. Rejected due to "
 		  "Reputation.", BW_R_BADREPUTATION, false },
+		{ "5.0.0", "554", "554-gmx.net (mxgmx117) Nemesis ESMTP Service not available 554-No SMTP "
+		  "service 554-IP address is block listed.", BW_R_BLOCKED, false },
+		{ "5.0.0", "550", "550 The mailbox you tried to reach is no longer active", BW_R_SUSPEND, false },
+		{ "5.0.0", "550", "550 Message not delivered: recipient's mailbox is locked", BW_R_SUSPEND, false },
 		/* stock MTAs: Postfix, Exim, qmail */
 		{ "5.1.1", "550", "550 5.1.1 <a@example.org>: Recipient address rejected: User unknown in "
 		  "virtual mailbox table", BW_R_USERUNKNOWN, true },
@@ -116,6 +120,8 @@ static void test_provider_wordings(void **state)
 		{ "5.0.0", "550", "550 sorry, no mailbox here by that name. (#5.1.1)", BW_R_USERUNKNOWN, true },
 		{ "5.0.0", "552", "552 sorry, that message size exceeds my databytes limit (#5.3.4)",
 		  BW_R_MESGTOOBIG, false },
+		{ "5.0.0", "550", "550 neko@example.org: an MX or SRV record indicated no SMTP service",
+		  BW_R_NOTACCEPT, true },
 		/* other languages */
 		{ "5.0.0", "550", "550 Mailbox ist voll", BW_R_MAILBOXFULL, false },
 		{ "5.0.0", "550", "550 La bo\xc3\xaete aux lettres est pleine", BW_R_MAILBOXFULL, false },
