@@ -49,6 +49,13 @@ enum {
 #define HOST PH_HOST
 
 static const struct phrase phrases[] = {
+	/* --- the sender's own sending quota, before the mailbox's quota words
+	 * ("Daily user sending quota exceeded") --- */
+	{ BW_R_SPEEDING, S, "sending quota" },
+	{ BW_R_SPEEDING, S, "sending limit" },
+	{ BW_R_SPEEDING, S, "limits for how many messages" },
+	{ BW_R_SPEEDING, S, "limit on the number of messages" },
+
 	/* --- the mailbox is full (strong: outranks 5.1.1 and friends) --- */
 	{ BW_R_MAILBOXFULL, S, "mailbox full" },
 	{ BW_R_MAILBOXFULL, S, "mailbox is full" },
@@ -106,6 +113,7 @@ static const struct phrase phrases[] = {
 	{ BW_R_MAILBOXFULL, S, "casella piena" },          /* it */
 	{ BW_R_MAILBOXFULL, S, "casella di posta piena" },
 	{ BW_R_MAILBOXFULL, S, "mailbox vol" },            /* nl */
+	{ BW_R_MAILBOXFULL, S, "postvak vol" },
 	{ BW_R_MAILBOXFULL, S, "skrzynka pe\xc5\x82na" },  /* pl */
 	{ BW_R_MAILBOXFULL, S, "\xd1\x8f\xd1\x89\xd0\xb8\xd0\xba \xd0\xbf\xd0\xb5\xd1\x80\xd0\xb5\xd0\xbf\xd0\xbe\xd0\xbb\xd0\xbd\xd0\xb5\xd0\xbd" }, /* ru: ящик переполнен */
 	{ BW_R_MAILBOXFULL, S, "\xe9\x82\xae\xe7\xae\xb1\xe5\xb7\xb2\xe6\xbb\xa1" },  /* zh: 邮箱已满 */
@@ -276,6 +284,8 @@ static const struct phrase phrases[] = {
 	{ BW_R_SPAMDETECTED, S, "junk mail" },
 	{ BW_R_SPAMDETECTED, S, "unsolicited" },
 	{ BW_R_SPAMDETECTED, S, "bulk mail" },
+	{ BW_R_CONTENTERROR, S, "invalid mime" },       /* before "content rejected" */
+	{ BW_R_CONTENTERROR, S, "mime structure" },
 	{ BW_R_SPAMDETECTED, S, "content rejected" },
 	{ BW_R_SPAMDETECTED, S, "spam detected" },
 	{ BW_R_SPAMDETECTED, S, "spam policy" },
@@ -300,6 +310,10 @@ static const struct phrase phrases[] = {
 	{ BW_R_NOTCOMPLIANTRFC, S, "multiple addresses in from" },
 	{ BW_R_NOTCOMPLIANTRFC, S, "messages with multiple" },
 	{ BW_R_NOTCOMPLIANTRFC, S, "missing required header" },
+	{ BW_R_NOTCOMPLIANTRFC, S, "no date header" },
+	{ BW_R_NOTCOMPLIANTRFC, S, "missing date header" },
+	{ BW_R_NOTCOMPLIANTRFC, S, "no message-id" },
+	{ BW_R_NOTCOMPLIANTRFC, S, "missing message-id" },
 	{ BW_R_NOTCOMPLIANTRFC, S, "bare linefeed" },        /* LF without CR: RFC 5322 2.3 */
 	{ BW_R_NOTCOMPLIANTRFC, S, "bare lf" },
 	{ BW_R_NOTCOMPLIANTRFC, S, "bare line feed" },
@@ -361,11 +375,15 @@ static const struct phrase phrases[] = {
 	{ BW_R_SUSPEND, W, "is disabled" },
 	{ BW_R_SUSPEND, W, "no longer active" },
 	{ BW_R_SUSPEND, W, "mailbox is locked" },
+	{ BW_R_SUSPEND, W, "mailbox is suspended" },
+	{ BW_R_SUSPEND, W, "mailbox is temporarily suspended" },  /* not Postfix's "delivery temporarily suspended" */
 	{ BW_R_HASMOVED, S, "has moved" },
 	{ BW_R_HASMOVED, S, "no longer on server" },
 	{ BW_R_HASMOVED, S, "moved permanently" },
 
 	/* --- the domain takes no mail (null MX, RFC 7505) --- */
+	{ BW_R_REJECTED, S, "sender domain has null mx" },   /* RFC 7505 3.4: 5.7.27, the sender's problem */
+	{ BW_R_REJECTED, S, "sender address has null mx" },
 	{ BW_R_NOTACCEPT, S, "null mx" },
 	{ BW_R_NOTACCEPT, S, "does not accept mail" },
 	{ BW_R_NOTACCEPT, S, "doesn't receive email" },
@@ -516,6 +534,11 @@ static const struct phrase phrases[] = {
 	{ BW_R_USERUNKNOWN, W, "invalid user address" },
 	{ BW_R_USERUNKNOWN, W, "check if address is correct" },
 	{ BW_R_USERUNKNOWN, W, "and other recipients in the same domain" },
+	{ BW_R_USERUNKNOWN, W, "no longer exists" },
+	{ BW_R_USERUNKNOWN, W, "no longer with the" },
+	{ BW_R_USERUNKNOWN, W, "address couldn't be found" },
+	{ BW_R_USERUNKNOWN, W, "address could not be found" },
+	{ BW_R_USERUNKNOWN, W, "you entered couldn't be found" },   /* Outlook: "The email address you entered ..." */
 	{ BW_R_USERUNKNOWN, W, "utilisateur inconnu" },            /* fr */
 	{ BW_R_USERUNKNOWN, W, "destinataire inconnu" },
 	{ BW_R_USERUNKNOWN, W, "adresse destinataire invalide" },
@@ -529,11 +552,18 @@ static const struct phrase phrases[] = {
 	{ BW_R_USERUNKNOWN, W, "utente sconosciuto" },             /* it */
 	{ BW_R_USERUNKNOWN, W, "utente inesistente" },
 	{ BW_R_USERUNKNOWN, W, "onbekende gebruiker" },            /* nl */
-	{ BW_R_USERUNKNOWN, W, "\xd0\xbd\xd0\xb5\xd1\x82 \xd1\x82\xd0\xb0\xd0\xba\xd0\xbe\xd0\xb3\xd0\xbe \xd0\xbf\xd0\xbe\xd0\xbb\xd1\x8c\xd0\xb7\xd0\xbe\xd0\xb2\xd0\xb0\xd1\x82\xd0\xb5\xd0\xbb\xd1\x8f" }, /* ru: нет такого пользователя */
+	{ BW_R_USERUNKNOWN, W, "gebruiker onbekend" },
+	{ BW_R_USERUNKNOWN, W, "ongeldige ontvanger" },
+	{ BW_R_USERUNKNOWN, W, "\xd0\xbe\xd0\xbb\xd1\x8c\xd0\xb7\xd0\xbe\xd0\xb2\xd0\xb0\xd1\x82\xd0\xb5\xd0\xbb\xd1\x8c \xd0\xbd\xd0\xb5 \xd0\xbd\xd0\xb0\xd0\xb9\xd0\xb4\xd0\xb5\xd0\xbd" }, /* ru: (п)ользователь не найден */
+	{ BW_R_USERUNKNOWN, W, "\xd0\xbe\xd0\xbb\xd1\x8c\xd0\xb7\xd0\xbe\xd0\xb2\xd0\xb0\xd1\x82\xd0\xb5\xd0\xbb\xd1\x8f \xd0\xbd\xd0\xb5\xd1\x82" }, /* ru: (п)ользователя нет */
+	{ BW_R_USERUNKNOWN, W, "\xd0\xb5\xd1\x82 \xd1\x82\xd0\xb0\xd0\xba\xd0\xbe\xd0\xb3\xd0\xbe \xd0\xbf\xd0\xbe\xd0\xbb\xd1\x8c\xd0\xb7\xd0\xbe\xd0\xb2\xd0\xb0\xd1\x82\xd0\xb5\xd0\xbb\xd1\x8f" }, /* ru: (н)ет такого пользователя (Cyrillic does not fold: no first letter) */
 	{ BW_R_USERUNKNOWN, W, "\xe7\x94\xa8\xe6\x88\xb7\xe4\xb8\x8d\xe5\xad\x98\xe5\x9c\xa8" },  /* zh: 用户不存在 */
+	{ BW_R_USERUNKNOWN, W, "\xe6\x94\xb6\xe4\xbb\xb6\xe4\xba\xba\xe4\xb8\x8d\xe5\xad\x98\xe5\x9c\xa8" },  /* zh: 收件人不存在 */
+	{ BW_R_USERUNKNOWN, W, "\xe5\xad\x98\xe5\x9c\xa8\xe3\x81\x97\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93" },  /* ja: 存在しません */
 	{ BW_R_USERUNKNOWN, W, "\xe5\xae\x9b\xe5\x85\x88\xe4\xb8\x8d\xe6\x98\x8e" },            /* ja: 宛先不明 */
 
 	/* --- the domain does not exist (hard) --- */
+	{ BW_R_BLOCKED, S, "helo command rejected" },      /* our HELO name, not the recipient's domain */
 	{ BW_R_NETWORKERROR, S, "host not found, try again" },
 	{ BW_R_HOSTUNKNOWN, W, "host unknown" },
 	{ BW_R_HOSTUNKNOWN, W, "unrouteable address" },
@@ -543,6 +573,7 @@ static const struct phrase phrases[] = {
 	{ BW_R_HOSTUNKNOWN, W, "domain not found" },
 	{ BW_R_HOSTUNKNOWN, W, "no such domain" },
 	{ BW_R_HOSTUNKNOWN, W, "domain does not exist" },
+	{ BW_R_HOSTUNKNOWN, W, "dominio no existe" },
 	{ BW_R_HOSTUNKNOWN, W, "domain doesn't exist" },
 	{ BW_R_HOSTUNKNOWN, W, "unknown domain" },
 	{ BW_R_HOSTUNKNOWN, W, "domain is not reachable" },
@@ -624,6 +655,7 @@ static const struct phrase phrases[] = {
 	{ BW_R_REJECTED, W, "access denied" },
 	{ BW_R_REJECTED, W, "administrative prohibition" },   /* Exim: an ACL said no */
 	{ BW_R_REJECTED, W, "not authorized to send to" },
+	{ BW_R_REJECTED, W, "delivery not authorized" },       /* RFC 3463 5.7.1 */
 	{ BW_R_BLOCKED, W, "blocked" },
 	{ BW_R_BLOCKED, W, "rbl" },
 	{ BW_R_REJECTED, W, "rejected" },
@@ -631,6 +663,9 @@ static const struct phrase phrases[] = {
 	{ BW_R_USERUNKNOWN, W | HOST, "does not exist" },
 	{ BW_R_USERUNKNOWN, W | HOST, "doesn't exist" },
 	{ BW_R_USERUNKNOWN, W, "n'existe pas" },                     /* fr */
+	{ BW_R_USERUNKNOWN, W, "no existe" },                       /* es */
+	{ BW_R_USERUNKNOWN, W, "inesistente" },                     /* it */
+	{ BW_R_USERUNKNOWN, W, "nie istnieje" },                    /* pl */
 };
 
 #undef S

@@ -122,10 +122,39 @@ static void test_provider_wordings(void **state)
 		  BW_R_MESGTOOBIG, false },
 		{ "5.0.0", "550", "550 neko@example.org: an MX or SRV record indicated no SMTP service",
 		  BW_R_NOTACCEPT, true },
+		/* sending limits, our HELO name, our sender domain: never the recipient's fault */
+		{ "4.0.0", "421", "421 RP-001 (BAY004-MC1F19) Unfortunately, some messages from 192.0.2.1 "
+		  "weren't sent. Please try again. We have limits for how many messages can be sent per hour "
+		  "and per day.", BW_R_SPEEDING, false },
+		{ "5.4.5", "550", "550 5.4.5 Daily user sending quota exceeded", BW_R_SPEEDING, false },
+		{ "5.0.0", "550", "550 5.7.1 Helo command rejected: Host not found", BW_R_BLOCKED, false },
+		{ "5.0.0", "550", "550 Sender domain has null MX", BW_R_REJECTED, false },
+		{ "5.0.0", "550", "550 Message has no Date header", BW_R_NOTCOMPLIANTRFC, false },
+		{ "5.0.0", "554", "554 5.6.0 Message content rejected: invalid MIME structure",
+		  BW_R_CONTENTERROR, false },
+		{ "5.0.0", "550", "550 Delivery not authorized, message refused", BW_R_REJECTED, false },
+		/* Postfix's deferral wording is not a suspended mailbox */
+		{ "4.0.0", "421", "delivery temporarily suspended: host mx.example.net[192.0.2.9] refused to "
+		  "talk to me: 421 Service not available", BW_R_BLOCKED, false },
+		{ "5.0.0", "550", "550 Recipient's mailbox is temporarily suspended", BW_R_SUSPEND, false },
+		{ "5.0.0", "550", "550 The email address you entered couldn't be found.", BW_R_USERUNKNOWN, true },
+		{ "5.0.0", "550", "550 Recipient no longer exists", BW_R_USERUNKNOWN, true },
 		/* other languages */
 		{ "5.0.0", "550", "550 Mailbox ist voll", BW_R_MAILBOXFULL, false },
 		{ "5.0.0", "550", "550 La bo\xc3\xaete aux lettres est pleine", BW_R_MAILBOXFULL, false },
 		{ "5.0.0", "550", "550 Destinataire inconnu", BW_R_USERUNKNOWN, true },
+		{ "5.0.0", "550", "550 La direcci\xc3\xb3n de correo no existe", BW_R_USERUNKNOWN, true },
+		{ "5.0.0", "550", "550 El dominio no existe", BW_R_HOSTUNKNOWN, true },
+		{ "5.0.0", "550", "550 Casella inesistente", BW_R_USERUNKNOWN, true },
+		{ "5.0.0", "550", "550 Adres e-mail nie istnieje", BW_R_USERUNKNOWN, true },
+		{ "5.0.0", "550", "550 Gebruiker onbekend", BW_R_USERUNKNOWN, true },
+		{ "5.0.0", "550", "550 Postvak vol", BW_R_MAILBOXFULL, false },
+		/* ru: Пользователь не найден (capital first letter), zh: 收件人不存在 */
+		{ "5.0.0", "550", "550 \xd0\x9f\xd0\xbe\xd0\xbb\xd1\x8c\xd0\xb7\xd0\xbe\xd0\xb2\xd0\xb0\xd1\x82"
+		  "\xd0\xb5\xd0\xbb\xd1\x8c \xd0\xbd\xd0\xb5 \xd0\xbd\xd0\xb0\xd0\xb9\xd0\xb4\xd0\xb5\xd0\xbd",
+		  BW_R_USERUNKNOWN, true },
+		{ "5.0.0", "550", "550 \xe6\x94\xb6\xe4\xbb\xb6\xe4\xba\xba\xe4\xb8\x8d\xe5\xad\x98\xe5\x9c\xa8",
+		  BW_R_USERUNKNOWN, true },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct bw_event ev = decide(cases[i].status, cases[i].reply, "failed", cases[i].text);
