@@ -65,6 +65,110 @@ bool addr_valid(const char *a)
 	return a[n - 1] != '.';
 }
 
+static int hex_digit(char c)
+{
+	if (bw_isdigit((unsigned char)c))
+		return c - '0';
+	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+		return (c | 0x20) - 'a' + 10;
+	return -1;
+}
+
+/* Length of the valid UTF-8 sequence at p (1-4), 0 when it is not one. */
+static size_t utf8_len(const unsigned char *p)
+{
+	if (p[0] < 0x80)
+		return p[0] ? 1 : 0;
+	size_t n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 && p[0] < 0xe0 ? 2 : 0;
+	if (!n)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	/* no overlong three- and four-byte forms, no surrogates, nothing past U+10FFFF */
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+/* Append code point cp as UTF-8 to out[*n..cap); false when it does not fit
+ * or is no character. */
+static bool put_utf8(char *out, size_t *n, size_t cap, unsigned long cp)
+{
+	unsigned char b[4];
+	size_t k;
+	if (cp < 0x80) {
+		b[0] = (unsigned char)cp;
+		k = 1;
+	} else if (cp < 0x800) {
+		b[0] = (unsigned char)(0xc0 | cp >> 6);
+		b[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		k = 2;
+	} else if (cp < 0x10000) {
+		if (cp >= 0xd800 && cp <= 0xdfff)
+			return false;
+		b[0] = (unsigned char)(0xe0 | cp >> 12);
+		b[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		b[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		k = 3;
+	} else if (cp <= 0x10ffff) {
+		b[0] = (unsigned char)(0xf0 | cp >> 18);
+		b[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+		b[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		b[3] = (unsigned char)(0x80 | (cp & 0x3f));
+		k = 4;
+	} else {
+		return false;
+	}
+	if (*n + k >= cap)
+		return false;
+	memcpy(out + *n, b, k);
+	*n += k;
+	return true;
+}
+
+bool addr_utf8_field(const char *v, char *out, size_t outsz)
+{
+	while (*v == ' ' || *v == '\t' || *v == '<')
+		v++;
+	size_t n = 0;
+	for (const char *p = v; *p && *p != '>' && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n';) {
+		if (p[0] == '\\' && p[1] == 'x' && p[2] == '{') {   /* \x{HEX}: RFC 6533 3 */
+			unsigned long cp = 0;
+			const char *q = p + 3;
+			for (int d; (d = hex_digit(*q)) >= 0 && q - p < 10; q++)
+				cp = cp * 16 + (unsigned long)d;
+			if (*q != '}' || q == p + 3 || !put_utf8(out, &n, outsz, cp))
+				return false;
+			p = q + 1;
+			continue;
+		}
+		size_t k = utf8_len((const unsigned char *)p);
+		if (!k || n + k >= outsz || (unsigned char)*p < 0x21)
+			return false;
+		memcpy(out + n, p, k);
+		n += k;
+		p += k;
+	}
+	if (!n)
+		return false;
+	out[n] = '\0';
+	char *at = strrchr(out, '@');
+	if (!at || at == out || !at[1] || !strchr(at + 1, '.'))
+		return false;
+	for (const char *p = out; p < at; p++)
+		if (!is_local_char((unsigned char)*p) && *p != '"')
+			return false;
+	for (const char *p = at + 1; *p; p++)
+		if (!is_domain_char((unsigned char)*p) && (unsigned char)*p < 0x80)
+			return false;
+	if (at[1] == '.' || out[n - 1] == '.' || strstr(at, ".."))
+		return false;
+	addr_normalise(out);
+	return true;
+}
+
 const char *addr_extract_at(const char *s, size_t len, char *out, size_t outsz, const char **start)
 {
 	const char *end = s + len;

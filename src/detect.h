@@ -95,6 +95,14 @@ const char *addr_extract(const char *s, size_t len, char *out, size_t outsz);
 /* The same, and *start gets where the address begins in s. */
 const char *addr_extract_at(const char *s, size_t len, char *out, size_t outsz, const char **start);
 bool addr_valid(const char *a);
+/*
+ * An RFC 6533 "utf-8" address of a DSN field (Final-Recipient: utf-8; ...):
+ * \x{HEX} escapes decoded, angle brackets and blanks around it dropped; the
+ * domain may hold U-labels (valid UTF-8), unlike addresses found in free
+ * text.  Writes it normalised (ASCII of the domain lower-cased); false when
+ * it is no address or does not fit outsz.
+ */
+bool addr_utf8_field(const char *v, char *out, size_t outsz);
 /* Lower-case the domain part in place. */
 void addr_normalise(char *a);
 

@@ -92,6 +92,14 @@ static bool field_addr(const struct mime_hdrs *h, const char *field, char *out, 
 	if (!mime_hdrs_get(h, field, v, sizeof(v)))
 		return false;
 	const char *a = after_type(v);
+	/* SMTPUTF8 (RFC 6533): the domain may be in U-labels, which no free
+	 * text address may hold; one with \x{HEX} escapes is read only so */
+	if (bw_prefixcase(v, strlen(v), "utf-8;")) {
+		if (addr_utf8_field(a, out, outsz))
+			return true;
+		if (strstr(a, "\\x{"))
+			return false;
+	}
 	return addr_extract(a, strlen(a), out, outsz) != NULL;
 }
 

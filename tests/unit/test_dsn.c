@@ -109,6 +109,48 @@ static void test_missing_blank_line_and_generic_status(void **state)
 	report_free(&rep);
 }
 
+/* SMTPUTF8 (RFC 6533): a message/global-delivery-status whose recipient is
+ * a "utf-8" address with U-labels in the domain, written out or as \x{HEX}
+ * escapes; a broken one falls back to the ASCII address reader (none here). */
+static void test_utf8_recipient(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *field, *want;
+	} cases[] = {
+		{ "utf-8; \xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90.Example", "\xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90.example" },
+		{ "utf-8; \\x{7528}\\x{6237}@\\x{4F8B}\\x{5B50}.example", "\xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90.example" },
+		{ "UTF-8;<jos\xc3\xa9@b\xc3\xbc\x63her.example>", "jos\xc3\xa9@b\xc3\xbc\x63her.example" },
+		{ "utf-8; user@example.org", "user@example.org" },
+		{ "utf-8; \\x{D800}@example.org", "" },          /* a surrogate is no character */
+		{ "utf-8; a@\xe4\xbe\x8b\xe5\xad\x90", "" },       /* no dot */
+		{ "utf-8; a@\xc3\x28.example", "" },              /* invalid UTF-8 */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char msg[2048];
+		snprintf(msg, sizeof(msg),
+			 "From: MAILER-DAEMON@relay.example.net\nTo: news@shop.example.com\n"
+			 "Subject: Undelivered Mail Returned to Sender\nMessage-ID: <u%zu@relay.example.net>\n"
+			 "MIME-Version: 1.0\n"
+			 "Content-Type: multipart/report; report-type=global-delivery-status; boundary=b\n\n"
+			 "--b\nContent-Type: text/plain\n\nfailed\n\n"
+			 "--b\nContent-Type: message/global-delivery-status\n\n"
+			 "Reporting-MTA: dns; relay.example.net\n\n"
+			 "Final-Recipient: %s\nAction: failed\nStatus: 5.1.1\n"
+			 "Diagnostic-Code: smtp; 550 5.1.1 User unknown\n\n--b--\n", i, cases[i].field);
+		struct bw_report rep;
+		classify(msg, &rep);
+		if (cases[i].want[0]) {
+			assert_int_equal(rep.n_events, 1);
+			assert_string_equal(rep.events[0].recipient, cases[i].want);
+			assert_int_equal(rep.events[0].reason, BW_R_USERUNKNOWN);
+		} else {
+			assert_int_equal(rep.n_events, 0);
+		}
+		report_free(&rep);
+	}
+}
+
 static void test_success_dsn(void **state)
 {
 	(void)state;
@@ -158,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_two_recipients),
 		cmocka_unit_test(test_missing_blank_line_and_generic_status),
 		cmocka_unit_test(test_success_dsn),
+		cmocka_unit_test(test_utf8_recipient),
 		cmocka_unit_test(test_fields_before_recipient_and_pipe),
 	};
 	return cmocka_run_group_tests_name("dsn", tests, setup, teardown);
