@@ -64,27 +64,25 @@ static bool blank_before(const char *buf, const char *q, char eol)
 	return q[-1] == '\r' && (q - 1 == buf || q[-2] == eol);
 }
 
-/* The buffer starts with a From_ line.  Only lines that start with "From "
- * can split, so the walk jumps from one eol + "From " to the next instead of
- * going line by line. */
+/* The buffer starts with a From_ line.  Only a line that starts with
+ * "From " can split, so the walk looks at each line's first bytes and at
+ * the line before only then. */
 int source_mbox_split(const char *name, const char *buf, size_t len, source_msg_fn fn, void *arg)
 {
 	const char *end = buf + len;
 	char eol = memchr(buf, '\n', len) ? '\n' : '\r';
-	const char pat[6] = { eol, 'F', 'r', 'o', 'm', ' ' };
 	unsigned index = 0;
 	const char *start = is_from_line(buf, end) ? after_line(buf, end, eol) : buf;
-	const char *s = buf;   /* from the top: line 2 may be a From_ line already */
-	const char *q;
-	while (s < end && (q = memmem(s, (size_t)(end - s), pat, sizeof(pat))) != NULL) {
+	const char *q = buf;   /* from the top: line 2 may be a From_ line already */
+	while (q < end && (q = memchr(q, eol, (size_t)(end - q))) != NULL) {
 		const char *line = q + 1;
-		if (blank_before(buf, q, eol) || is_strict_from_line(line, end)) {
+		if (is_from_line(line, end) && (blank_before(buf, q, eol) || is_strict_from_line(line, end))) {
 			int rc = fn(arg, name, ++index, start, (size_t)(line - start));
 			if (rc)
 				return rc;
 			start = after_line(line, end, eol);
 		}
-		s = line;
+		q = line;
 	}
 	if (start < end)
 		return fn(arg, name, index ? index + 1 : 0, start, (size_t)(end - start));
