@@ -1026,7 +1026,8 @@ static bool hard_of(enum bw_reason r, char cls)
 static void refine_status(struct bw_event *ev, struct bw_report *rep)
 {
 	char code[BW_STATUS_MAX];
-	if (!status_find_remote(ev->diagnostic, strlen(ev->diagnostic), code, sizeof(code), NULL))
+	size_t at = 0;
+	if (!status_find_remote(ev->diagnostic, strlen(ev->diagnostic), code, sizeof(code), &at))
 		return;
 	if (strcmp(code, ev->status) == 0 || code[0] == '2')
 		return;
@@ -1036,6 +1037,15 @@ static void refine_status(struct bw_event *ev, struct bw_report *rep)
 		report_trace(rep, "status %s: the remote server's reply in the diagnostic%s%s", code,
 			     ev->status[0] ? " outranks " : "", ev->status);
 	bw_strlcpy(ev->status, code, sizeof(ev->status));
+	/* and its reply code with it ("554 4.4.7 expired <421 4.4.2 timed out>":
+	 * 421 4.4.2, not the wrapper's 554 beside the server's 4.4.2) */
+	if (memcmp(ev->reply_code, ev->diagnostic + at, 3) != 0) {
+		if (rep && ev->reply_code[0])
+			report_trace(rep, "reply %.3s: the same reply's code outranks %s", ev->diagnostic + at,
+				     ev->reply_code);
+		memcpy(ev->reply_code, ev->diagnostic + at, 3);
+		ev->reply_code[3] = '\0';
+	}
 }
 
 /* When the bounce carried no code, report the one the reason implies. */

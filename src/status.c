@@ -233,6 +233,16 @@ bool status_find_remote(const char *s, size_t len, char *out, size_t outsz, size
 	return found;
 }
 
+/* Does the colon at s[colon] end a label such as "ERROR_CODE :" or
+ * "Reply code:" (blanks before the colon allowed)? */
+static bool after_code_label(const char *s, size_t colon)
+{
+	size_t j = colon;
+	while (j > 0 && s[j - 1] == ' ')
+		j--;
+	return j >= 4 && bw_prefixcase(s + j - 4, 4, "code");
+}
+
 static bool reply_at(const char *s, size_t len, size_t i)
 {
 	if (i + 3 > len)
@@ -241,9 +251,13 @@ static bool reply_at(const char *s, size_t len, size_t i)
 		return false;
 	if (!(s[i + 1] >= '0' && s[i + 1] <= '5') || !bw_isdigit((unsigned char)s[i + 2]))
 		return false;
-	if (i + 3 < len && s[i + 3] != ' ' && s[i + 3] != '-' && s[i + 3] != '\n' &&
+	/* "550: <a@b>: User unknown" (a colon, then a blank) too */
+	bool colon = i + 4 < len && s[i + 3] == ':' && s[i + 4] == ' ';
+	if (i + 3 < len && s[i + 3] != ' ' && s[i + 3] != '-' && s[i + 3] != '\n' && !colon &&
 	    s[i + 3] != '\t' && s[i + 3] != ',' && s[i + 3] != ')' && s[i + 3] != ']')
 		return false;
+	if (i > 0 && s[i - 1] == ':' && after_code_label(s, i - 1))
+		return true;
 	if (i > 0 && (bw_isdigit((unsigned char)s[i - 1]) || s[i - 1] == '.' || s[i - 1] == '-' ||
 		      bw_isalpha((unsigned char)s[i - 1]) || s[i - 1] == ':' || s[i - 1] == '/'))
 		return false;
@@ -258,7 +272,8 @@ bool reply_find(const char *s, size_t len, char out[4])
 			/* a year or a count in prose is not a reply code: need SMTP-ish context */
 			bool at_start = i == 0 || s[i - 1] == '\n' || s[i - 1] == ' ' || s[i - 1] == ';' ||
 					s[i - 1] == '(' || s[i - 1] == '<' || s[i - 1] == '"' || s[i - 1] == '[' ||
-					s[i - 1] == '\t' || s[i - 1] == '=' || s[i - 1] == '#' || s[i - 1] == '\'';
+					s[i - 1] == '\t' || s[i - 1] == '=' || s[i - 1] == '#' || s[i - 1] == '\'' ||
+					(s[i - 1] == ':' && after_code_label(s, i - 1));
 			if (!at_start)
 				continue;
 			if (s[i] == '2') {

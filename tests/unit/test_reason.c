@@ -464,6 +464,13 @@ static void test_remote_reply_in_diagnostic(void **state)
 	ev = decide("4.4.1", "", "failed", "550 4.4.7 QUEUE.Expired; message expired");
 	assert_string_equal(ev.status, "4.4.1");
 	assert_int_equal(ev.reason, BW_R_EXPIRED);
+	/* the server's reply quoted inside the wrapper's: its status and its
+	 * reply code go together */
+	ev = decide("4.4.7", "554", "failed",
+		    "554 4.4.7 Message expired: unable to deliver in 840 minutes.<421 4.4.2 Connection timed out>");
+	assert_string_equal(ev.status, "4.4.2");
+	assert_string_equal(ev.reply_code, "421");
+	assert_int_equal(ev.reason, BW_R_EXPIRED);
 }
 
 /* A bare number is a local mailer's exit status, not an SMTP reply. */

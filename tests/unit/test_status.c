@@ -55,6 +55,15 @@ static void test_reply_code(void **state)
 	const char *t6 = "Remote Server returned '550 5.1.10 RESOLVER.ADR.RecipientNotFound'";
 	assert_true(reply_find(t6, strlen(t6), rc));
 	assert_string_equal(rc, "550");
+	/* a colon after the code, or a label ending in "code" before it */
+	const char *t7 = "550: <a@example.org>: User unknown";
+	assert_true(reply_find(t7, strlen(t7), rc));
+	assert_string_equal(rc, "550");
+	const char *t8 = "Invalid Address, ERROR_CODE :550, ERROR_CODE :5.1.1 <a@example.org>";
+	assert_true(reply_find(t8, strlen(t8), rc));
+	assert_string_equal(rc, "550");
+	const char *t9 = "delay :450 ms, retry at 10:55: later";
+	assert_false(reply_find(t9, strlen(t9), rc));
 }
 
 static void test_reasons(void **state)
