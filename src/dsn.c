@@ -135,6 +135,41 @@ static bool recipient_of(const struct mime_hdrs *h, char *out, size_t outsz)
 	return field_addr(h, "X-Actual-Recipient", out, outsz);
 }
 
+/*
+ * A block with no Diagnostic-Code: the notice may quote the server for this
+ * recipient on the recipient's own line ("a@b: 550 5.7.25 <a@b>: Recipient
+ * address rejected: ...", as OpenSMTPD writes it).  Only a line where a reply
+ * or status code follows the address (after ':', '>', '.' and blanks) is
+ * taken, and only the rest of that line.
+ */
+static void diagnostic_from_notice(struct det_ctx *c, struct bw_event *ev)
+{
+	const char *t = c->text, *end = c->text_end ? c->text_end : c->text + c->text_len;
+	size_t rl = strlen(ev->recipient);
+	while (t && t < end) {
+		const char *hit = bw_memcasemem(t, (size_t)(end - t), ev->recipient);
+		if (!hit)
+			return;
+		const char *p = hit + rl;
+		const char *le = memchr(p, '\n', (size_t)(end - p));
+		if (!le)
+			le = end;
+		while (p < le && (*p == '>' || *p == ':' || *p == '.' || *p == ' ' || *p == '\t'))
+			p++;
+		char rc[4], st[BW_STATUS_MAX];
+		size_t n = (size_t)(le - p);
+		while (n && (p[n - 1] == '\r' || p[n - 1] == ' '))
+			n--;
+		if (n >= 3 && (p[0] == '4' || p[0] == '5') && (reply_find(p, 3, rc) || status_find(p, n, st, sizeof(st)))) {
+			det_set_diagnostic(ev, p, n);
+			report_trace(c->rep, "rfc3464: no Diagnostic-Code; the notice's line for %s: %s",
+				     ev->recipient, ev->diagnostic);
+			return;
+		}
+		t = le;
+	}
+}
+
 /* One recipient block -> one event (failed, delayed, delivered). */
 static void read_recipient(struct det_ctx *c, const struct mime_hdrs *h, const struct dsn_msg *dm)
 {
@@ -179,6 +214,8 @@ static void read_recipient(struct det_ctx *c, const struct mime_hdrs *h, const s
 	}
 	if (!ev->time && mime_hdrs_get(h, "Last-Attempt-Date", v, sizeof(v)))
 		ev->time = bw_parse_date(v);
+	if (!ev->diagnostic[0] && ev->recipient[0])
+		diagnostic_from_notice(c, ev);
 	snprintf(ev->matched, sizeof(ev->matched), "Final-Recipient: %s; Action: %s; Status: %s",
 		 ev->recipient, action, status);
 	/* a status of x.0.0 says less than the code in the diagnostic */

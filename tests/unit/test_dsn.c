@@ -151,6 +151,46 @@ static void test_utf8_recipient(void **state)
 	}
 }
 
+/* A recipient block with no Diagnostic-Code takes the notice's own line for
+ * the recipient when a server code follows the address there; a mere
+ * mention of the address gives nothing. */
+static void test_diagnostic_from_notice(void **state)
+{
+	(void)state;
+	static const char *const notes[] = {
+		"Hi!\n\nThis is the MAILER-DAEMON.\n\n"
+		"    ptr@example.org: 550 5.7.25 <ptr@example.org>: Recipient address rejected: "
+		"Reverse DNS validation failed\n\n",
+		"Your message to ptr@example.org could not be delivered.\n\n",
+	};
+	for (size_t i = 0; i < 2; i++) {
+		char msg[2048];
+		snprintf(msg, sizeof(msg),
+			 "From: MAILER-DAEMON@relay.example.net\nTo: news@shop.example.com\n"
+			 "Subject: Delivery status notification: error\nMessage-ID: <n%zu@relay.example.net>\n"
+			 "MIME-Version: 1.0\n"
+			 "Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n"
+			 "--b\nContent-Type: text/plain\n\n%s"
+			 "--b\nContent-Type: message/delivery-status\n\n"
+			 "Reporting-MTA: dns; relay.example.net\n\n"
+			 "Final-Recipient: rfc822; ptr@example.org\nAction: failed\nStatus: 5.0.0\n\n--b--\n",
+			 i, notes[i]);
+		struct bw_report rep;
+		classify(msg, &rep);
+		assert_int_equal(rep.n_events, 1);
+		if (i == 0) {
+			assert_string_equal(rep.events[0].status, "5.7.25");
+			assert_string_equal(rep.events[0].reply_code, "550");
+			assert_int_equal(rep.events[0].reason, BW_R_REQUIREPTR);
+			assert_non_null(strstr(rep.events[0].diagnostic, "Reverse DNS validation failed"));
+		} else {
+			assert_string_equal(rep.events[0].status, "5.0.0");
+			assert_string_equal(rep.events[0].diagnostic, "");
+		}
+		report_free(&rep);
+	}
+}
+
 static void test_success_dsn(void **state)
 {
 	(void)state;
@@ -201,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_missing_blank_line_and_generic_status),
 		cmocka_unit_test(test_success_dsn),
 		cmocka_unit_test(test_utf8_recipient),
+		cmocka_unit_test(test_diagnostic_from_notice),
 		cmocka_unit_test(test_fields_before_recipient_and_pipe),
 	};
 	return cmocka_run_group_tests_name("dsn", tests, setup, teardown);
