@@ -332,6 +332,56 @@ static void name_from_text(struct det_ctx *c, unsigned from)
 	rep->n_events = end;
 }
 
+/*
+ * The one recipient of a DSN whose Diagnostic-Code names no reply (a local
+ * mailer's exit status "X-Unix; 77", or nothing): the notice's session
+ * transcript quotes the reply ("550 5.0.0 <a@b>... Insufficient
+ * permission", "<<< 421").  The last failure reply there gives the reply
+ * code, and its status a status that was only x.0.0; the diagnostic and the
+ * reason stay as the DSN has them.  (With several recipients the transcript
+ * could be anyone's.)
+ */
+static void reply_from_transcript(struct det_ctx *c, struct bw_event *ev)
+{
+	/* "X-Unix; 255" read as a reply code is the exit status itself */
+	bool exit_status = ev->reply_code[0] && strcmp(ev->reply_code, ev->diagnostic) == 0;
+	if ((ev->reply_code[0] && !exit_status) || !c->text)
+		return;
+	const char *end = c->text_end ? c->text_end : c->text + c->text_len;
+	const char *t = bw_memcasemem(c->text, (size_t)(end - c->text), "transcript of session follows");
+	if (!t)
+		return;
+	const char *last = NULL, *last_end = NULL;
+	for (const char *p = memchr(t, '\n', (size_t)(end - t)); p && p + 1 < end;) {
+		const char *ln = p + 1;
+		const char *le = memchr(ln, '\n', (size_t)(end - ln));
+		if (!le)
+			le = end;
+		if (le == ln || (le == ln + 1 && *ln == '\r'))
+			break;              /* the transcript ends at a blank line */
+		const char *q = ln;
+		if (le - q > 4 && memcmp(q, "<<< ", 4) == 0)
+			q += 4;
+		char rc[4];
+		if ((*q == '4' || *q == '5') && reply_find(q, (size_t)(le - q) < 4 ? (size_t)(le - q) : 4, rc)) {
+			last = q;
+			last_end = le;
+		}
+		p = le < end ? le : NULL;
+	}
+	if (!last)
+		return;
+	memcpy(ev->reply_code, last, 3);
+	ev->reply_code[3] = '\0';
+	char st[BW_STATUS_MAX];
+	if (ev->status[0] && strcmp(ev->status + 1, ".0.0") == 0 &&
+	    status_find(last, (size_t)(last_end - last), st, sizeof(st)) && st[0] == ev->status[0] &&
+	    strcmp(st + 1, ".0.0") != 0)
+		bw_strlcpy(ev->status, st, sizeof(ev->status));
+	report_trace(c->rep, "rfc3464: reply %s from the session transcript: %.*s", ev->reply_code,
+		     (int)(last_end - last), last);
+}
+
 bool det_dsn(struct det_ctx *c)
 {
 	const struct mime *m = c->mime;
@@ -371,5 +421,7 @@ bool det_dsn(struct det_ctx *c)
 	}
 	if (found)
 		name_from_text(c, c->rep->n_events - found);
+	if (found == 1)
+		reply_from_transcript(c, &c->rep->events[c->rep->n_events - 1]);
 	return found > 0;
 }

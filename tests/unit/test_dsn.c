@@ -191,6 +191,54 @@ static void test_diagnostic_from_notice(void **state)
 	}
 }
 
+/* Sendmail: a local mailer's exit status as the diagnostic, the reply in the
+ * session transcript of the notice.  With one recipient the transcript's
+ * last failure reply gives the reply code (and the status where the DSN
+ * says only x.0.0); the diagnostic and the reason stay.  With two
+ * recipients the transcript could be either's: nothing is taken. */
+static void test_reply_from_transcript(void **state)
+{
+	(void)state;
+	const char *one =
+		"From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.jp>\nTo: postmaster\n"
+		"Subject: Returned mail: see transcript for details\nMessage-ID: <t1@mx.example.jp>\n"
+		"MIME-Version: 1.0\n"
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n"
+		"--b\n\n   ----- Transcript of session follows -----\n"
+		"DBI connect failed: too many clients already\n"
+		"554 5.3.0 unknown mailer error 255\n\n"
+		"--b\nContent-Type: message/delivery-status\n\n"
+		"Reporting-MTA: dns; mx.example.jp\n\n"
+		"Final-Recipient: RFC822; pipe@example.jp\n"
+		"X-Actual-Recipient: X-Unix; |/home/pipe/catch.pl\n"
+		"Action: failed\nStatus: 5.0.0\nDiagnostic-Code: X-Unix; 255\n\n--b--\n";
+	struct bw_report rep;
+	classify(one, &rep);
+	assert_int_equal(rep.n_events, 1);
+	assert_string_equal(rep.events[0].reply_code, "554");
+	assert_string_equal(rep.events[0].status, "5.3.0");
+	assert_string_equal(rep.events[0].diagnostic, "255");
+	assert_int_equal(rep.events[0].reason, BW_R_MAILERERROR);
+	report_free(&rep);
+
+	const char *two =
+		"From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.jp>\nTo: postmaster\n"
+		"Subject: Returned mail: see transcript for details\nMessage-ID: <t2@mx.example.jp>\n"
+		"MIME-Version: 1.0\n"
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n"
+		"--b\n\n   ----- Transcript of session follows -----\n"
+		"<<< 421\n\n"
+		"--b\nContent-Type: message/delivery-status\n\n"
+		"Reporting-MTA: dns; mx.example.jp\n\n"
+		"Final-Recipient: RFC822; one@example.jp\nAction: failed\nStatus: 4.5.0\n\n"
+		"Final-Recipient: RFC822; two@example.jp\nAction: failed\nStatus: 4.5.0\n\n--b--\n";
+	classify(two, &rep);
+	assert_int_equal(rep.n_events, 2);
+	assert_string_equal(rep.events[0].reply_code, "");
+	assert_string_equal(rep.events[1].reply_code, "");
+	report_free(&rep);
+}
+
 static void test_success_dsn(void **state)
 {
 	(void)state;
@@ -242,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_success_dsn),
 		cmocka_unit_test(test_utf8_recipient),
 		cmocka_unit_test(test_diagnostic_from_notice),
+		cmocka_unit_test(test_reply_from_transcript),
 		cmocka_unit_test(test_fields_before_recipient_and_pipe),
 	};
 	return cmocka_run_group_tests_name("dsn", tests, setup, teardown);
