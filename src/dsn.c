@@ -144,9 +144,11 @@ static bool recipient_of(const struct mime_hdrs *h, char *out, size_t outsz)
  */
 static void diagnostic_from_notice(struct det_ctx *c, struct bw_event *ev)
 {
+	if (!c->text)
+		return;
 	const char *t = c->text, *end = c->text_end ? c->text_end : c->text + c->text_len;
 	size_t rl = strlen(ev->recipient);
-	while (t && t < end) {
+	while (t < end) {
 		const char *hit = bw_memcasemem(t, (size_t)(end - t), ev->recipient);
 		if (!hit)
 			return;
@@ -160,7 +162,8 @@ static void diagnostic_from_notice(struct det_ctx *c, struct bw_event *ev)
 		size_t n = (size_t)(le - p);
 		while (n && (p[n - 1] == '\r' || p[n - 1] == ' '))
 			n--;
-		if (n >= 3 && (p[0] == '4' || p[0] == '5') && (reply_find(p, 3, rc) || status_find(p, n, st, sizeof(st)))) {
+		if (n >= 3 && (p[0] == '4' || p[0] == '5') &&
+		    (reply_find(p, n < 4 ? n : 4, rc) || status_find(p, n, st, sizeof(st)))) {
 			det_set_diagnostic(ev, p, n);
 			report_trace(c->rep, "rfc3464: no Diagnostic-Code; the notice's line for %s: %s",
 				     ev->recipient, ev->diagnostic);
