@@ -160,6 +160,7 @@ static const struct phrase phrases[] = {
 	{ BW_R_AUTHFAILURE, S, "dkim verification" },
 	{ BW_R_AUTHFAILURE, S, "not authenticated with dkim" },
 	{ BW_R_AUTHFAILURE, S, "unauthenticated email" },
+	{ BW_R_AUTHFAILURE, S, "unauthenticated mail" },
 	{ BW_R_AUTHFAILURE, S, "sender is unauthenticated" },
 	{ BW_R_AUTHFAILURE, S, "authentication checks failed" },
 	{ BW_R_AUTHFAILURE, S, "does not pass authentication" },
@@ -239,6 +240,7 @@ static const struct phrase phrases[] = {
 	/* --- TLS --- */
 	{ BW_R_FAILEDSTARTTLS, S, "starttls" },
 	{ BW_R_FAILEDSTARTTLS, S, "tls required" },
+	{ BW_R_FAILEDSTARTTLS, S, "tls is required" },
 	{ BW_R_FAILEDSTARTTLS, S, "requires tls" },
 	{ BW_R_FAILEDSTARTTLS, S, "must issue a starttls" },
 	{ BW_R_FAILEDSTARTTLS, S, "encryption required" },
@@ -539,6 +541,7 @@ static const struct phrase phrases[] = {
 	{ BW_R_USERUNKNOWN, W, "address couldn't be found" },
 	{ BW_R_USERUNKNOWN, W, "address could not be found" },
 	{ BW_R_USERUNKNOWN, W, "you entered couldn't be found" },   /* Outlook: "The email address you entered ..." */
+	{ BW_R_USERUNKNOWN, W, "mailbox name not allowed" },     /* RFC 5321 553 */
 	{ BW_R_USERUNKNOWN, W, "utilisateur inconnu" },            /* fr */
 	{ BW_R_USERUNKNOWN, W, "destinataire inconnu" },
 	{ BW_R_USERUNKNOWN, W, "adresse destinataire invalide" },

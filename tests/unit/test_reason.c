@@ -139,6 +139,9 @@ static void test_provider_wordings(void **state)
 		{ "5.0.0", "550", "550 Recipient's mailbox is temporarily suspended", BW_R_SUSPEND, false },
 		{ "5.0.0", "550", "550 The email address you entered couldn't be found.", BW_R_USERUNKNOWN, true },
 		{ "5.0.0", "550", "550 Recipient no longer exists", BW_R_USERUNKNOWN, true },
+		{ "5.0.0", "553", "553 Requested action not taken: mailbox name not allowed", BW_R_USERUNKNOWN, true },
+		{ "5.7.1", "550", "550 5.7.1 Unauthenticated mail is prohibited", BW_R_AUTHFAILURE, false },
+		{ "5.7.1", "550", "550 5.7.1 TLS is required but was not negotiated", BW_R_FAILEDSTARTTLS, false },
 		/* other languages */
 		{ "5.0.0", "550", "550 Mailbox ist voll", BW_R_MAILBOXFULL, false },
 		{ "5.0.0", "550", "550 La bo\xc3\xaete aux lettres est pleine", BW_R_MAILBOXFULL, false },
