@@ -210,6 +210,8 @@ static const struct phrase phrases[] = {
 	{ BW_R_TOOMANYCONN, S, "too many sessions" },
 	{ BW_R_SPEEDING, S, "receiving mail at a rate" },
 	{ BW_R_SPEEDING, S, "receiving mail too quickly" },
+	{ BW_R_SPEEDING, S, "try again slower" },
+	{ BW_R_SPEEDING, S, "slow down" },
 	{ BW_R_SPEEDING, S, "rate limit" },
 	{ BW_R_SPEEDING, S, "ratelimit" },
 	{ BW_R_SPEEDING, S, "rate-limit" },
@@ -567,6 +569,7 @@ static const struct phrase phrases[] = {
 
 	/* --- the domain does not exist (hard) --- */
 	{ BW_R_BLOCKED, S, "helo command rejected" },      /* our HELO name, not the recipient's domain */
+	{ BW_R_BLOCKED, S, "my name was rejected" },       /* Sendmail: our HELO name */
 	{ BW_R_NETWORKERROR, S, "host not found, try again" },
 	{ BW_R_HOSTUNKNOWN, W, "host unknown" },
 	{ BW_R_HOSTUNKNOWN, W, "unrouteable address" },

@@ -128,6 +128,10 @@ static void test_provider_wordings(void **state)
 		  "and per day.", BW_R_SPEEDING, false },
 		{ "5.4.5", "550", "550 5.4.5 Daily user sending quota exceeded", BW_R_SPEEDING, false },
 		{ "5.0.0", "550", "550 5.7.1 Helo command rejected: Host not found", BW_R_BLOCKED, false },
+		{ "5.0.0", "501", "Connected to 192.0.2.112 but my name was rejected. Remote host said: 501 5.0.0 "
+		  "Invalid domain name", BW_R_BLOCKED, false },
+		{ "4.7.1", "451", "451 4.7.1 <mx.example.jp[192.0.2.2]>: Client host rejected: Please try again "
+		  "slower", BW_R_SPEEDING, false },
 		{ "5.0.0", "550", "550 Sender domain has null MX", BW_R_REJECTED, false },
 		{ "5.0.0", "550", "550 Message has no Date header", BW_R_NOTCOMPLIANTRFC, false },
 		{ "5.0.0", "554", "554 5.6.0 Message content rejected: invalid MIME structure",
