@@ -336,6 +336,8 @@ static const struct phrase phrases[] = {
 	{ BW_R_MESGTOOBIG, W, "message is too big" },
 	{ BW_R_MESGTOOBIG, W, "message size exceeds" },
 	{ BW_R_MESGTOOBIG, W, "message length exceeds" },
+	{ BW_R_MESGTOOBIG, W, "maximum inbound message size" },
+	{ BW_R_MESGTOOBIG, W, "maximum message size" },
 	{ BW_R_MESGTOOBIG, W, "exceeds size limit" },
 	{ BW_R_MESGTOOBIG, W, "size limit" },
 	{ BW_R_MESGTOOBIG, W, "line limit exceeded" },
@@ -650,6 +652,7 @@ static const struct phrase phrases[] = {
 	{ BW_R_SYNTAXERROR, W, "malformed recipient address" },
 	{ BW_R_SYNTAXERROR, W, "command parameter not implemented" },
 	{ BW_R_SYNTAXERROR, W, "command not recognized" },
+	{ BW_R_SYNTAXERROR, W, "sequence of commands" },        /* RFC 5321 503 */
 	{ BW_R_SYNTAXERROR, W, "unrecognized command" },
 
 	/* --- last resorts --- */

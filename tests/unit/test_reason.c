@@ -146,6 +146,15 @@ static void test_provider_wordings(void **state)
 		{ "5.0.0", "553", "553 Requested action not taken: mailbox name not allowed", BW_R_USERUNKNOWN, true },
 		{ "5.7.1", "550", "550 5.7.1 Unauthenticated mail is prohibited", BW_R_AUTHFAILURE, false },
 		{ "5.7.1", "550", "550 5.7.1 TLS is required but was not negotiated", BW_R_FAILEDSTARTTLS, false },
+		/* the examples Sisimai's documentation gives for its reason names */
+		{ "5.0.0", "553", "553 Exceeded maximum inbound message size", BW_R_MESGTOOBIG, false },
+		{ "5.0.0", "503", "503 Improper sequence of commands", BW_R_SYNTAXERROR, false },
+		{ "5.7.7", "570", "570 5.7.7 Email not accepted for policy reasons", BW_R_POLICYVIOLATION, false },
+		{ "5.7.1", "550", "550 5.7.1 Message content rejected, UBE, id=00000-00-000", BW_R_SPAMDETECTED, false },
+		{ "4.4.3", "", "Unable to contact LDAP server. (#4.4.3)I'm not going to try again; this message "
+		  "has been in the queue too long.", BW_R_SYSTEMERROR, false },
+		{ "5.2.3", "552", "552 5.2.3 Message size exceeds fixed maximum message size (10485760)",
+		  BW_R_EXCEEDLIMIT, false },
 		/* other languages */
 		{ "5.0.0", "550", "550 Mailbox ist voll", BW_R_MAILBOXFULL, false },
 		{ "5.0.0", "550", "550 La bo\xc3\xaete aux lettres est pleine", BW_R_MAILBOXFULL, false },
