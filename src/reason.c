@@ -301,6 +301,8 @@ static const struct phrase phrases[] = {
 	{ BW_R_POLICYVIOLATION, S, "denied by policy" },
 	{ BW_R_POLICYVIOLATION, S, "prohibited attachment" },
 	{ BW_R_POLICYVIOLATION, S, "attachment not allowed" },
+	{ BW_R_POLICYVIOLATION, S, "illegal attachment" },
+	{ BW_R_POLICYVIOLATION, S, "executable attachment" },
 	{ BW_R_POLICYVIOLATION, S, "content presents a potential" },
 	{ BW_R_POLICYVIOLATION, S, "network not allowed" },
 	{ BW_R_POLICYVIOLATION, S, "security policy" },

@@ -155,6 +155,8 @@ static void test_provider_wordings(void **state)
 		  "has been in the queue too long.", BW_R_SYSTEMERROR, false },
 		{ "5.2.3", "552", "552 5.2.3 Message size exceeds fixed maximum message size (10485760)",
 		  BW_R_EXCEEDLIMIT, false },
+		{ "5.7.0", "552", "552-5.7.0 Our system detected an illegal attachment on your message.",
+		  BW_R_POLICYVIOLATION, false },
 		/* other languages */
 		{ "5.0.0", "550", "550 Mailbox ist voll", BW_R_MAILBOXFULL, false },
 		{ "5.0.0", "550", "550 La bo\xc3\xaete aux lettres est pleine", BW_R_MAILBOXFULL, false },
