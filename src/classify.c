@@ -41,8 +41,10 @@ struct bw_event *det_event(struct det_ctx *c, const char *detector)
 {
 	struct bw_event *ev = report_add_event(c->rep, c->conf->limits.max_events);
 	if (!ev) {
-		report_trace(c->rep, "limit: more than max_events (%u) events; the rest are dropped",
-			     c->conf->limits.max_events);
+		if (!c->too_many_events)
+			report_trace(c->rep, "limit: more than max_events (%u) events",
+				     c->conf->limits.max_events);
+		c->too_many_events = true;
 		return NULL;
 	}
 	bw_strlcpy(ev->detector, detector, sizeof(ev->detector));
@@ -361,7 +363,14 @@ void classify_message(const struct bw_classifier *cl, const char *raw, size_t le
 	if (rep->verdict == BW_VERDICT_NOT_BOUNCE && rep->n_events)
 		rep->verdict = BW_VERDICT_BOUNCE;       /* VERP alone named a recipient */
 	finish(&c);
-	if (rep->verdict == BW_VERDICT_BOUNCE && rep->n_events == 0) {
+	if (c.too_many_events) {
+		/* past a limit: nothing of it counts (SPEC 9), as for the MIME limits */
+		rep->verdict = BW_VERDICT_UNPARSED;
+		rep->n_events = 0;
+		snprintf(rep->error, sizeof(rep->error),
+			 "more than %u recipients (classify.limits.max_events)", c.conf->limits.max_events);
+		report_trace(rep, "unparsed: %s", rep->error);
+	} else if (rep->verdict == BW_VERDICT_BOUNCE && rep->n_events == 0) {
 		rep->verdict = BW_VERDICT_NOT_BOUNCE;
 		report_trace(rep, "verdict not-bounce: no usable recipient");
 	}

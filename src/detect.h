@@ -45,6 +45,9 @@ struct det_ctx {
 	char to[BW_ADDR_MAX + 1];
 	/* The returned message's sender (From, else Return-Path), "" if unknown. */
 	char orig_from[BW_ADDR_MAX + 1];
+	/* A detector wanted more than limits.max_events events: the message is
+	 * past a limit (unparsed), whatever else was found. */
+	bool too_many_events;
 };
 
 bool det_arf(struct det_ctx *c);

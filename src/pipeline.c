@@ -547,6 +547,15 @@ int pipeline_record(struct bw_pipeline *p, const struct bw_origin *o, const stru
 		if (r == 1)
 			p->n_dec = 0;
 	}
+	/* past a limit (SPEC 9): recorded as unparsed, and said in the log */
+	if (res->outcome == BW_PROCESSED && rep->verdict == BW_VERDICT_UNPARSED) {
+		if (o->uid)
+			log_warn("%s %s UID %u: cannot classify: %s; recorded as unparsed, nothing else done",
+				 o->account, o->folder, o->uid, rep->error);
+		else
+			log_warn("%s %s: cannot classify: %s; recorded as unparsed, nothing else done",
+				 o->account, o->folder, rep->error);
+	}
 	if (p->dry_run) {
 		/* nothing is counted */
 	} else if (!p->in_batch) {

@@ -75,6 +75,12 @@ check "limit: exit 1" test $rc -eq 1
 check "limit: verdict unparsed" grep -q '"verdict":"unparsed"' "$TMP/out"
 check "limit: reason on stderr" grep -q "max_parts" "$TMP/err"
 check "limit: next message still classified" grep -q 'chris@example.invalid' "$TMP/out"
+# ingest (and scan, run: the same pipeline) records it as unparsed and says so in the log
+printf 'state = "%s";\nclassify = { limits = { max_parts = 2; }; };\n' "$TMP/tight.db" > "$TMP/tight-ingest.conf"
+"$BW" -c "$TMP/tight-ingest.conf" ingest "$S/postfix-userunknown.eml" > "$TMP/out" 2> "$TMP/err"
+check "limit: ingest logs why the message is unparsed" \
+	grep -q "cannot classify: .*max_parts.*recorded as unparsed" "$TMP/err"
+check "limit: ingest records it, with no event" grep -q "1 processed, .* 0 events" "$TMP/out" "$TMP/err"
 
 # check-config: the example is valid, errors carry file:line
 "$BW" check-config -c "$top_srcdir/etc/bouncewatch.conf" > "$TMP/cc" 2>&1

@@ -90,6 +90,42 @@ static void test_unparsed_past_limit(void **state)
 	conf_free(&tight);
 }
 
+/* More recipients than limits.max_events: the message is past a limit like
+ * any other (unparsed, no events), not cut to the first max_events. */
+static void test_unparsed_past_max_events(void **state)
+{
+	(void)state;
+	const char *dsn =
+		"From: MAILER-DAEMON@relay.example.net\nTo: news@shop.example.com\n"
+		"Subject: Undelivered Mail Returned to Sender\nMessage-ID: <m@relay.example.net>\n"
+		"MIME-Version: 1.0\n"
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n"
+		"--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; relay.example.net\n\n"
+		"Final-Recipient: rfc822; a@example.org\nAction: failed\nStatus: 5.1.1\n\n"
+		"Final-Recipient: rfc822; b@example.org\nAction: failed\nStatus: 5.1.1\n\n"
+		"Final-Recipient: rfc822; c@example.org\nAction: failed\nStatus: 5.1.1\n\n--b--\n";
+	for (unsigned max = 2; max <= 3; max++) {
+		struct bw_config tight;
+		conf_defaults(&tight);
+		tight.classify.limits.max_events = max;
+		struct bw_classifier *c2 = classifier_new(&tight.classify, NULL);
+		struct bw_report rep;
+		memset(&rep, 0, sizeof(rep));
+		classify_message(c2, dsn, strlen(dsn), &rep);
+		if (max == 2) {
+			assert_int_equal(rep.verdict, BW_VERDICT_UNPARSED);
+			assert_int_equal(rep.n_events, 0);
+			assert_non_null(strstr(rep.error, "max_events"));
+		} else {
+			assert_int_equal(rep.verdict, BW_VERDICT_BOUNCE);
+			assert_int_equal(rep.n_events, 3);
+		}
+		report_free(&rep);
+		classifier_free(c2);
+		conf_free(&tight);
+	}
+}
+
 static void test_crlf_same_verdict(void **state)
 {
 	(void)state;
@@ -133,6 +169,7 @@ int main(void)
 		cmocka_unit_test(test_autoreply),
 		cmocka_unit_test(test_human_reply),
 		cmocka_unit_test(test_unparsed_past_limit),
+		cmocka_unit_test(test_unparsed_past_max_events),
 		cmocka_unit_test(test_crlf_same_verdict),
 		cmocka_unit_test(test_dates),
 	};
