@@ -23,6 +23,7 @@ struct bw_limits {
 	size_t max_header_bytes;    /* one header block */
 	unsigned max_parts;         /* MIME parts in all */
 	unsigned max_events;        /* events per message */
+	unsigned max_diagnostic_bytes; /* an event's diagnostic is cut to this (UTF-8 whole) */
 };
 
 struct bw_verp_conf {

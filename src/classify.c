@@ -276,6 +276,20 @@ static void read_top(struct det_ctx *c, struct bw_report *rep)
 }
 
 /* After detection: fill, decide, drop what cannot be used. */
+/* The diagnostic is bounded (SPEC 3): cut to max bytes, at a character
+ * boundary, after the reason was decided on all of it. */
+static void cut_diagnostic(struct bw_event *ev, unsigned max, struct bw_report *rep)
+{
+	size_t n = strlen(ev->diagnostic);
+	if (n <= max)
+		return;
+	while (max > 0 && ((unsigned char)ev->diagnostic[max] & 0xc0) == 0x80)
+		max--;          /* not inside a UTF-8 sequence */
+	ev->diagnostic[max] = '\0';
+	report_trace(rep, "diagnostic cut from %zu to %u bytes (classify.limits.max_diagnostic_bytes)", n,
+		     max);
+}
+
 static void finish(struct det_ctx *c)
 {
 	struct bw_report *rep = c->rep;
@@ -306,6 +320,7 @@ static void finish(struct det_ctx *c)
 			report_trace(rep, "Action delayed: the notice is a warning (%s)", delay_why);
 		}
 		reason_decide_in(ev, c->text, (size_t)(c->text_end - c->text), rep);
+		cut_diagnostic(ev, c->conf->limits.max_diagnostic_bytes, rep);
 		if (w != i)
 			rep->events[w] = *ev;
 		w++;

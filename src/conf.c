@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "conf.h"
+#include "event.h"
 #include "log.h"
 #include "util.h"
 
@@ -55,6 +56,8 @@ static const struct setting top_settings[] = {
 	  NULL, 65536, 1024, 16777216 },
 	{ "classify.limits.max_parts", C_UINT, CF(classify.limits.max_parts), 0, NULL, 256, 1, 100000 },
 	{ "classify.limits.max_events", C_UINT, CF(classify.limits.max_events), 0, NULL, 1000, 1, 1000000 },
+	{ "classify.limits.max_diagnostic_bytes", C_UINT, CF(classify.limits.max_diagnostic_bytes), 0, NULL,
+	  BW_DIAG_MAX - 1, 64, BW_DIAG_MAX - 1 },
 	{ "policy.soft_campaigns", C_UINT, CF(policy.soft_campaigns), 0, NULL, 3, 0, 1000 },
 	{ "policy.soft_consecutive", C_UINT, CF(policy.soft_consecutive), 0, NULL, 7, 0, 1000 },
 	{ "policy.soft_total", C_UINT, CF(policy.soft_total), 0, NULL, 15, 0, 100000 },

@@ -10,7 +10,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct bw_limits lim = { 1 << 20, 32, 65536, 256, 1000 };
+	static const struct bw_limits lim = { .max_message_bytes = 1 << 20, .max_depth = 32,
+					      .max_header_bytes = 65536, .max_parts = 256, .max_events = 1000,
+					      .max_diagnostic_bytes = 1023 };
 	struct mime m;
 	mime_parse(&m, (const char *)data, size, &lim);
 	for (unsigned i = 0; i < m.n_parts; i++) {

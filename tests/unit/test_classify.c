@@ -126,6 +126,39 @@ static void test_unparsed_past_max_events(void **state)
 	}
 }
 
+/* A long diagnostic is cut to limits.max_diagnostic_bytes at a character
+ * boundary; its reason comes from all of it. */
+static void test_diagnostic_cut(void **state)
+{
+	(void)state;
+	char dsn[2048];
+	snprintf(dsn, sizeof(dsn),
+		 "From: MAILER-DAEMON@relay.example.net\nTo: news@shop.example.com\n"
+		 "Subject: Undelivered Mail Returned to Sender\nMessage-ID: <d@relay.example.net>\n"
+		 "MIME-Version: 1.0\n"
+		 "Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n"
+		 "--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; relay.example.net\n\n"
+		 "Final-Recipient: rfc822; a@example.org\nAction: failed\nStatus: 5.0.0\n"
+		 "Diagnostic-Code: smtp; 552 %s \xc3\xa9t\xc3\xa9 the recipient's mailbox is full\n\n--b--\n",
+		 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+	struct bw_config tight;
+	conf_defaults(&tight);
+	tight.classify.limits.max_diagnostic_bytes = 64;
+	struct bw_classifier *c2 = classifier_new(&tight.classify, NULL);
+	struct bw_report rep;
+	memset(&rep, 0, sizeof(rep));
+	classify_message(c2, dsn, strlen(dsn), &rep);
+	assert_int_equal(rep.n_events, 1);
+	assert_int_equal(rep.events[0].reason, BW_R_MAILBOXFULL);
+	size_t n = strlen(rep.events[0].diagnostic);
+	assert_true(n <= 64 && n >= 60);
+	/* 61 bytes kept: the "\xc3\xa9" at 62-63 is not split */
+	assert_true(((unsigned char)rep.events[0].diagnostic[n - 1] & 0xc0) != 0xc0);
+	report_free(&rep);
+	classifier_free(c2);
+	conf_free(&tight);
+}
+
 static void test_crlf_same_verdict(void **state)
 {
 	(void)state;
@@ -170,6 +203,7 @@ int main(void)
 		cmocka_unit_test(test_human_reply),
 		cmocka_unit_test(test_unparsed_past_limit),
 		cmocka_unit_test(test_unparsed_past_max_events),
+		cmocka_unit_test(test_diagnostic_cut),
 		cmocka_unit_test(test_crlf_same_verdict),
 		cmocka_unit_test(test_dates),
 	};

@@ -15,7 +15,8 @@
 #include "mime.h"
 #include "util.h"
 
-static struct bw_limits lim = { 10485760, 32, 65536, 256, 1000 };
+static struct bw_limits lim = { .max_message_bytes = 10485760, .max_depth = 32, .max_header_bytes = 65536,
+				.max_parts = 256, .max_events = 1000, .max_diagnostic_bytes = 1023 };
 
 static const char *report_msg =
 	"From: MAILER-DAEMON@mx.example.net\n"
