@@ -35,6 +35,10 @@ bool status_find_remote(const char *s, size_t len, char *out, size_t outsz, size
  */
 bool reply_find(const char *s, size_t len, char out[4]);
 
+/* Is the diagnostic only a number of 1 to 3 digits?  Then it is a local
+ * program's exit status (DSN "X-Unix; 75"), not an SMTP reply. */
+bool status_exit_only(const char *d);
+
 /*
  * The reason an enhanced status code implies.  *specific is set when the code
  * names the failure precisely (X.1.1, X.2.2, ...) rather than a family

@@ -26,6 +26,8 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static inline int bw_lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
 static inline bool bw_isspace(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 static inline bool bw_isdigit(int c) { return c >= '0' && c <= '9'; }
+/* The value of a hex digit (either case), -1 for any other byte. */
+static inline int bw_hexval(int c) { return bw_isdigit(c) ? c - '0' : ((c | 32) >= 'a' && (c | 32) <= 'f') ? (c | 32) - 'a' + 10 : -1; }
 static inline bool bw_isalpha(int c) { return (c | 32) >= 'a' && (c | 32) <= 'z'; }
 
 /* Copy the string src into dst[0..dstsz), always NUL-terminated, truncated

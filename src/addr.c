@@ -65,15 +65,6 @@ bool addr_valid(const char *a)
 	return a[n - 1] != '.';
 }
 
-static int hex_digit(char c)
-{
-	if (bw_isdigit((unsigned char)c))
-		return c - '0';
-	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-		return (c | 0x20) - 'a' + 10;
-	return -1;
-}
-
 /* Length of the valid UTF-8 sequence at p (1-4), 0 when it is not one. */
 static size_t utf8_len(const unsigned char *p)
 {
@@ -137,7 +128,7 @@ bool addr_utf8_field(const char *v, char *out, size_t outsz)
 		if (p[0] == '\\' && p[1] == 'x' && p[2] == '{') {   /* \x{HEX}: RFC 6533 3 */
 			unsigned long cp = 0;
 			const char *q = p + 3;
-			for (int d; (d = hex_digit(*q)) >= 0 && q - p < 10; q++)
+			for (int d; (d = bw_hexval((unsigned char)*q)) >= 0 && q - p < 10; q++)
 				cp = cp * 16 + (unsigned long)d;
 			if (*q != '}' || q == p + 3 || !put_utf8(out, &n, outsz, cp))
 				return false;

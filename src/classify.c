@@ -70,7 +70,7 @@ void det_set_diagnostic(struct bw_event *ev, const char *text, size_t len)
 	}
 	tmp[o] = '\0';
 	memcpy(ev->diagnostic, tmp, o + 1);
-	if (!ev->reply_code[0]) {
+	if (!ev->reply_code[0] && !status_exit_only(ev->diagnostic)) {
 		char rc[4];
 		if (reply_find(ev->diagnostic, o, rc))
 			memcpy(ev->reply_code, rc, 4);
@@ -275,7 +275,6 @@ static void read_top(struct det_ctx *c, struct bw_report *rep)
 		rep->date = bw_parse_date(v);
 }
 
-/* After detection: fill, decide, drop what cannot be used. */
 /* The diagnostic is bounded (SPEC 3): cut to max bytes, at a character
  * boundary, after the reason was decided on all of it. */
 static void cut_diagnostic(struct bw_event *ev, unsigned max, struct bw_report *rep)
@@ -290,6 +289,7 @@ static void cut_diagnostic(struct bw_event *ev, unsigned max, struct bw_report *
 		     max);
 }
 
+/* After detection: fill, decide, drop what cannot be used. */
 static void finish(struct det_ctx *c)
 {
 	struct bw_report *rep = c->rep;

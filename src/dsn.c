@@ -146,7 +146,7 @@ static void diagnostic_from_notice(struct det_ctx *c, struct bw_event *ev)
 {
 	if (!c->text)
 		return;
-	const char *t = c->text, *end = c->text_end ? c->text_end : c->text + c->text_len;
+	const char *t = c->text, *end = c->text_end;
 	size_t rl = strlen(ev->recipient);
 	while (t < end) {
 		const char *hit = bw_memcasemem(t, (size_t)(end - t), ev->recipient);
@@ -346,11 +346,9 @@ static void name_from_text(struct det_ctx *c, unsigned from)
  */
 static void reply_from_transcript(struct det_ctx *c, struct bw_event *ev)
 {
-	/* "X-Unix; 255" read as a reply code is the exit status itself */
-	bool exit_status = ev->reply_code[0] && strcmp(ev->reply_code, ev->diagnostic) == 0;
-	if ((ev->reply_code[0] && !exit_status) || !c->text)
+	if (ev->reply_code[0] || !c->text)
 		return;
-	const char *end = c->text_end ? c->text_end : c->text + c->text_len;
+	const char *end = c->text_end;
 	const char *t = bw_memcasemem(c->text, (size_t)(end - c->text), "transcript of session follows");
 	if (!t)
 		return;

@@ -405,13 +405,6 @@ size_t mime_decode_base64(const char *in, size_t inlen, char *out)
 	return o;
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if ((c | 32) >= 'a' && (c | 32) <= 'f') return (c | 32) - 'a' + 10;
-	return -1;
-}
-
 size_t mime_decode_qp(const char *in, size_t inlen, char *out)
 {
 	size_t o = 0;
@@ -426,9 +419,9 @@ size_t mime_decode_qp(const char *in, size_t inlen, char *out)
 			break;
 		if (i + 1 < inlen && in[i + 1] == '\n') {
 			i++;                               /* soft line break */
-		} else if (i + 2 < inlen && hexval((unsigned char)in[i + 1]) >= 0 &&
-			   hexval((unsigned char)in[i + 2]) >= 0) {
-			char d = (char)(hexval((unsigned char)in[i + 1]) * 16 + hexval((unsigned char)in[i + 2]));
+		} else if (i + 2 < inlen && bw_hexval((unsigned char)in[i + 1]) >= 0 &&
+			   bw_hexval((unsigned char)in[i + 2]) >= 0) {
+			char d = (char)(bw_hexval((unsigned char)in[i + 1]) * 16 + bw_hexval((unsigned char)in[i + 2]));
 			out[o++] = d ? d : ' ';
 			i += 2;
 		} else {
@@ -466,10 +459,10 @@ void mime_decode_words(char *s)
 							if (data[i] == '_')
 								w[n++] = ' ';
 							else if (data[i] == '=' && i + 2 < dlen &&
-								 hexval((unsigned char)data[i + 1]) >= 0 &&
-								 hexval((unsigned char)data[i + 2]) >= 0) {
-								w[n++] = (char)(hexval((unsigned char)data[i + 1]) * 16 +
-									       hexval((unsigned char)data[i + 2]));
+								 bw_hexval((unsigned char)data[i + 1]) >= 0 &&
+								 bw_hexval((unsigned char)data[i + 2]) >= 0) {
+								w[n++] = (char)(bw_hexval((unsigned char)data[i + 1]) * 16 +
+									       bw_hexval((unsigned char)data[i + 2]));
 								i += 2;
 							} else
 								w[n++] = data[i];

@@ -549,12 +549,11 @@ int pipeline_record(struct bw_pipeline *p, const struct bw_origin *o, const stru
 	}
 	/* past a limit (SPEC 9): recorded as unparsed, and said in the log */
 	if (res->outcome == BW_PROCESSED && rep->verdict == BW_VERDICT_UNPARSED) {
+		char uid[16] = "";
 		if (o->uid)
-			log_warn("%s %s UID %u: cannot classify: %s; recorded as unparsed, nothing else done",
-				 o->account, o->folder, o->uid, rep->error);
-		else
-			log_warn("%s %s: cannot classify: %s; recorded as unparsed, nothing else done",
-				 o->account, o->folder, rep->error);
+			snprintf(uid, sizeof uid, " UID %u", o->uid);
+		log_warn("%s %s%s: cannot classify: %s; recorded as unparsed, nothing else done",
+			 o->account, o->folder, uid, rep->error);
 	}
 	if (p->dry_run) {
 		/* nothing is counted */

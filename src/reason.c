@@ -1082,16 +1082,6 @@ static void derive_status(struct bw_event *ev, struct bw_report *rep)
 	}
 }
 
-/* A diagnostic that is only a number is a local program's exit status
- * (DSN "X-Unix; 75"): the mailer failed, the remote said nothing. */
-static bool exit_status_only(const char *d)
-{
-	size_t n = 0;
-	for (; d[n]; n++)
-		if (!bw_isdigit((unsigned char)d[n]))
-			return false;
-	return n > 0 && n <= 3;
-}
 
 /* The first decision: status code against phrase.  *by_code is set when a
  * specific status code named (or confirmed) the reason. */
@@ -1163,7 +1153,7 @@ static enum bw_reason weigh(struct bw_event *ev, const char *text, size_t len, b
 	char cls = code_class(ev);
 
 	*by_code = false;
-	if (exit_status_only(ev->diagnostic)) {
+	if (status_exit_only(ev->diagnostic)) {
 		if (rep)
 			report_trace(rep, "reason mailererror: diagnostic \"%s\" is a mailer program's exit status",
 				     ev->diagnostic);
@@ -1224,7 +1214,7 @@ void reason_decide_in(struct bw_event *ev, const char *text, size_t len, struct 
 
 	if (r == BW_R_UNDEFINED)
 		refine_status(ev, rep);
-	if (exit_status_only(ev->diagnostic) && strcmp(ev->reply_code, ev->diagnostic) == 0)
+	if (status_exit_only(ev->diagnostic) && strcmp(ev->reply_code, ev->diagnostic) == 0)
 		ev->reply_code[0] = '\0';   /* an exit status, not an SMTP reply */
 	char cls = code_class(ev);
 	if (r != BW_R_UNDEFINED) {

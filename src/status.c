@@ -294,6 +294,15 @@ bool reply_find(const char *s, size_t len, char out[4])
 	return have_ok;
 }
 
+bool status_exit_only(const char *d)
+{
+	size_t n = 0;
+	for (; d[n]; n++)
+		if (!bw_isdigit((unsigned char)d[n]))
+			return false;
+	return n > 0 && n <= 3;
+}
+
 enum bw_reason status_reason(const char *status, bool *specific)
 {
 	int c, sj, d;

@@ -72,22 +72,41 @@ static void test_human_reply(void **state)
 	report_free(&rep);
 }
 
+/* The default limits, for a test to tighten one. */
+static struct bw_limits default_limits(void)
+{
+	struct bw_config c;
+	conf_defaults(&c);
+	struct bw_limits lim = c.classify.limits;
+	conf_free(&c);
+	return lim;
+}
+
+/* Classify msg with the default configuration but limits lim; the caller
+ * releases rep with report_free(). */
+static void classify_limited(const struct bw_limits *lim, const char *msg, struct bw_report *rep)
+{
+	struct bw_config c;
+	conf_defaults(&c);
+	c.classify.limits = *lim;
+	struct bw_classifier *limited = classifier_new(&c.classify, NULL);
+	memset(rep, 0, sizeof(*rep));
+	classify_message(limited, msg, strlen(msg), rep);
+	classifier_free(limited);
+	conf_free(&c);
+}
+
 static void test_unparsed_past_limit(void **state)
 {
 	(void)state;
-	struct bw_config tight;
-	conf_defaults(&tight);
-	tight.classify.limits.max_parts = 1;
-	struct bw_classifier *c2 = classifier_new(&tight.classify, NULL);
+	struct bw_limits lim = default_limits();
+	lim.max_parts = 1;
 	struct bw_report rep;
-	memset(&rep, 0, sizeof(rep));
-	classify_message(c2, arf, strlen(arf), &rep);
+	classify_limited(&lim, arf, &rep);
 	assert_int_equal(rep.verdict, BW_VERDICT_UNPARSED);
 	assert_int_equal(rep.n_events, 0);
 	assert_non_null(strstr(rep.error, "max_parts"));
 	report_free(&rep);
-	classifier_free(c2);
-	conf_free(&tight);
 }
 
 /* More recipients than limits.max_events: the message is past a limit like
@@ -105,13 +124,10 @@ static void test_unparsed_past_max_events(void **state)
 		"Final-Recipient: rfc822; b@example.org\nAction: failed\nStatus: 5.1.1\n\n"
 		"Final-Recipient: rfc822; c@example.org\nAction: failed\nStatus: 5.1.1\n\n--b--\n";
 	for (unsigned max = 2; max <= 3; max++) {
-		struct bw_config tight;
-		conf_defaults(&tight);
-		tight.classify.limits.max_events = max;
-		struct bw_classifier *c2 = classifier_new(&tight.classify, NULL);
+		struct bw_limits lim = default_limits();
+		lim.max_events = max;
 		struct bw_report rep;
-		memset(&rep, 0, sizeof(rep));
-		classify_message(c2, dsn, strlen(dsn), &rep);
+		classify_limited(&lim, dsn, &rep);
 		if (max == 2) {
 			assert_int_equal(rep.verdict, BW_VERDICT_UNPARSED);
 			assert_int_equal(rep.n_events, 0);
@@ -121,8 +137,6 @@ static void test_unparsed_past_max_events(void **state)
 			assert_int_equal(rep.n_events, 3);
 		}
 		report_free(&rep);
-		classifier_free(c2);
-		conf_free(&tight);
 	}
 }
 
@@ -141,13 +155,10 @@ static void test_diagnostic_cut(void **state)
 		 "Final-Recipient: rfc822; a@example.org\nAction: failed\nStatus: 5.0.0\n"
 		 "Diagnostic-Code: smtp; 552 %s \xc3\xa9t\xc3\xa9 the recipient's mailbox is full\n\n--b--\n",
 		 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
-	struct bw_config tight;
-	conf_defaults(&tight);
-	tight.classify.limits.max_diagnostic_bytes = 64;
-	struct bw_classifier *c2 = classifier_new(&tight.classify, NULL);
+	struct bw_limits lim = default_limits();
+	lim.max_diagnostic_bytes = 64;
 	struct bw_report rep;
-	memset(&rep, 0, sizeof(rep));
-	classify_message(c2, dsn, strlen(dsn), &rep);
+	classify_limited(&lim, dsn, &rep);
 	assert_int_equal(rep.n_events, 1);
 	assert_int_equal(rep.events[0].reason, BW_R_MAILBOXFULL);
 	/* "552 ", 58 x and a blank are 63 bytes; the 64th would split the
@@ -155,8 +166,6 @@ static void test_diagnostic_cut(void **state)
 	assert_int_equal(strlen(rep.events[0].diagnostic), 63);
 	assert_int_equal(rep.events[0].diagnostic[62], ' ');
 	report_free(&rep);
-	classifier_free(c2);
-	conf_free(&tight);
 }
 
 static void test_crlf_same_verdict(void **state)
