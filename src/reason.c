@@ -49,6 +49,105 @@ enum {
 #define HOST PH_HOST
 
 static const struct phrase phrases[] = {
+	/* --- provider error codes ----------------------------------------------
+	 * Large receiving providers put their own code in the reply and publish
+	 * what each one means; the code names the cause more precisely than the
+	 * words around it ("sender rejected ... AUP#CDRBL" is an IP block), so
+	 * these come first and are strong.  Each entry carries the punctuation
+	 * the provider writes around it ("AUP#", "OFR_", "[TSS09]", "(S3150)",
+	 * a blank before "IB212"), so that a short code cannot match inside a
+	 * word, a hex queue id or a base64 token.  Meanings from the providers'
+	 * postmaster and help pages (see git log for the addresses). */
+
+	/* Cox: postmaster error codes ("... Refer to Error Codes section at
+	 * https://www.cox.com/... AUP#CXBL") */
+	{ BW_R_BLOCKED, S, "aup#cxbl" },          /* IP blocked for spam-like behaviour */
+	{ BW_R_BLOCKED, S, "aup#cdrbl" },         /* IP temporarily blocked (up to 24 hours) */
+	{ BW_R_BLOCKED, S, "ipbl0" },             /* IPBL0001..IPBL0111: IP on Spamhaus/Return Path/ivmSIP */
+	{ BW_R_BLOCKED, S, "ipbl1" },             /* IPBL1000: IP on Cloudmark CSI */
+	{ BW_R_REQUIREPTR, S, "aup#cxdns" },      /* reverse DNS of the sending IP fails */
+	{ BW_R_AUTHFAILURE, S, "aup#cxsndr" },    /* sender domain fails SPF/DomainKeys/DKIM */
+	{ BW_R_REJECTED, S, "aup#cxsmtp" },       /* SMTP violation: not a legitimate sender */
+	{ BW_R_REJECTED, S, "aup#cxmj" },         /* the sending account is blocked */
+	{ BW_R_TOOMANYCONN, S, "aup#cxcnct" },    /* over 10 concurrent connections per IP */
+	{ BW_R_SPEEDING, S, "aup#cxmxrt" },       /* over the allowed number of messages */
+	{ BW_R_SPAMDETECTED, S, "urlbl0" },       /* URLBL0xx/1xxx: a URL in the body is blocklisted */
+	{ BW_R_SPAMDETECTED, S, "urlbl1" },
+	/* Charter / Spectrum: the same AUP# form */
+	{ BW_R_SPEEDING, S, "aup#mxrt" },         /* too many messages */
+
+	/* Orange / Wanadoo: OFR codes (postmaster.orange.fr, replies bilingual) */
+	{ BW_R_TOOMANYCONN, S, "ofr004_104" },    /* "Trop de connexions ... Too many connections, slow down" */
+	{ BW_R_SPEEDING, S, "ofr004_408" },       /* message rate exceeded */
+	{ BW_R_BLOCKED, S, "ofr006_" },           /* OFR006_1xx: the source IP blocked for spam */
+	{ BW_R_SPAMDETECTED, S, "ofr_506" },      /* "Mail rejete. Mail rejected." spam or virus */
+	{ BW_R_BLOCKED, S, "ofr_999" },           /* the IP suspended for two hours */
+
+	/* GoDaddy / secureserver.net: IB codes after the text ("... IB212") */
+	{ BW_R_SYSTEMERROR, S, " ib101" },        /* "Server temporarily unavailable": queue overloaded */
+	{ BW_R_TOOMANYCONN, S, " ib103" },        /* too many sessions from this IP */
+	{ BW_R_SPAMDETECTED, S, " ib212" },       /* content judged to be spam */
+	{ BW_R_SECURITYERROR, S, " ib401" },      /* "Authentication not allowed on IBSMTP Servers" */
+	{ BW_R_NOTCOMPLIANTRFC, S, " ib501" },    /* "Blank From: addresses are not allowed" */
+	{ BW_R_NOTCOMPLIANTRFC, S, " ib502" },    /* "IP addresses are not allowed as a From: Address" */
+	{ BW_R_REJECTED, S, " ib506" },           /* "From: Domain is invalid" */
+	{ BW_R_AUTHFAILURE, S, " ib508" },        /* "Invalid SPF record" */
+	{ BW_R_VIRUSDETECTED, S, " ib705" },      /* "Virus infected message rejected" */
+
+	/* Yahoo (and AOL on Yahoo's servers): bracketed codes */
+	{ BW_R_BLOCKED, S, "[tss09]" },           /* "All messages from IP will be permanently deferred" */
+	{ BW_R_BADREPUTATION, S, "[tss04]" },     /* "deferred due to unexpected volume or user complaints" */
+	{ BW_R_BADREPUTATION, S, "[ts01]" },      /* deferred: user complaints */
+	{ BW_R_BADREPUTATION, S, "[ts02]" },      /* deferred: unexpected volume */
+	{ BW_R_BLOCKED, S, "[ts03]" },            /* "will be permanently deferred" */
+	{ BW_R_BLOCKED, S, "[bl21]" },            /* "Connections will not be accepted from IP" (Spamhaus) */
+	{ BW_R_BLOCKED, S, "[bl22]" },
+	{ BW_R_BLOCKED, S, "[bl23]" },
+	/* AOL's own servers: CAT:XX codes (postmaster.aol.com errors) */
+	{ BW_R_BLOCKED, S, "rly:b1" },            /* complaints over the threshold: IP blocked */
+	{ BW_R_REJECTED, S, "rly:sn" },           /* a banned sender address */
+	{ BW_R_BLOCKED, S, "dyn:t1" },            /* dynamic / residential IP */
+	{ BW_R_BLOCKED, S, "rtr:bb" },            /* dynamic / residential IP */
+	{ BW_R_BLOCKED, S, "rtr:du" },            /* dynamic IP (Spamhaus) */
+	{ BW_R_BLOCKED, S, "rtr:rd" },            /* rDNS typical of a dynamic IP */
+	{ BW_R_BLOCKED, S, "rtr:ch" },            /* a compromised host on the network */
+	{ BW_R_BLOCKED, S, "rtr:bg" },            /* IP not allocated */
+	{ BW_R_BLOCKED, S, "hvu:b1" },            /* IP temporarily blocked */
+	{ BW_R_BLOCKED, S, "con:b1" },            /* IP over the thresholds, blocked */
+	{ BW_R_REQUIREPTR, S, "dns:nr" },         /* no reverse DNS */
+
+	/* Microsoft Outlook.com: "550 SC-001 (BAY004-MC1F19) ..." */
+	{ BW_R_BLOCKED, S, " sc-001" },           /* IP/domain reputation, network on the block list */
+	{ BW_R_BLOCKED, S, " sc-002" },           /* namespace mining from the IP */
+	{ BW_R_BLOCKED, S, " sc-003" },           /* open proxy / relay */
+	{ BW_R_BLOCKED, S, " sc-004" },           /* complaints about the IP */
+	{ BW_R_BLOCKED, S, " dy-001" },           /* dynamic IP */
+	{ BW_R_BLOCKED, S, " dy-002" },           /* compromised sending host */
+	{ BW_R_BLOCKED, S, " ou-001" },           /* on Outlook.com's block list */
+	{ BW_R_BLOCKED, S, " ou-002" },           /* reputation of the IP/domain */
+	{ BW_R_SPEEDING, S, " rp-001" },          /* over the rate limit */
+	{ BW_R_SPEEDING, S, " rp-002" },          /* over the rate limit on this connection */
+	{ BW_R_TOOMANYCONN, S, " rp-003" },       /* over the connection limit */
+	{ BW_R_BLOCKED, S, "(s3140)" },           /* "part of their network is on our block list" */
+	{ BW_R_BLOCKED, S, "(s3150)" },
+	{ BW_R_BLOCKED, S, "(s775)" },
+	{ BW_R_BLOCKED, S, "(s844)" },
+	{ BW_R_BADREPUTATION, S, "(s3113)" },     /* "temporarily rate limited due to IP reputation" */
+	{ BW_R_BADREPUTATION, S, "(s3114)" },
+	{ BW_R_BADREPUTATION, S, "(s3115)" },
+	/* Microsoft 365: 5.7.511 and 5.7.750 by their words */
+	{ BW_R_BLOCKED, S, "access denied, banned sender" },  /* 5.7.511: "banned sender[IP]" */
+	{ BW_R_REJECTED, S, "unregistered domain" },  /* "blocked from sending from unregistered domains" */
+
+	/* Apple iCloud: "554 5.7.1 [CS01] Message rejected due to local policy" */
+	{ BW_R_POLICYVIOLATION, S, "[cs01]" },
+	{ BW_R_POLICYVIOLATION, S, "[hm07]" },
+
+	/* Tencent QQ */
+	{ BW_R_FILTERED, S, "rejected by recipients" },  /* the recipient's own block setting */
+	{ BW_R_SPAMDETECTED, S, "mail content denied" },
+	{ BW_R_SPAMDETECTED, S, "suspected spam" },
+
 	/* --- the sender's own sending quota, before the mailbox's quota words
 	 * ("Daily user sending quota exceeded") --- */
 	{ BW_R_SPEEDING, S, "sending quota" },

@@ -183,6 +183,113 @@ static void test_provider_wordings(void **state)
 	}
 }
 
+/* Providers' own codes, in replies worded as the providers document them:
+ * the code decides even where the words around it say something else
+ * ("sender rejected ... AUP#CDRBL" is an IP block, "Mail rejected. OFR_506"
+ * spam).  None of these may come out hard. */
+static void test_provider_codes(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *status, *reply, *text;
+		enum bw_reason reason;
+		bool hard;
+	} cases[] = {
+		/* Cox */
+		{ "5.1.0", "550", "550 5.1.0 <bounce@example.com> sender rejected. Refer to Error Codes section at "
+		  "https://www.cox.com/residential/support/email-error-codes.html for more information. AUP#CDRBL",
+		  BW_R_BLOCKED, false },
+		{ "5.0.0", "554", "554 cmsmtp blocked. Refer to Error Codes section at https://www.cox.com/ for more "
+		  "information. AUP#CXBL", BW_R_BLOCKED, false },
+		{ "5.0.0", "554", "554 cmsmtp 192.0.2.1 rejected. Refer to Error Codes section at https://www.cox.com/ "
+		  "for more information. IPBL0001", BW_R_BLOCKED, false },
+		{ "4.0.0", "421", "421 cmsmtp blocked. Refer to Error Codes section at https://www.cox.com/ for more "
+		  "information. AUP#CXCNCT", BW_R_TOOMANYCONN, false },
+		{ "5.0.0", "550", "550 <a@example.com> message rejected. Refer to Error Codes section at "
+		  "https://www.cox.com/ for more information. AUP#CXSNDR", BW_R_AUTHFAILURE, false },
+		{ "4.0.0", "452", "452 cmsmtp Too many messages. Refer to Error Codes section at https://www.cox.com/ "
+		  "for more information. AUP#CXMXRT", BW_R_SPEEDING, false },
+		{ "5.0.0", "554", "554 cmsmtp 192.0.2.1 rejected. Refer to Error Codes section at https://www.cox.com/ "
+		  "for more information. AUP#CXDNS", BW_R_REQUIREPTR, false },
+		/* Charter / Spectrum */
+		{ "4.0.0", "452", "452 4.1.0 a@example.com Too many messages. Refer to Error Codes. AUP#MXRT",
+		  BW_R_SPEEDING, false },
+		/* Orange / Wanadoo */
+		{ "5.2.0", "550", "550 5.2.0 Mail rejete. Mail rejected. OFR_506 [506]", BW_R_SPAMDETECTED, false },
+		{ "4.0.0", "421", "421 mwinf5c10 ME Trop de connexions, veuillez verifier votre configuration. Too "
+		  "many connections, slow down. OFR004_104 [104]", BW_R_TOOMANYCONN, false },
+		{ "4.0.0", "421", "421 mwinf5c22 ME Service refuse. Veuillez essayer plus tard. Service refused, "
+		  "please try later. OFR_999 [999]", BW_R_BLOCKED, false },
+		{ "5.0.0", "550", "550 mwinf5c04 ME Adresse IP source bloquee pour incident de spam. Client host "
+		  "blocked for spamming issues. OFR006_102 [102]", BW_R_BLOCKED, false },
+		/* GoDaddy / secureserver.net */
+		{ "5.2.0", "552", "552 5.2.0 This message has been rejected due to content judged to be spam by "
+		  "the internet community IB212", BW_R_SPAMDETECTED, false },
+		{ "5.0.0", "535", "535 Authentication not allowed on IBSMTP Servers. IB401", BW_R_SECURITYERROR, false },
+		{ "5.0.0", "550", "550 a@example.com Blank From: addresses are not allowed. Provide a valid From. "
+		  "IB501", BW_R_NOTCOMPLIANTRFC, false },
+		{ "5.0.0", "550", "550 example.com From: Domain is invalid. Provide a valid From: IB506",
+		  BW_R_REJECTED, false },
+		{ "5.0.0", "550", "550 a@example.com Invalid SPF record. Inspect your SPF settings, and try again. "
+		  "IB508", BW_R_AUTHFAILURE, false },
+		{ "4.0.0", "421", "421 Server temporarily unavailable. Try again later. IB101", BW_R_SYSTEMERROR, false },
+		{ "5.0.0", "552", "552 Virus infected message rejected IB705", BW_R_VIRUSDETECTED, false },
+		/* Yahoo / AOL */
+		{ "5.7.2", "553", "553 5.7.2 [TSS09] All messages from 192.0.2.1 will be permanently deferred; "
+		  "Retrying will NOT succeed. See https://postmaster.yahooinc.com/error-codes", BW_R_BLOCKED, false },
+		{ "4.7.0", "421", "421 4.7.0 [TS01] Messages from 192.0.2.1 temporarily deferred due to user "
+		  "complaints - 4.16.55.1", BW_R_BADREPUTATION, false },
+		{ "4.7.0", "421", "421 4.7.0 [TS03] All messages from 192.0.2.1 will be permanently deferred; "
+		  "Retrying will NOT succeed.", BW_R_BLOCKED, false },
+		{ "5.0.0", "554", "554 RLY:B1 http://postmaster.info.aol.com/errors/554rlyb1.html",
+		  BW_R_BLOCKED, false },
+		{ "4.0.0", "421", "421 DYN:T1 http://postmaster.info.aol.com/errors/421dynt1.html",
+		  BW_R_BLOCKED, false },
+		{ "4.0.0", "421", "421 DNS:NR http://postmaster.info.aol.com/errors/421dnsnr.html",
+		  BW_R_REQUIREPTR, false },
+		{ "5.0.0", "554", "554 RLY:SN http://postmaster.info.aol.com/errors/554rlysn.html",
+		  BW_R_REJECTED, false },
+		/* Microsoft */
+		{ "5.0.0", "550", "550 SC-001 (BAY004-MC1F19) Unfortunately, messages from 192.0.2.1 weren't sent. "
+		  "Please contact your Internet service provider.", BW_R_BLOCKED, false },
+		{ "5.0.0", "550", "550 DY-001 (SNT004-MC1F43) Unfortunately, messages from 192.0.2.1 weren't sent.",
+		  BW_R_BLOCKED, false },
+		{ "5.0.0", "550", "550 OU-001 (SNT004-MC1F5) Unfortunately, messages from 192.0.2.1 weren't sent.",
+		  BW_R_BLOCKED, false },
+		{ "4.0.0", "421", "421 RP-003 (COL004-MC1F8) Unfortunately, some messages from 192.0.2.1 weren't sent. "
+		  "Please try again.", BW_R_TOOMANYCONN, false },
+		{ "5.7.1", "550", "550 5.7.1 Unfortunately, messages from [192.0.2.1] weren't sent. Please contact "
+		  "your Internet service provider since part of their network is on our block list (S3150).",
+		  BW_R_BLOCKED, false },
+		{ "4.7.650", "451", "451 4.7.650 The mail server [192.0.2.1] has been temporarily rate limited due "
+		  "to IP reputation. (S3114)", BW_R_BADREPUTATION, false },
+		{ "5.7.511", "550", "550 5.7.511 Access denied, banned sender[192.0.2.1]. To request removal from "
+		  "this list please forward this message to delist@microsoft.com.", BW_R_BLOCKED, false },
+		{ "5.7.750", "550", "550 5.7.750 Service unavailable. Client blocked from sending from unregistered "
+		  "domains.", BW_R_REJECTED, false },
+		/* Apple iCloud */
+		{ "5.7.1", "554", "554 5.7.1 [CS01] Message rejected due to local policy. Please visit "
+		  "https://support.apple.com/en-us/HT204137", BW_R_POLICYVIOLATION, false },
+		/* Tencent QQ */
+		{ "5.0.0", "550", "550 Mail is rejected by recipients [MTE2LjI1LjE0MC4xNg==]. "
+		  "https://service.mail.qq.com/", BW_R_FILTERED, false },
+		{ "5.0.0", "550", "550 Mail content denied. https://service.mail.qq.com/", BW_R_SPAMDETECTED, false },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct bw_event ev = decide(cases[i].status, cases[i].reply, "failed", cases[i].text);
+		if (ev.reason != cases[i].reason || ev.hard != cases[i].hard)
+			fail_msg("%s: got %s hard=%d, want %s hard=%d", cases[i].text,
+				 bw_reason_name(ev.reason), ev.hard, bw_reason_name(cases[i].reason),
+				 cases[i].hard);
+	}
+	/* a short code inside another token is no code: the words decide */
+	assert_int_equal(text_reason("550 5.1.1 <a@example.org> queue id 9F3TS01A8: user unknown"),
+			 BW_R_USERUNKNOWN);
+	assert_int_equal(text_reason("550 5.1.1 <a@example.org> id=KqIB212x: user unknown"), BW_R_USERUNKNOWN);
+	assert_int_equal(text_reason("550 5.1.1 <disc-001@example.org>: user unknown"), BW_R_USERUNKNOWN);
+	assert_int_equal(text_reason("550 5.1.1 <a@example.org> OFR004_1 user unknown"), BW_R_USERUNKNOWN);
+}
+
 /* --- phrase groups ------------------------------------------------------ */
 
 static void test_phrases_recipient(void **state)
@@ -558,6 +665,7 @@ int main(void)
 		cmocka_unit_test(test_preset_and_delivered),
 		cmocka_unit_test(test_derived_status),
 		cmocka_unit_test(test_provider_wordings),
+		cmocka_unit_test(test_provider_codes),
 	};
 	return cmocka_run_group_tests_name("reason", tests, NULL, NULL);
 }
