@@ -144,7 +144,7 @@ static const struct phrase phrases[] = {
 	{ BW_R_POLICYVIOLATION, S, "[hm07]" },
 
 	/* Tencent QQ */
-	{ BW_R_FILTERED, S, "rejected by recipients" },  /* the recipient's own block setting */
+	{ BW_R_FILTERED, S, "mail is rejected by recipients" },  /* the recipient's own block setting */
 	{ BW_R_SPAMDETECTED, S, "mail content denied" },
 	{ BW_R_SPAMDETECTED, S, "suspected spam" },
 
