@@ -88,35 +88,55 @@ static void hex(const uint8_t *b, size_t n, char *out)
 /* pipeline_content_key - "sha256hex" of the bytes with CR removed (an IMAP
  * fetch and an mbox copy of one message agree), then " " and the Message-ID
  * of the top header block when it has one, truncated to outsz. */
+/* Whether p..e holds nothing but CRs (or nothing). */
+static bool only_crs(const char *p, const char *e)
+{
+	for (; p < e; p++)
+		if (*p != '\r')
+			return false;
+	return true;
+}
+
 void pipeline_content_key(const char *raw, size_t len, char *out, size_t outsz)
 {
 	struct sha256_ctx ctx;
 	uint8_t digest[SHA256_DIGEST_SIZE];
 	char hexd[2 * SHA256_DIGEST_SIZE + 1];
-	size_t start = 0;
+	const char *end = raw + len;
 
+	/* the hash of every byte but CR, fed in the runs between CRs */
 	sha256_init(&ctx);
-	for (size_t i = 0; i < len; i++) {
-		if (raw[i] == '\r') {
-			if (i > start)
-				sha256_update(&ctx, i - start, (const uint8_t *)raw + start);
-			start = i + 1;
-		}
+	for (const char *p = raw; p < end;) {
+		const char *cr = memchr(p, '\r', (size_t)(end - p));
+		const char *e = cr ? cr : end;
+		if (e > p)
+			sha256_update(&ctx, (size_t)(e - p), (const uint8_t *)p);
+		p = cr ? cr + 1 : end;
 	}
-	if (len > start)
-		sha256_update(&ctx, len - start, (const uint8_t *)raw + start);
 	sha256_digest(&ctx, sizeof digest, digest);
 	hex(digest, sizeof digest, hexd);
 
-	/* the Message-ID of the header block, read from an LF-only copy of it */
+	/* the Message-ID of the header block, read from an LF-only copy of it
+	 * (at most sizeof hdr bytes): line by line, each without its CRs, up to
+	 * the first empty one after some header text */
 	char hdr[8192];
 	size_t h = 0;
-	for (size_t i = 0; i < len && h < sizeof hdr; i++) {
-		if (raw[i] == '\r')
-			continue;
-		if (raw[i] == '\n' && h && hdr[h - 1] == '\n')
-			break;        /* the empty line ends the header block */
-		hdr[h++] = raw[i];
+	for (const char *p = raw; p < end && h < sizeof hdr;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl + 1 : end;
+		if (nl && h > 0 && only_crs(p, nl))
+			break;
+		for (const char *q = p; q < le && h < sizeof hdr;) {
+			const char *cr = memchr(q, '\r', (size_t)(le - q));
+			const char *e = cr ? cr : le;
+			size_t n = (size_t)(e - q);
+			if (n > sizeof hdr - h)
+				n = sizeof hdr - h;
+			memcpy(hdr + h, q, n);
+			h += n;
+			q = cr ? cr + 1 : le;
+		}
+		p = le;
 	}
 	char msgid[BW_MSGID_MAX];
 	msgid[0] = '\0';
