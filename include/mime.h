@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "conf.h"
 
@@ -46,10 +47,11 @@ struct mime_part {
 
 /*
  * A header block with its line starts indexed, for many lookups in one
- * block: the index is one pass, each lookup then tests only the first byte
- * of each line.  mime_hdrs_get/_raw answer exactly as mime_header/_raw on
- * the same block.  Lines past MIME_HDRS_LINES are searched the plain way.
- * The block is borrowed; the struct is a value (no allocation).
+ * block: the index is one pass, each lookup then finds the lines that begin
+ * with the name's first byte with one memchr over the lines' first bytes.
+ * mime_hdrs_get/_raw answer exactly as mime_header/_raw on the same block.
+ * Lines past MIME_HDRS_LINES are searched the plain way.  The block is
+ * borrowed; the struct is a value (no allocation).
  */
 #define MIME_HDRS_LINES 256
 struct mime_hdrs {
@@ -58,10 +60,21 @@ struct mime_hdrs {
 	size_t n;                         /* lines indexed */
 	size_t rest;                      /* offset of the first line not indexed */
 	uint32_t line[MIME_HDRS_LINES];   /* offset of each indexed line */
+	unsigned char first[MIME_HDRS_LINES]; /* each indexed line's first byte, lower-case */
 };
 void mime_hdrs_init(struct mime_hdrs *h, const char *hdr, size_t len);
-bool mime_hdrs_get(const struct mime_hdrs *h, const char *name, char *out, size_t outsz);
-const char *mime_hdrs_raw(const struct mime_hdrs *h, const char *name, size_t *vlen);
+/* As mime_hdrs_get/_raw, with the name's length given (nl == strlen(name)). */
+bool mime_hdrs_getn(const struct mime_hdrs *h, const char *name, size_t nl, char *out, size_t outsz);
+const char *mime_hdrs_rawn(const struct mime_hdrs *h, const char *name, size_t nl, size_t *vlen);
+/* Inline, so that the length of a constant name is known when compiling. */
+static inline bool mime_hdrs_get(const struct mime_hdrs *h, const char *name, char *out, size_t outsz)
+{
+	return mime_hdrs_getn(h, name, strlen(name), out, outsz);
+}
+static inline const char *mime_hdrs_raw(const struct mime_hdrs *h, const char *name, size_t *vlen)
+{
+	return mime_hdrs_rawn(h, name, strlen(name), vlen);
+}
 
 struct mime {
 	struct mime_part *parts; /* owned */

@@ -246,6 +246,7 @@ void mime_hdrs_init(struct mime_hdrs *h, const char *hdr, size_t len)
 		return;                           /* nothing, or searched the plain way */
 	const char *p = hdr, *end = hdr + h->len;
 	while (p < end && h->n < MIME_HDRS_LINES) {
+		h->first[h->n] = (unsigned char)bw_lower((unsigned char)*p);
 		h->line[h->n++] = (uint32_t)(p - hdr);
 		const char *e = memchr(p, '\n', (size_t)(end - p));
 		p = e ? e + 1 : end;
@@ -253,18 +254,20 @@ void mime_hdrs_init(struct mime_hdrs *h, const char *hdr, size_t len)
 	h->rest = (size_t)(p - hdr);
 }
 
-/* The same walk as mime_header_raw, over the indexed lines first. */
-const char *mime_hdrs_raw(const struct mime_hdrs *h, const char *name, size_t *vlen)
+/* The same walk as mime_header_raw, over the indexed lines first: only the
+ * lines whose first byte is the name's are looked at. */
+const char *mime_hdrs_rawn(const struct mime_hdrs *h, const char *name, size_t nl, size_t *vlen)
 {
 	if (!h->hdr)
 		return NULL;
-	size_t nl = strlen(name);
-	const int first = bw_lower((unsigned char)name[0]);
+	const unsigned char first = (unsigned char)bw_lower((unsigned char)name[0]);
 	const char *end = h->hdr + h->len;
 	for (size_t k = 0; k < h->n; k++) {
+		const unsigned char *hit = memchr(h->first + k, first, h->n - k);
+		if (!hit)
+			break;
+		k = (size_t)(hit - h->first);
 		const char *p = h->hdr + h->line[k];
-		if (bw_lower((unsigned char)*p) != first)
-			continue;
 		const char *e = h->hdr + (k + 1 < h->n ? h->line[k + 1] : h->rest);
 		if (e > p && e[-1] == '\n')
 			e--;                      /* the line ends at its LF */
@@ -276,10 +279,10 @@ const char *mime_hdrs_raw(const struct mime_hdrs *h, const char *name, size_t *v
 	return mime_header_raw(h->hdr + h->rest, h->len - h->rest, name, vlen);
 }
 
-bool mime_hdrs_get(const struct mime_hdrs *h, const char *name, char *out, size_t outsz)
+bool mime_hdrs_getn(const struct mime_hdrs *h, const char *name, size_t nl, char *out, size_t outsz)
 {
 	size_t vlen;
-	const char *v = mime_hdrs_raw(h, name, &vlen);
+	const char *v = mime_hdrs_rawn(h, name, nl, &vlen);
 	if (!v) {
 		if (outsz)
 			out[0] = '\0';
