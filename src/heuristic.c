@@ -142,20 +142,27 @@ bool det_looks_like_bounce(const struct det_ctx *c, const char **why)
 	return false;
 }
 
+static struct bw_pset *delay_set;     /* delay_phrases; built once, read-only */
+static pthread_once_t delay_once = PTHREAD_ONCE_INIT;
+
+static void build_delay(void)
+{
+	delay_set = bw_pset_new(delay_phrases, ARRAY_LEN(delay_phrases), 0);
+}
+
 bool det_delay_notice(const struct det_ctx *c, const char **why)
 {
 	if (any_in(c->subject, delay_subjects, ARRAY_LEN(delay_subjects))) {
 		*why = "a delay subject";
 		return true;
 	}
-	size_t n = (size_t)(c->text_end - c->text);
-	for (size_t i = 0; i < ARRAY_LEN(delay_phrases); i++) {
-		if (bw_memcasemem(c->text, n, delay_phrases[i])) {
-			*why = delay_phrases[i];
-			return true;
-		}
-	}
-	return false;
+	/* the first phrase of the table that the report holds: one pass */
+	pthread_once(&delay_once, build_delay);
+	int k = bw_pset_best(delay_set, c->text, (size_t)(c->text_end - c->text));
+	if (k < 0)
+		return false;
+	*why = delay_phrases[k];
+	return true;
 }
 
 /* Does the line say something failed (a code, or a phrase of the table)? */
