@@ -71,15 +71,16 @@ static char *chunk_new(struct mime *m, size_t n)
 	return p;
 }
 
+/* The bytes of a header name: printable ASCII but the colon (RFC 5322 ftext). */
+static const bool name_byte[256] = {
+	['!' ... '9'] = true, [';' ... '~'] = true,
+};
+
 bool mime_looks_like_header(const char *p, size_t len)
 {
 	size_t i = 0;
-	while (i < len && p[i] != ':' && p[i] != '\n') {
-		unsigned char c = (unsigned char)p[i];
-		if (c <= ' ' || c >= 127)
-			return false;
+	while (i < len && name_byte[(unsigned char)p[i]])
 		i++;
-	}
 	return i > 0 && i < len && p[i] == ':';
 }
 
@@ -254,6 +255,13 @@ void mime_hdrs_init(struct mime_hdrs *h, const char *hdr, size_t len)
 	h->rest = (size_t)(p - hdr);
 }
 
+/* Is p[0..nl) the name (nl bytes), ignoring ASCII case?  Most mail writes a
+ * field's name as we look it up: one memcmp settles those. */
+static inline bool name_at(const char *p, const char *name, size_t nl)
+{
+	return memcmp(p, name, nl) == 0 || bw_prefixcase(p, nl, name);
+}
+
 /* The same walk as mime_header_raw, over the indexed lines first: only the
  * lines whose first byte is the name's are looked at. */
 const char *mime_hdrs_rawn(const struct mime_hdrs *h, const char *name, size_t nl, size_t *vlen)
@@ -271,7 +279,7 @@ const char *mime_hdrs_rawn(const struct mime_hdrs *h, const char *name, size_t n
 		const char *e = h->hdr + (k + 1 < h->n ? h->line[k + 1] : h->rest);
 		if (e > p && e[-1] == '\n')
 			e--;                      /* the line ends at its LF */
-		if ((size_t)(e - p) > nl && p[nl] == ':' && bw_prefixcase(p, (size_t)(e - p), name))
+		if ((size_t)(e - p) > nl && p[nl] == ':' && name_at(p, name, nl))
 			return header_value(p + nl + 1, end, vlen);
 	}
 	if (h->rest >= h->len)
@@ -365,7 +373,7 @@ static void parse_content_type(struct mime_part *pt, const struct mime_hdrs *hx,
 		char val[BOUNDARY_MAX + 1];
 		parse_param_value(&p, end, val, sizeof(val));
 		if (strcmp(name, "boundary") == 0)
-			snprintf(boundary, bsz, "%s", val);
+			bw_strlcpy(boundary, val, bsz);
 		else if (strcmp(name, "charset") == 0) {
 			bw_strlcpy(pt->charset, val, sizeof(pt->charset));
 			lower_str(pt->charset);
@@ -569,9 +577,12 @@ static bool walk_multipart(struct walk *w, const char *b, const char *end, const
 {
 	/* "\n--boundary": delim points past the LF */
 	char buf[BOUNDARY_MAX + 5];
-	int n = snprintf(buf, sizeof(buf), "\n--%s", boundary);
+	size_t bl = strnlen(boundary, BOUNDARY_MAX);
+	memcpy(buf, "\n--", 3);
+	memcpy(buf + 3, boundary, bl);
+	buf[3 + bl] = '\0';
 	const char *delim = buf + 1;
-	size_t dl = (size_t)n - 1;
+	size_t dl = bl + 2;
 	const char *p = b, *start = NULL;
 	bool found = false;
 	*preamble = (size_t)(end - b);
