@@ -444,6 +444,11 @@ size_t mime_decode_qp(const char *in, size_t inlen, char *out)
 
 void mime_decode_words(char *s)
 {
+	/* nothing before the first "=?" changes: start there (most values
+	 * hold no encoded word at all) */
+	s = strstr(s, "=?");
+	if (!s)
+		return;
 	char *r = s, *w = s;
 	bool last_was_word = false;
 	while (*r) {
