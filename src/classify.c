@@ -96,6 +96,9 @@ static void top_value(const struct det_ctx *c, const char *name, char *out, size
 		mime_decode_words(out);
 }
 
+/* How much of the returned message's From original_sender() reads. */
+#define SENDER_VALUE_MAX (BW_ADDR_MAX * 2)
+
 /* The original-message fields from the returned headers (once per message:
  * every event gets the same). */
 static void original_fields(const struct det_ctx *c, struct bw_original *o)
@@ -108,8 +111,18 @@ static void original_fields(const struct det_ctx *c, struct bw_original *o)
 		bw_strlcpy(o->message_id, v, sizeof(o->message_id));
 	if (mime_hdrs_get(&c->orig_h, "Subject", o->subject, sizeof(o->subject)))
 		mime_decode_words(o->subject);
-	if (mime_hdrs_get(&c->orig_h, "From", v, sizeof(v)))
-		addr_extract(v, strlen(v), o->from, sizeof(o->from));
+	if (mime_hdrs_get(&c->orig_h, "From", v, sizeof(v))) {
+		/* a From that fits v whole is the one original_sender() read
+		 * (into a larger buffer) and put through addr_extract into
+		 * c->orig_from the same way: take its result */
+		_Static_assert(sizeof(o->from) == sizeof(c->orig_from) && SENDER_VALUE_MAX >= BW_SUBJECT_MAX,
+			       "original_sender reads From as original_fields does");
+		size_t vl = strlen(v);
+		if (vl + 1 < sizeof(v))
+			memcpy(o->from, c->orig_from, sizeof(o->from));
+		else
+			addr_extract(v, vl, o->from, sizeof(o->from));
+	}
 	if (mime_hdrs_get(&c->orig_h, "To", v, sizeof(v)))
 		addr_extract(v, strlen(v), o->to, sizeof(o->to));
 	for (size_t i = 0; i < c->conf->n_campaign_headers; i++)
@@ -166,7 +179,7 @@ static void find_original(struct det_ctx *c)
 /* The returned message's sender: never the failed recipient. */
 static void original_sender(struct det_ctx *c)
 {
-	char v[BW_ADDR_MAX * 2];
+	char v[SENDER_VALUE_MAX];
 	if (!c->orig_hdr)
 		return;
 	if ((mime_hdrs_get(&c->orig_h, "From", v, sizeof(v)) ||
