@@ -125,11 +125,11 @@ static bool recipient_of(const struct mime_hdrs *h, char *out, size_t outsz)
 	bool have_o = field_addr(h, "Original-Recipient", orig, sizeof(orig));
 	if (have_f && have_o && strcasecmp(fin, orig) != 0 &&
 	    same_or_sub(strrchr(fin, '@') + 1, strrchr(orig, '@') + 1)) {
-		snprintf(out, outsz, "%s", orig);
+		bw_strlcpy(out, orig, outsz);
 		return true;
 	}
 	if (have_f || have_o) {
-		snprintf(out, outsz, "%s", have_f ? fin : orig);
+		bw_strlcpy(out, have_f ? fin : orig, outsz);
 		return true;
 	}
 	return field_addr(h, "X-Actual-Recipient", out, outsz);
@@ -171,6 +171,16 @@ static void diagnostic_from_notice(struct det_ctx *c, struct bw_event *ev)
 		}
 		t = le;
 	}
+}
+
+/* Append src to dst[0..at) (dstsz > at), truncated to dstsz - 1 bytes and
+ * NUL-terminated; returns the new length. */
+static size_t append(char *dst, size_t dstsz, size_t at, const char *src)
+{
+	while (at + 1 < dstsz && *src)
+		dst[at++] = *src++;
+	dst[at] = '\0';
+	return at;
 }
 
 /* One recipient block -> one event (failed, delayed, delivered). */
@@ -219,8 +229,13 @@ static void read_recipient(struct det_ctx *c, const struct mime_hdrs *h, const s
 		ev->time = bw_parse_date(v);
 	if (!ev->diagnostic[0] && ev->recipient[0])
 		diagnostic_from_notice(c, ev);
-	snprintf(ev->matched, sizeof(ev->matched), "Final-Recipient: %s; Action: %s; Status: %s",
-		 ev->recipient, action, status);
+	/* "Final-Recipient: %s; Action: %s; Status: %s", put together piece by
+	 * piece (cut where snprintf would cut it) */
+	const char *const pieces[] = { "Final-Recipient: ", ev->recipient, "; Action: ", action, "; Status: ",
+				       status };
+	size_t ml = 0;
+	for (size_t i = 0; i < ARRAY_LEN(pieces); i++)
+		ml = append(ev->matched, sizeof(ev->matched), ml, pieces[i]);
 	/* a status of x.0.0 says less than the code in the diagnostic */
 	if (ev->diagnostic[0] && (!status[0] || strcmp(status + 1, ".0.0") == 0)) {
 		char s2[BW_STATUS_MAX];
