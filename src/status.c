@@ -10,6 +10,10 @@
 #include "status.h"
 #include "util.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /* The subject.detail part of a code and what it means for the recipient.
  * specific: the code alone is enough to name the reason. */
 static const struct {
@@ -153,6 +157,30 @@ static void format_code(char *out, size_t outsz, int c, int sj, int d)
 	bw_strlcpy(out, tmp, outsz);
 }
 
+/*
+ * The first i in [from, to) where s[i] is '2', '4' or '5' (the first digit
+ * of every code and reply these scans accept), else to.  Free text is mostly
+ * other bytes: they are passed 16 at a time where SSE2 is there.
+ */
+static size_t next_code_digit(const char *s, size_t from, size_t to)
+{
+	size_t i = from;
+#ifdef __SSE2__
+	const __m128i d2 = _mm_set1_epi8('2'), d4 = _mm_set1_epi8('4'), d5 = _mm_set1_epi8('5');
+	for (; i + 16 <= to; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(x, d2), _mm_cmpeq_epi8(x, d4)), _mm_cmpeq_epi8(x, d5)));
+		if (mask)
+			return i + (unsigned)__builtin_ctz(mask);
+	}
+#endif
+	for (; i < to; i++)
+		if (s[i] == '2' || s[i] == '4' || s[i] == '5')
+			return i;
+	return to;
+}
+
 bool status_valid(const char *s)
 {
 	int c, sj, d;
@@ -164,6 +192,9 @@ bool status_find(const char *s, size_t len, char *out, size_t outsz)
 {
 	char tmp[16];
 	for (size_t i = 0; i + 5 <= len; i++) {
+		i = next_code_digit(s, i, len - 4);
+		if (i + 5 > len)
+			break;
 		if (!(s[i] == '2' || s[i] == '4' || s[i] == '5') || s[i + 1] != '.')
 			continue;
 		if (i > 0 && (bw_isdigit((unsigned char)s[i - 1]) || s[i - 1] == '.' ||
@@ -208,6 +239,9 @@ bool status_find_remote(const char *s, size_t len, char *out, size_t outsz, size
 {
 	bool found = false;
 	for (size_t i = 0; i + 9 <= len; i++) {
+		i = next_code_digit(s, i, len - 8);
+		if (i + 9 > len)
+			break;
 		if (!(s[i] == '2' || s[i] == '4' || s[i] == '5') || !bw_isdigit((unsigned char)s[i + 1]) ||
 		    !bw_isdigit((unsigned char)s[i + 2]))
 			continue;
@@ -268,6 +302,9 @@ bool reply_find(const char *s, size_t len, char out[4])
 {
 	bool have_ok = false;   /* a 2xx seen: kept unless a failure code follows */
 	for (size_t i = 0; i < len; i++) {
+		i = next_code_digit(s, i, len);      /* reply_at() needs one */
+		if (i >= len)
+			break;
 		if (reply_at(s, len, i)) {
 			/* a year or a count in prose is not a reply code: need SMTP-ish context */
 			bool at_start = i == 0 || s[i - 1] == '\n' || s[i - 1] == ' ' || s[i - 1] == ';' ||
