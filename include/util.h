@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -44,8 +45,14 @@ static inline void bw_strlcpy(char *dst, const char *src, size_t dstsz)
 	dst[n] = '\0';
 }
 
-/* Case-insensitive search for needle (NUL-terminated, ASCII) in hay[0..len). */
-const char *bw_memcasemem(const char *hay, size_t len, const char *needle);
+/* Case-insensitive search for needle (NUL-terminated, ASCII) in hay[0..len);
+ * _n takes the needle's length (nl == strlen(needle)).  Inline, so that the
+ * length of a constant needle is known when compiling. */
+const char *bw_memcasemem_n(const char *hay, size_t len, const char *needle, size_t nl);
+static inline const char *bw_memcasemem(const char *hay, size_t len, const char *needle)
+{
+	return bw_memcasemem_n(hay, len, needle, strlen(needle));
+}
 /* Case-insensitive prefix test of hay[0..len) against a NUL-terminated word. */
 bool bw_prefixcase(const char *hay, size_t len, const char *word);
 

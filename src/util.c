@@ -90,7 +90,7 @@ static bool casecmp_n(const char *a, const char *b, size_t n)
 }
 
 /*
- * The text scans below (bw_memcasemem and the phrase-trie walks) compare
+ * The text scans below (bw_memcasemem_n and the phrase-trie walks) compare
  * every byte of every text they scan.  Under libFuzzer those compares are
  * traced one by one and took 40 % of fuzz_classify's time, feedback about
  * generic byte loops the unit tests already cover; fuzz builds skip coverage
@@ -103,16 +103,28 @@ static bool casecmp_n(const char *a, const char *b, size_t n)
 #define SCAN_NO_COVERAGE
 #endif
 
-/*
- * bw_memcasemem - the first case-insensitive occurrence of needle in
- * hay[0..len).  It filters positions 16 at a time on the needle's first and
- * last bytes, folded by OR 0x20 (which maps 'A'-'Z' onto 'a'-'z' and may let
- * a few other bytes through), then checks each candidate exactly.  This is
- * the classifier's hot loop: phrase and marker searches over bounce text.
- */
-SCAN_NO_COVERAGE const char *bw_memcasemem(const char *hay, size_t len, const char *needle)
+#ifdef __SSE2__
+/* The candidate positions x..x+15 of the filter below, as a bit mask. */
+static inline unsigned memcasemem_block(const char *hay, size_t x, size_t nl, __m128i vf, __m128i vl)
 {
-	size_t nl = strlen(needle);
+	const __m128i fold = _mm_set1_epi8(0x20);
+	__m128i a = _mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)(hay + x)), fold);
+	__m128i b = _mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)(hay + x + nl - 1)), fold);
+	return (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, vf), _mm_cmpeq_epi8(b, vl)));
+}
+#endif
+
+/*
+ * bw_memcasemem_n - the first case-insensitive occurrence of needle in
+ * hay[0..len).  It filters positions 32 (then 16) at a time on the needle's
+ * first and last bytes, folded by OR 0x20 (which maps 'A'-'Z' onto 'a'-'z'
+ * and may let a few other bytes through), then checks each candidate
+ * exactly; the last positions are one block that ends at the last one,
+ * overlapping positions already looked at.  This is the classifier's hot
+ * loop: phrase and marker searches over bounce text.
+ */
+SCAN_NO_COVERAGE const char *bw_memcasemem_n(const char *hay, size_t len, const char *needle, size_t nl)
+{
 	if (nl == 0)
 		return hay;
 	if (nl > len)
@@ -123,18 +135,36 @@ SCAN_NO_COVERAGE const char *bw_memcasemem(const char *hay, size_t len, const ch
 	const size_t last = len - nl;            /* the last position a match may start */
 #ifdef __SSE2__
 	const __m128i vf = _mm_set1_epi8((char)f), vl = _mm_set1_epi8((char)l);
-	const __m128i fold = _mm_set1_epi8(0x20);
-	for (; i + 16 <= last + 1; i += 16) {
-		__m128i a = _mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)(hay + i)), fold);
-		__m128i b = _mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)(hay + i + nl - 1)), fold);
-		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, vf),
-									  _mm_cmpeq_epi8(b, vl)));
+	for (; i + 32 <= last + 1; i += 32) {
+		unsigned mask = memcasemem_block(hay, i, nl, vf, vl) |
+				memcasemem_block(hay, i + 16, nl, vf, vl) << 16;
 		while (mask) {
 			unsigned bit = (unsigned)__builtin_ctz(mask);
 			if (casecmp_n(hay + i + bit, needle, nl))
 				return hay + i + bit;
 			mask &= mask - 1;
 		}
+	}
+	for (; i + 16 <= last + 1; i += 16) {
+		unsigned mask = memcasemem_block(hay, i, nl, vf, vl);
+		while (mask) {
+			unsigned bit = (unsigned)__builtin_ctz(mask);
+			if (casecmp_n(hay + i + bit, needle, nl))
+				return hay + i + bit;
+			mask &= mask - 1;
+		}
+	}
+	if (i <= last && last + 1 >= 16) {
+		/* positions i..last: the block last-15..last, without those before i */
+		size_t t = last + 1 - 16;
+		unsigned mask = memcasemem_block(hay, t, nl, vf, vl) & ~((1u << (i - t)) - 1);
+		while (mask) {
+			unsigned bit = (unsigned)__builtin_ctz(mask);
+			if (casecmp_n(hay + t + bit, needle, nl))
+				return hay + t + bit;
+			mask &= mask - 1;
+		}
+		return NULL;
 	}
 #endif
 	for (; i <= last; i++)
