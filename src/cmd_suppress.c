@@ -19,6 +19,7 @@
 #include "pipeline.h"
 #include "policy.h"
 #include "store.h"
+#include "util.h"
 
 static const char usage_text[] =
 	"Usage: bouncewatch suppress list [--json]\n"
@@ -157,10 +158,10 @@ static int do_change(const struct bw_config *cfg, struct bw_store *st, const str
 	struct bw_decision d;
 	memset(&d, 0, sizeof d);
 	d.type = add ? BW_DEC_SUPPRESS : BW_DEC_UNSUPPRESS;
-	snprintf(d.address, sizeof d.address, "%s", addr);
-	snprintf(d.reason, sizeof d.reason, "%s", add ? (a->reason ? a->reason : "manual") : "manual");
-	snprintf(d.scope, sizeof d.scope, "%s", a->account ? "account" : "global");
-	snprintf(d.account, sizeof d.account, "%s", a->account ? a->account : "");
+	bw_strlcpy(d.address, addr, sizeof d.address);
+	bw_strlcpy(d.reason, add ? (a->reason ? a->reason : "manual") : "manual", sizeof d.reason);
+	bw_strlcpy(d.scope, a->account ? "account" : "global", sizeof d.scope);
+	bw_strlcpy(d.account, a->account ? a->account : "", sizeof d.account);
 	snprintf(d.detail, sizeof d.detail, "%s by hand", add ? "suppressed" : "unsuppressed");
 	/* seed: one id per action (a later add after a remove is a new event) */
 	char seed[BW_ADDR_MAX + 64];

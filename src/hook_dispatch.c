@@ -142,7 +142,7 @@ static char *read_secret(const char *file, const char *env, const char *what,
 		if (s)
 			log_warn("%s", msg);
 		else
-			snprintf(why, whysz, "%s", msg);
+			bw_strlcpy(why, msg, whysz);
 	}
 	free(msg);
 	if (s && *s)
@@ -208,7 +208,7 @@ static void hook_setup(struct hook_rt *h, const struct bw_hook *conf)
 			conf_secret_free(secret);
 		}
 		if (!h->key && !*h->setup_error)
-			snprintf(h->setup_error, sizeof(h->setup_error), "%s", why);
+			bw_strlcpy(h->setup_error, why, sizeof(h->setup_error));
 	}
 	if (*h->setup_error)
 		log_error("hook %s: %s; its deliveries wait and are retried", conf->name,
@@ -655,7 +655,7 @@ static int launch(struct bw_dispatcher *d, struct hook_rt *h, struct bw_outbox_r
 	for (size_t i = 0; i < n; i++)
 		t->keys[i] = xstrdup(rr[i].rcpt);
 	if (n == 1)
-		snprintf(id, sizeof(id), "%s", rows[0].webhook_id);
+		bw_strlcpy(id, rows[0].webhook_id, sizeof(id));
 	else
 		batch_id(rows, n, id);
 	if (build_body(t, rr, err, sizeof(err)) < 0 ||
@@ -709,7 +709,7 @@ static void raise_gone_alert(struct bw_dispatcher *d, const struct hook_rt *gone
 		memcpy(r.webhook_id, "alert_", 6);
 		for (size_t k = 0; k < 16; k++)
 			snprintf(r.webhook_id + 6 + 2 * k, 3, "%02x", dig[k]);
-		snprintf(r.hook, sizeof(r.hook), "%s", h->conf->name);
+		bw_strlcpy(r.hook, h->conf->name, sizeof(r.hook));
 		snprintf(r.event, sizeof(r.event), "alert");
 		char *detail = xasprintf("hook '%s' answered 410 Gone; it is disabled until "
 					 "bouncewatch restarts", gone->conf->name);
@@ -786,7 +786,7 @@ static int finish(struct bw_dispatcher *d, struct transfer *t, CURLcode res)
 	} else {
 		v = res == CURLE_UNSUPPORTED_PROTOCOL || res == CURLE_URL_MALFORMAT ?
 			OUTBOX_V_DEAD : OUTBOX_V_RETRY;
-		snprintf(err, sizeof(err), "%s", *t->errbuf ? t->errbuf : curl_easy_strerror(res));
+		bw_strlcpy(err, *t->errbuf ? t->errbuf : curl_easy_strerror(res), sizeof(err));
 	}
 	/* one draw per failed request: a batch stays together */
 	uint32_t rnd = v == OUTBOX_V_DONE ? 0 : rnd32();

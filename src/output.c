@@ -443,7 +443,7 @@ static void name_of(char *buf, size_t n, const char *file, unsigned index)
 	if (index)
 		snprintf(buf, n, "%s#%u", file, index);
 	else
-		snprintf(buf, n, "%s", file);
+		bw_strlcpy(buf, file, n);
 }
 
 /* Append s to the line being built; false when it does not fit. */

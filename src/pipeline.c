@@ -213,11 +213,11 @@ static int apply_to_lists(struct bw_store *st, const struct bw_decision *d, int6
 	struct bw_listing l;
 	unsigned removed = 0;
 	memset(&l, 0, sizeof l);
-	snprintf(l.address, sizeof l.address, "%s", d->address);
-	snprintf(l.scope, sizeof l.scope, "%s", d->scope[0] ? d->scope : "account");
-	snprintf(l.account, sizeof l.account, "%s", d->account);
-	snprintf(l.reason, sizeof l.reason, "%s", d->reason);
-	snprintf(l.detail, sizeof l.detail, "%s", d->detail);
+	bw_strlcpy(l.address, d->address, sizeof l.address);
+	bw_strlcpy(l.scope, d->scope[0] ? d->scope : "account", sizeof l.scope);
+	bw_strlcpy(l.account, d->account, sizeof l.account);
+	bw_strlcpy(l.reason, d->reason, sizeof l.reason);
+	bw_strlcpy(l.detail, d->detail, sizeof l.detail);
 	l.created = t;
 	l.event_id = event_id;
 	switch (d->type) {
@@ -255,8 +255,8 @@ int pipeline_record_decision(const struct bw_config *cfg, struct bw_store *st,
 		struct bw_outbox_row row;
 		memset(&row, 0, sizeof row);
 		pipeline_webhook_id(seed, index, d, h->name, row.webhook_id);
-		snprintf(row.hook, sizeof row.hook, "%s", h->name);
-		snprintf(row.event, sizeof row.event, "%s", name);
+		bw_strlcpy(row.hook, h->name, sizeof row.hook);
+		bw_strlcpy(row.event, name, sizeof row.event);
 		row.payload = pipeline_payload(d, ev, row.webhook_id, t);
 		row.created = now;
 		r = store_outbox_add(st, &row);

@@ -9,6 +9,7 @@
 
 #include "decision.h"
 #include "policy.h"
+#include "util.h"
 
 static const char *const decision_names[BW_DEC__COUNT] = {
 	"suppress", "unsuppress", "defer", "soft_bounce", "alert", "bounce",
@@ -75,11 +76,11 @@ static struct bw_decision *emit(struct bw_decision *out, unsigned *n, enum bw_de
 	struct bw_decision *d = &out[(*n)++];
 	memset(d, 0, sizeof *d);
 	d->type = t;
-	snprintf(d->address, sizeof d->address, "%s", in->ev->recipient);
-	snprintf(d->reason, sizeof d->reason, "%s", reason);
-	snprintf(d->scope, sizeof d->scope, "account");
-	snprintf(d->account, sizeof d->account, "%s", in->account);
-	snprintf(d->campaign, sizeof d->campaign, "%s", in->ev->original.campaign);
+	bw_strlcpy(d->address, in->ev->recipient, sizeof d->address);
+	bw_strlcpy(d->reason, reason, sizeof d->reason);
+	bw_strlcpy(d->scope, "account", sizeof d->scope);
+	bw_strlcpy(d->account, in->account, sizeof d->account);
+	bw_strlcpy(d->campaign, in->ev->original.campaign, sizeof d->campaign);
 	return d;
 }
 
@@ -93,7 +94,7 @@ static void suppress(const struct bw_policy_conf *conf, const struct bw_policy_i
 	if (counts_hard)
 		st->hard_total++;
 	if (!st->suppressed && !st->suppressed_global && (d = emit(out, n, BW_DEC_SUPPRESS, in, reason))) {
-		snprintf(d->detail, sizeof d->detail, "%s", why);
+		bw_strlcpy(d->detail, why, sizeof d->detail);
 		st->suppressed = true;
 	}
 	st->status = BW_ADDR_SUPPRESSED;
@@ -101,7 +102,7 @@ static void suppress(const struct bw_policy_conf *conf, const struct bw_policy_i
 		return;
 	unsigned accounts = in->hard_accounts + 1;
 	if (accounts >= conf->global_accounts && (d = emit(out, n, BW_DEC_SUPPRESS, in, reason))) {
-		snprintf(d->scope, sizeof d->scope, "global");
+		bw_strlcpy(d->scope, "global", sizeof d->scope);
 		snprintf(d->detail, sizeof d->detail, "hard bounces in %u accounts (threshold %u)",
 			 accounts, conf->global_accounts);
 		st->suppressed_global = true;
@@ -214,7 +215,7 @@ unsigned policy_apply(const struct bw_policy_conf *conf, const struct bw_policy_
 	unsigned n = 0;
 	struct bw_decision *d = emit(out, &n, BW_DEC_BOUNCE, in, bw_reason_name(ev->reason));
 	if (d)
-		snprintf(d->detail, sizeof d->detail, "%s", bw_kind_name(ev->kind));
+		bw_strlcpy(d->detail, bw_kind_name(ev->kind), sizeof d->detail);
 	st->events++;
 	if (in->time > st->last_event)
 		st->last_event = in->time;
@@ -264,10 +265,10 @@ static unsigned rate_alert(const struct bw_campaign_stats *cs, unsigned count, d
 		return 0;
 	memset(d, 0, sizeof *d);
 	d->type = BW_DEC_ALERT;
-	snprintf(d->reason, sizeof d->reason, "%s", code);
-	snprintf(d->scope, sizeof d->scope, "account");
-	snprintf(d->account, sizeof d->account, "%s", cs->account);
-	snprintf(d->campaign, sizeof d->campaign, "%s", cs->campaign);
+	bw_strlcpy(d->reason, code, sizeof d->reason);
+	bw_strlcpy(d->scope, "account", sizeof d->scope);
+	bw_strlcpy(d->account, cs->account, sizeof d->account);
+	bw_strlcpy(d->campaign, cs->campaign, sizeof d->campaign);
 	snprintf(d->detail, sizeof d->detail, "%s bounce rate %.2f %% (%u of %lld sent) is above %.2f %%",
 		 what, 100.0 * count / (double)cs->sent, count, (long long)cs->sent, 100.0 * rate);
 	*alerted = true;

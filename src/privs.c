@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "privs.h"
+#include "util.h"
 
 enum privs_plan privs_plan(uid_t euid, const char *user, bool allow_root)
 {
@@ -70,7 +71,7 @@ int privs_lookup(const char *user, struct privs_id *out, char *err, size_t errsz
 	}
 	out->uid = pw->pw_uid;
 	out->gid = pw->pw_gid;
-	snprintf(out->name, sizeof out->name, "%s", pw->pw_name);
+	bw_strlcpy(out->name, pw->pw_name, sizeof out->name);
 	return 0;
 }
 

@@ -114,7 +114,7 @@ static enum imap_rc fail(struct imap_session *s, enum imap_rc cls, const char *f
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	snprintf(s->err, sizeof s->err, "%s", msg);
+	bw_strlcpy(s->err, msg, sizeof s->err);
 	if (cls == IMAP_FAIL_WAIT)
 		s->broken = true;
 	log_error("account %s: %s", s->acct->name, msg);

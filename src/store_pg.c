@@ -438,7 +438,7 @@ out:
 static void redact_url(const char *url, char *out, size_t outsz)
 {
 	char buf[512];
-	snprintf(buf, sizeof buf, "%s", url);
+	bw_strlcpy(buf, url, sizeof buf);
 	char *scheme = strstr(buf, "://");
 	char *at = scheme ? strchr(scheme + 3, '@') : NULL;
 	char *slash = scheme ? strchr(scheme + 3, '/') : NULL;
@@ -452,7 +452,7 @@ static void redact_url(const char *url, char *out, size_t outsz)
 		char *end = strchr(pw, '&');
 		snprintf(pw, sizeof buf - (size_t)(pw - buf), "password=***%s", end ? end : "");
 	}
-	snprintf(out, outsz, "%s", buf);
+	bw_strlcpy(out, buf, outsz);
 }
 
 static void quiet(void *arg, const char *message)
@@ -946,8 +946,8 @@ static int pg_address_get(struct bw_store *st, const char *account, const char *
 		" WHERE account = $1 AND address = $2";
 	struct args a = { 0 };
 	memset(as, 0, sizeof *as);
-	snprintf(as->account, sizeof as->account, "%s", account);
-	snprintf(as->address, sizeof as->address, "%s", address);
+	bw_strlcpy(as->account, account, sizeof as->account);
+	bw_strlcpy(as->address, address, sizeof as->address);
 	a_text(&a, account);
 	a_text(&a, address);
 	PGresult *r = q(st, sql, &a, "address get");

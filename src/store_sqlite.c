@@ -793,8 +793,8 @@ static int sq_address_get(struct bw_store *st, const char *account, const char *
 	static const char sql[] = "SELECT " ADDR_COLS " FROM addresses"
 		" WHERE account = ? AND address = ?";
 	memset(as, 0, sizeof *as);
-	snprintf(as->account, sizeof as->account, "%s", account);
-	snprintf(as->address, sizeof as->address, "%s", address);
+	bw_strlcpy(as->account, account, sizeof as->account);
+	bw_strlcpy(as->address, address, sizeof as->address);
 	sqlite3_stmt *s = prep(st, sql);
 	if (!s)
 		return -1;
