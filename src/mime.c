@@ -90,23 +90,50 @@ static const char *line_end(const char *p, const char *end)
 	return e ? e : end;
 }
 
-/* Find the end of the header block starting at p; *body gets the body start. */
-static size_t header_len(const char *p, const char *end, const char **body)
+/* Record the line at q in the index h of the block at h->hdr, as
+ * mime_hdrs_init() would (past MIME_HDRS_LINES, only where the rest begins). */
+static inline void index_line(struct mime_hdrs *h, const char *q)
+{
+	if (h->n < MIME_HDRS_LINES) {
+		h->first[h->n] = (unsigned char)bw_lower((unsigned char)*q);
+		h->line[h->n++] = (uint32_t)(q - h->hdr);
+	} else if (!h->rest) {
+		h->rest = (size_t)(q - h->hdr);
+	}
+}
+
+/* The index of the block p..p+hl whose lines index_line() recorded. */
+static size_t index_done(struct mime_hdrs *h, size_t hl)
+{
+	h->len = hl;
+	if (h->n < MIME_HDRS_LINES || !h->rest)
+		h->rest = hl;
+	if (hl > UINT32_MAX)
+		mime_hdrs_init(h, h->hdr, hl);    /* too long for the index: as it does */
+	return hl;
+}
+
+/* Find the end of the header block starting at p; *body gets the body start.
+ * The block's lines are indexed into h on the way (as mime_hdrs_init). */
+static size_t header_len(const char *p, const char *end, const char **body, struct mime_hdrs *h)
 {
 	const char *q = p;
+	h->hdr = p;
+	h->n = 0;
+	h->rest = 0;
 	if (q < end && *q == '\n') {
 		*body = q + 1;
-		return 0;
+		return index_done(h, 0);
 	}
 	if (!mime_looks_like_header(q, (size_t)(end - q))) {
 		*body = p;
-		return 0;
+		return index_done(h, 0);
 	}
 	while (q < end) {
 		const char *e = line_end(q, end);
 		if (e == q) {                     /* blank line */
 			*body = q + 1 <= end ? q + 1 : end;
-			return (size_t)(q - p);
+			return index_done(h, (size_t)(q - p));
 		}
 		/* a line that is neither a header nor a continuation ends the block;
 		 * "param=value" after a line that ends in ';' is a continuation a
@@ -114,12 +141,13 @@ static size_t header_len(const char *p, const char *end, const char **body)
 		if (q != p && *q != ' ' && *q != '\t' && !mime_looks_like_header(q, (size_t)(e - q)) &&
 		    !(q >= p + 2 && q[-2] == ';' && memchr(q, '=', (size_t)(e - q)))) {
 			*body = q;
-			return (size_t)(q - p);
+			return index_done(h, (size_t)(q - p));
 		}
+		index_line(h, q);
 		q = e < end ? e + 1 : end;
 	}
 	*body = end;
-	return (size_t)(end - p);
+	return index_done(h, (size_t)(end - p));
 }
 
 /* The value of a header line found at p (just past "Name:"), with its
@@ -549,17 +577,38 @@ static struct mime_part *part_new(struct walk *w, int parent, unsigned depth)
 	return pt;
 }
 
-/* Content-Type and Content-Transfer-Encoding of a part.  The top part's
- * index is kept in the struct mime for the detectors; a nested part's lives
- * only in this (not inlined) frame, so recursion does not stack it. */
-static __attribute__((noinline)) void read_part_headers(struct mime *m, struct mime_part *pt, char *boundary,
-							size_t bsz)
+/*
+ * A new part for the entity at p..end: its header block (measured and
+ * indexed in one pass), Content-Type and Content-Transfer-Encoding; *body
+ * gets where its body begins.  NULL past a limit (m->error set).  The top
+ * part's index is kept in the struct mime for the detectors; a nested
+ * part's lives only in this (not inlined) frame, so recursion does not
+ * stack it.
+ */
+static __attribute__((noinline)) struct mime_part *read_part(struct walk *w, const char *p, const char *end,
+							     int parent, unsigned depth, const char **body,
+							     char *boundary, size_t bsz)
 {
-	struct mime_hdrs local, *hx = pt == &m->parts[0] ? &m->top_hdrs : &local;
-	mime_hdrs_init(hx, pt->hdr, pt->hdr_len);
+	struct mime *m = w->m;
+	struct mime_hdrs local, *hx = m->n_parts == 0 ? &m->top_hdrs : &local;
+	size_t hl = header_len(p, end, body, hx);
+	struct mime_part *pt = NULL;
+	if (hl > w->lim->max_header_bytes)
+		m->error = MIME_HEADER_TOO_BIG;
+	else
+		pt = part_new(w, parent, depth);
+	if (!pt) {
+		if (hx == &m->top_hdrs)
+			memset(hx, 0, sizeof(*hx));   /* no top part: no index */
+		return NULL;
+	}
+	pt->hdr = p;
+	pt->hdr_len = hl;
+	strcpy(pt->type, "text/plain");
 	parse_content_type(pt, hx, boundary, bsz);
 	if (mime_hdrs_get(hx, "Content-Transfer-Encoding", pt->encoding, sizeof(pt->encoding)))
 		lower_str(pt->encoding);
+	return pt;
 }
 
 static void walk_entity(struct walk *w, const char *p, const char *end, int parent,
@@ -622,21 +671,12 @@ static void walk_entity(struct walk *w, const char *p, const char *end, int pare
 		return;
 	}
 	const char *body;
-	size_t hl = header_len(p, end, &body);
-	if (hl > w->lim->max_header_bytes) {
-		m->error = MIME_HEADER_TOO_BIG;
-		return;
-	}
-	struct mime_part *pt = part_new(w, parent, depth);
+	char boundary[BOUNDARY_MAX + 1];
+	struct mime_part *pt = read_part(w, p, end, parent, depth, &body, boundary, sizeof(boundary));
 	if (!pt)
 		return;
 	int self = (int)(pt - m->parts);
 	pt->is_message = is_message;
-	pt->hdr = p;
-	pt->hdr_len = hl;
-	strcpy(pt->type, "text/plain");
-	char boundary[BOUNDARY_MAX + 1];
-	read_part_headers(m, pt, boundary, sizeof(boundary));
 
 	if (strncmp(pt->type, "multipart/", 10) == 0 && boundary[0]) {
 		size_t pre;
