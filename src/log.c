@@ -109,6 +109,14 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 {
 	char line[2048];
 	va_list ap;
+	/* a line below the level is not even formatted (one per message at
+	 * debug level in a scan); the level is read under the lock, as a
+	 * reload sets it */
+	pthread_mutex_lock(&lock);
+	bool wanted = lvl >= min_level;
+	pthread_mutex_unlock(&lock);
+	if (!wanted)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
