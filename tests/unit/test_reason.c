@@ -46,6 +46,25 @@ static struct bw_event decide(const char *status, const char *reply, const char 
 
 /* --- what large providers and common MTAs say ---------------------------- */
 
+/* A reply as a provider or MTA words it, and the reason and hard flag the
+ * whole decision must give it. */
+struct wording {
+	const char *status, *reply, *text;
+	enum bw_reason reason;
+	bool hard;
+};
+
+static void check_wordings(const struct wording *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct bw_event ev = decide(cases[i].status, cases[i].reply, "failed", cases[i].text);
+		if (ev.reason != cases[i].reason || ev.hard != cases[i].hard)
+			fail_msg("%s: got %s hard=%d, want %s hard=%d", cases[i].text,
+				 bw_reason_name(ev.reason), ev.hard, bw_reason_name(cases[i].reason),
+				 cases[i].hard);
+	}
+}
+
 /* Replies as providers document them (their published SMTP error lists) and
  * as stock MTAs word them: status, reply, text -> reason and hard flag, the
  * whole decision.  A sender-side reason must never come out hard (it would
@@ -53,11 +72,7 @@ static struct bw_event decide(const char *status, const char *reply, const char 
 static void test_provider_wordings(void **state)
 {
 	(void)state;
-	static const struct {
-		const char *status, *reply, *text;
-		enum bw_reason reason;
-		bool hard;
-	} cases[] = {
+	static const struct wording cases[] = {
 		/* Gmail */
 		{ "5.1.1", "550", "550-5.1.1 The email account that you tried to reach does not exist. gsmtp",
 		  BW_R_USERUNKNOWN, true },
@@ -174,13 +189,7 @@ static void test_provider_wordings(void **state)
 		{ "5.0.0", "550", "550 \xe6\x94\xb6\xe4\xbb\xb6\xe4\xba\xba\xe4\xb8\x8d\xe5\xad\x98\xe5\x9c\xa8",
 		  BW_R_USERUNKNOWN, true },
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct bw_event ev = decide(cases[i].status, cases[i].reply, "failed", cases[i].text);
-		if (ev.reason != cases[i].reason || ev.hard != cases[i].hard)
-			fail_msg("%s: got %s hard=%d, want %s hard=%d", cases[i].text,
-				 bw_reason_name(ev.reason), ev.hard, bw_reason_name(cases[i].reason),
-				 cases[i].hard);
-	}
+	check_wordings(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 /* Providers' own codes, in replies worded as the providers document them:
@@ -190,11 +199,7 @@ static void test_provider_wordings(void **state)
 static void test_provider_codes(void **state)
 {
 	(void)state;
-	static const struct {
-		const char *status, *reply, *text;
-		enum bw_reason reason;
-		bool hard;
-	} cases[] = {
+	static const struct wording cases[] = {
 		/* Cox */
 		{ "5.1.0", "550", "550 5.1.0 <bounce@example.com> sender rejected. Refer to Error Codes section at "
 		  "https://www.cox.com/residential/support/email-error-codes.html for more information. AUP#CDRBL",
@@ -275,13 +280,7 @@ static void test_provider_codes(void **state)
 		  "https://service.mail.qq.com/", BW_R_FILTERED, false },
 		{ "5.0.0", "550", "550 Mail content denied. https://service.mail.qq.com/", BW_R_SPAMDETECTED, false },
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct bw_event ev = decide(cases[i].status, cases[i].reply, "failed", cases[i].text);
-		if (ev.reason != cases[i].reason || ev.hard != cases[i].hard)
-			fail_msg("%s: got %s hard=%d, want %s hard=%d", cases[i].text,
-				 bw_reason_name(ev.reason), ev.hard, bw_reason_name(cases[i].reason),
-				 cases[i].hard);
-	}
+	check_wordings(cases, sizeof(cases) / sizeof(cases[0]));
 	/* a short code inside another token is no code: the words decide */
 	assert_int_equal(text_reason("550 5.1.1 <a@example.org> queue id 9F3TS01A8: user unknown"),
 			 BW_R_USERUNKNOWN);
