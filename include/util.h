@@ -58,8 +58,9 @@ bool bw_prefixcase(const char *hay, size_t len, const char *word);
 
 /*
  * A set of patterns searched in one pass over a text (a trie walked from
- * every position; the first two levels are dense tables).  Matching folds
- * ASCII letters on both sides; other bytes match as they are.  With
+ * every position where a pattern may begin; the first two levels are dense
+ * tables; a set of long patterns skips along the text, see util.c).
+ * Matching folds ASCII letters on both sides; other bytes match as they are.  With
  * BW_PSET_BLANKS a space in a pattern matches any run of blanks and line
  * ends in the text ("end of data" matches "end of\n   DATA").  A set is
  * built once (bw_pset_new never fails: out of memory is fatal), is read-only

@@ -209,6 +209,11 @@ struct bw_pset {
 	 * few: a vector filter finds the positions worth a walk. */
 	unsigned n_big;
 	unsigned char big[PSET_BIGRAMS][2];
+	/* The skip (a window of skip_len bytes moved by the shift of its last
+	 * two bytes) when every pattern's fixed part is at least PSET_SKIP_MIN
+	 * bytes long, else skip_len is 0 and shift NULL. */
+	unsigned skip_len;
+	unsigned char *shift;     /* owned: [pset_pair()] -> how far the window may move */
 };
 
 /* The trie while it is built: children as sibling lists; node 0 is the root. */
@@ -253,6 +258,61 @@ static unsigned pset_tmp_insert(struct pset_tmp *t, const unsigned char *fold, c
 		node = c;
 	}
 	return node;
+}
+
+/*
+ * The skip (Wu and Manber's).  The window is text[i..i + m), m no longer
+ * than any pattern's fixed part (the bytes that match one text byte each:
+ * with BW_PSET_BLANKS, up to and with the first space).  shift[] takes the
+ * folded pair of the window's last two bytes to the least distance from
+ * that pair's end to byte m of a pattern in which it stands among the
+ * first m bytes, or to m - 1 when it stands in none: a pattern that begins
+ * at i + 1 .. i + d - 1 would hold the pair closer to its byte m, so the
+ * window moves d bytes with no occurrence passed, and a shift of 0 is the
+ * one place a pattern may begin at i (the walk decides).  The pair is
+ * hashed into PSET_SKIP_SLOTS slots; pairs that share a slot keep the
+ * least shift, which is only slower.  Short windows do not pay: with m = 3
+ * (the reason phrases) the skip cut instructions but its branches cost
+ * more time than the pair table or the vector filter.
+ */
+#define PSET_SKIP_MIN 6
+#define PSET_SKIP_MAXLEN 32
+#define PSET_SKIP_SLOTS 16384u
+
+static inline unsigned pset_pair(unsigned a, unsigned b)
+{
+	return (a << 6 ^ b) & (PSET_SKIP_SLOTS - 1);
+}
+
+/* The fixed part of pattern p (folded by fold): its length. */
+static size_t pset_fixed_len(const struct bw_pset *s, const char *p)
+{
+	size_t n = 0;
+	while (p[n] && !(s->blanks && s->fold[(unsigned char)p[n]] == ' '))
+		n++;
+	return p[n] ? n + 1 : n;
+}
+
+static void pset_skip(struct bw_pset *s, const char *const *pats, size_t n)
+{
+	size_t m = PSET_SKIP_MAXLEN;
+	for (size_t k = 0; k < n; k++)
+		if (pats[k][0] && pset_fixed_len(s, pats[k]) < m)
+			m = pset_fixed_len(s, pats[k]);
+	if (m < PSET_SKIP_MIN)
+		return;
+	s->skip_len = (unsigned)m;
+	s->shift = xmalloc(PSET_SKIP_SLOTS);
+	memset(s->shift, (int)(m - 1), PSET_SKIP_SLOTS);
+	for (size_t k = 0; k < n; k++) {
+		if (!pats[k][0])
+			continue;
+		for (size_t q = 2; q <= m; q++) {
+			unsigned h = pset_pair(s->fold[(unsigned char)pats[k][q - 2]], s->fold[(unsigned char)pats[k][q - 1]]);
+			if (s->shift[h] > m - q)
+				s->shift[h] = (unsigned char)(m - q);
+		}
+	}
 }
 
 /*
@@ -326,6 +386,7 @@ struct bw_pset *bw_pset_new(const char *const *pats, size_t n, unsigned flags)
 			s->two[(unsigned)t.byte[d1] << 8 | t.byte[d2]] = (uint16_t)d2;
 	}
 	pset_bigrams(s, &t);
+	pset_skip(s, pats, n);
 	uint32_t edges = 0;
 	for (size_t i = 0; i < nodes; i++) {
 		s->efirst[i] = edges;
@@ -358,6 +419,7 @@ void bw_pset_free(struct bw_pset *s)
 	free(s->en);
 	free(s->ebyte);
 	free(s->echild);
+	free(s->shift);
 	free(s);
 }
 
@@ -422,6 +484,22 @@ pset_scan(const struct bw_pset *s, const char *text, size_t len, unsigned *best,
 				return i;
 		}
 		return SIZE_MAX;
+	}
+	if (s->skip_len) {
+		const size_t m = s->skip_len;
+		while (i + m <= len) {
+			unsigned d = s->shift[pset_pair(s->fold[(unsigned char)text[i + m - 2]],
+							s->fold[(unsigned char)text[i + m - 1]])];
+			if (d) {
+				i += d;
+				continue;
+			}
+			pset_at(s, text, len, i, best);
+			if (PSET_STOP())
+				return i;
+			i++;
+		}
+		return SIZE_MAX;        /* no pattern fits in the bytes left */
 	}
 #ifdef __SSE2__
 	if (s->n_big) {

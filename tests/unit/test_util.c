@@ -111,14 +111,27 @@ static void random_word(char *w, size_t max, const char *alphabet, size_t na, bo
 	w[o] = '\0';
 }
 
-/* One random set against the reference on many random texts. */
-static void pset_round(const char *alphabet, size_t npats, size_t maxpat, bool blanks)
+/* The bytes of pat that match one text byte each: all of it, or with
+ * blanks up to and with its first space. */
+static size_t ref_fixed_len(const char *pat, bool blanks)
+{
+	const char *sp = blanks ? strchr(pat, ' ') : NULL;
+	return sp ? (size_t)(sp - pat) + 1 : strlen(pat);
+}
+
+/* One random set against the reference on many random texts.  Every
+ * pattern's fixed part is at least minfixed bytes long (long patterns make
+ * the set skip: see pset_skip). */
+static void pset_round_min(const char *alphabet, size_t npats, size_t minfixed, size_t maxpat, bool blanks)
 {
 	size_t na = strlen(alphabet);
-	char pats[64][16];
+	char pats[64][48];
 	const char *pp[64] = { 0 };
+	assert_true(maxpat <= sizeof(pats[0]) && minfixed < maxpat);
 	for (size_t k = 0; k < npats; k++) {
-		random_word(pats[k], maxpat, alphabet, na, blanks);
+		do
+			random_word(pats[k], maxpat, alphabet, na, blanks);
+		while (ref_fixed_len(pats[k], blanks) < minfixed);
 		pp[k] = pats[k];
 	}
 	struct bw_pset *s = bw_pset_new(pp, npats, blanks ? BW_PSET_BLANKS : 0);
@@ -133,11 +146,13 @@ static void pset_round(const char *alphabet, size_t npats, size_t maxpat, bool b
 		size_t len = (size_t)(rand() % (int)sizeof(text));
 		for (size_t i = 0; i < len; i++)
 			text[i] = alphabet[rand() % (int)na];
-		/* plant a pattern now and then so that matches are not all short */
-		if (len > 20 && rand() % 2) {
-			const char *w = pats[rand() % (int)npats];
-			size_t at = (size_t)(rand() % (int)(len - 16));
-			memcpy(text + at, w, strlen(w));
+		/* plant a pattern now and then so that matches are not all short,
+		 * at times where it ends the text */
+		const char *w = pats[rand() % (int)npats];
+		size_t wl = strlen(w);
+		if (len > wl && rand() % 2) {
+			size_t at = rand() % 4 ? (size_t)rand() % (len - wl + 1) : len - wl;
+			memcpy(text + at, w, wl);
 		}
 		int best = -1;
 		size_t earliest = SIZE_MAX;
@@ -155,6 +170,11 @@ static void pset_round(const char *alphabet, size_t npats, size_t maxpat, bool b
 	for (size_t k = 0; k < npats; k++)
 		bw_pset_free(one[k]);
 	bw_pset_free(s);
+}
+
+static void pset_round(const char *alphabet, size_t npats, size_t maxpat, bool blanks)
+{
+	pset_round_min(alphabet, npats, 0, maxpat, blanks);
 }
 
 static void test_pset_examples(void **state)
@@ -197,6 +217,21 @@ static void test_pset_random(void **state)
 	}
 }
 
+/* Sets whose patterns are all long enough to skip (3 bytes and more, some
+ * longer than the longest window), few letters so that patterns overlap. */
+static void test_pset_skip_random(void **state)
+{
+	(void)state;
+	srand(4343);
+	for (int round = 0; round < 300; round++) {
+		pset_round_min("abAB", 1 + (size_t)(rand() % 6), 3 + (size_t)(rand() % 6), 12, false);
+		pset_round_min("abcAB -\n", 1 + (size_t)(rand() % 30), 3 + (size_t)(rand() % 4), 16, false);
+		pset_round_min("abAB \t\n\r-", 1 + (size_t)(rand() % 12), 3 + (size_t)(rand() % 5), 14, true);
+		pset_round_min("aAbB-\xc3\xa9", 1 + (size_t)(rand() % 4), 30 + (size_t)(rand() % 8), 46, false);
+		pset_round_min("abcdefghijklmnopqrstuvwxyz", 40 + (size_t)(rand() % 24), 3 + (size_t)(rand() % 8), 20, false);
+	}
+}
+
 static void test_buf_limit(void **state)
 {
 	(void)state;
@@ -216,6 +251,7 @@ int main(void)
 		cmocka_unit_test(test_memcasemem_random),
 		cmocka_unit_test(test_pset_examples),
 		cmocka_unit_test(test_pset_random),
+		cmocka_unit_test(test_pset_skip_random),
 		cmocka_unit_test(test_buf_limit),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
