@@ -214,6 +214,11 @@ struct bw_pset {
 	 * bytes long, else skip_len is 0 and shift NULL. */
 	unsigned skip_len;
 	unsigned char *shift;     /* owned: [pset_pair()] -> how far the window may move */
+	/* When every pattern's fixed part is 3 bytes or more: a bit for the
+	 * hashed first three bytes (folded) of each pattern (pset_tri()), else
+	 * NULL.  A position whose three bytes hash to a clear bit begins no
+	 * pattern. */
+	uint32_t *tri;            /* owned: PSET_TRI_SLOTS bits */
 };
 
 /* The trie while it is built: children as sibling lists; node 0 is the root. */
@@ -316,6 +321,38 @@ static void pset_skip(struct bw_pset *s, const char *const *pats, size_t n)
 }
 
 /*
+ * The three-byte filter.  The pair table alone sends a walk from every
+ * position whose first two bytes begin a pattern; with hundreds of phrases
+ * that is one position in four of an English text, and most walks end at
+ * the third byte, at the cost of a branch the processor cannot foresee.
+ * Three bytes, hashed into a bitmap, keep only the positions whose first
+ * three bytes may begin a pattern.  x holds the three folded bytes, first
+ * in bits 16..23.
+ */
+#define PSET_TRI_BITS 15
+#define PSET_TRI_SLOTS (1u << PSET_TRI_BITS)
+
+static inline uint32_t pset_tri(uint32_t x)
+{
+	return (x * 0x9e3779b1u) >> (32 - PSET_TRI_BITS);
+}
+
+static void pset_tri_build(struct bw_pset *s, const char *const *pats, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if (pats[k][0] && pset_fixed_len(s, pats[k]) < 3)
+			return;
+	s->tri = xcalloc(PSET_TRI_SLOTS / 32, sizeof(*s->tri));
+	for (size_t k = 0; k < n; k++) {
+		if (!pats[k][0])
+			continue;
+		const unsigned char *p = (const unsigned char *)pats[k];
+		uint32_t h = pset_tri((uint32_t)s->fold[p[0]] << 16 | (uint32_t)s->fold[p[1]] << 8 | s->fold[p[2]]);
+		s->tri[h / 32] |= 1u << (h % 32);
+	}
+}
+
+/*
  * The filter's byte pairs.  (t | 0x20) == (b | 0x20) holds for every text
  * byte t that folds to b, except blanks folded to a space: a set whose
  * first two bytes hold a space, or a pattern one byte long, or more than
@@ -387,6 +424,7 @@ struct bw_pset *bw_pset_new(const char *const *pats, size_t n, unsigned flags)
 	}
 	pset_bigrams(s, &t);
 	pset_skip(s, pats, n);
+	pset_tri_build(s, pats, n);
 	uint32_t edges = 0;
 	for (size_t i = 0; i < nodes; i++) {
 		s->efirst[i] = edges;
@@ -420,6 +458,7 @@ void bw_pset_free(struct bw_pset *s)
 	free(s->ebyte);
 	free(s->echild);
 	free(s->shift);
+	free(s->tri);
 	free(s);
 }
 
@@ -500,6 +539,21 @@ pset_scan(const struct bw_pset *s, const char *text, size_t len, unsigned *best,
 			i++;
 		}
 		return SIZE_MAX;        /* no pattern fits in the bytes left */
+	}
+	if (s->tri && !s->n_big) {
+		if (len < 3)
+			return SIZE_MAX;
+		uint32_t x = (uint32_t)s->fold[(unsigned char)text[0]] << 8 | s->fold[(unsigned char)text[1]];
+		for (; i + 2 < len; i++) {
+			x = (x << 8 | s->fold[(unsigned char)text[i + 2]]) & 0xffffff;
+			uint32_t h = pset_tri(x);
+			if (!(s->tri[h / 32] >> (h % 32) & 1))
+				continue;
+			pset_at(s, text, len, i, best);
+			if (PSET_STOP())
+				return i;
+		}
+		return SIZE_MAX;
 	}
 #ifdef __SSE2__
 	if (s->n_big) {

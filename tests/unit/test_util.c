@@ -217,8 +217,9 @@ static void test_pset_random(void **state)
 	}
 }
 
-/* Sets whose patterns are all long enough to skip (3 bytes and more, some
- * longer than the longest window), few letters so that patterns overlap. */
+/* Sets whose patterns are all 3 bytes or more (the three-byte filter, the
+ * skip from 6, some longer than the longest window), few letters so that
+ * patterns overlap. */
 static void test_pset_skip_random(void **state)
 {
 	(void)state;
@@ -229,6 +230,10 @@ static void test_pset_skip_random(void **state)
 		pset_round_min("abAB \t\n\r-", 1 + (size_t)(rand() % 12), 3 + (size_t)(rand() % 5), 14, true);
 		pset_round_min("aAbB-\xc3\xa9", 1 + (size_t)(rand() % 4), 30 + (size_t)(rand() % 8), 46, false);
 		pset_round_min("abcdefghijklmnopqrstuvwxyz", 40 + (size_t)(rand() % 24), 3 + (size_t)(rand() % 8), 20, false);
+		/* more first byte pairs than the vector filter takes: the
+		 * three-byte filter, blanks in the third byte */
+		pset_round_min("abcdefgh \t\n", 30 + (size_t)(rand() % 34), 3, 10, true);
+		pset_round_min("abcdefgh-\n", 30 + (size_t)(rand() % 34), 3 + (size_t)(rand() % 3), 10, false);
 	}
 }
 
