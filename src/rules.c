@@ -113,16 +113,40 @@ static bool field_has(const char *v, const char *text)
 	return bw_memcasemem(v, strlen(v), text) != NULL;
 }
 
+enum marker_kind { MK_NONE, MK_FROM, MK_SUBJECT, MK_VALUE, MK_HEADER, MK_BODY };
+
+/* A marker's kind, told by its first byte and one compare of its prefix. */
+static enum marker_kind marker_kind(const char *mk)
+{
+	switch (mk[0]) {
+	case 'f':
+		return strncmp(mk, "from:", 5) == 0 ? MK_FROM : MK_NONE;
+	case 's':
+		return strncmp(mk, "subject:", 8) == 0 ? MK_SUBJECT : MK_NONE;
+	case 'v':
+		return strncmp(mk, "value:", 6) == 0 ? MK_VALUE : MK_NONE;
+	case 'h':
+		return strncmp(mk, "header:", 7) == 0 ? MK_HEADER : MK_NONE;
+	case 'b':
+		return strncmp(mk, "body:", 5) == 0 ? MK_BODY : MK_NONE;
+	default:
+		return MK_NONE;
+	}
+}
+
 static bool rule_matches(const struct det_ctx *c, const struct mta_rule *r, const char **why)
 {
 	for (size_t i = 0; i < ARRAY_LEN(r->markers) && r->markers[i]; i++) {
 		const char *mk = r->markers[i];
 		bool hit = false;
-		if (strncmp(mk, "from:", 5) == 0)
+		switch (marker_kind(mk)) {
+		case MK_FROM:
 			hit = field_has(c->from_raw, mk + 5);
-		else if (strncmp(mk, "subject:", 8) == 0)
+			break;
+		case MK_SUBJECT:
 			hit = field_has(c->subject, mk + 8);
-		else if (strncmp(mk, "value:", 6) == 0) {
+			break;
+		case MK_VALUE: {
 			/* value:NAME=TEXT: the bounce's header NAME holds TEXT */
 			char name[64], v[256];
 			const char *eq = strchr(mk + 6, '=');
@@ -132,11 +156,19 @@ static bool rule_matches(const struct det_ctx *c, const struct mta_rule *r, cons
 				hit = mime_hdrs_get(c->top_h, name, v, sizeof(v)) &&
 				      field_has(v, eq + 1);
 			}
-		} else if (strncmp(mk, "header:", 7) == 0) {
+			break;
+		}
+		case MK_HEADER: {
 			size_t vl;
 			hit = mime_hdrs_raw(c->top_h, mk + 7, &vl) != NULL;
-		} else if (strncmp(mk, "body:", 5) == 0)
+			break;
+		}
+		case MK_BODY:
 			hit = bw_memcasemem(c->text, c->text_len, mk + 5) != NULL;
+			break;
+		case MK_NONE:
+			break;
+		}
 		if (hit) {
 			*why = mk;
 			return true;
