@@ -53,6 +53,10 @@ static inline const char *bw_memcasemem(const char *hay, size_t len, const char 
 {
 	return bw_memcasemem_n(hay, len, needle, strlen(needle));
 }
+/* The first i with p[i] == a and p[i + 1] == b, i + 1 < len (both bytes
+ * inside p[0..len)); NULL when there is none.  Exact bytes, no folding.
+ * For a line start that begins with a given byte: a = '\n'. */
+const char *bw_mempair(const char *p, size_t len, char a, char b);
 /* Case-insensitive prefix test of hay[0..len) against a NUL-terminated word. */
 bool bw_prefixcase(const char *hay, size_t len, const char *word);
 

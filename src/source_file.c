@@ -65,8 +65,9 @@ static bool blank_before(const char *buf, const char *q, char eol)
 }
 
 /* The buffer starts with a From_ line.  Only a line that starts with
- * "From " can split, so the walk looks at each line's first bytes and at
- * the line before only then. */
+ * "From " can split, so the walk goes from one line end followed by an 'F'
+ * to the next (bw_mempair: many lines a step, not a memchr per line) and
+ * looks at the line before only there. */
 int source_mbox_split(const char *name, const char *buf, size_t len, source_msg_fn fn, void *arg)
 {
 	const char *end = buf + len;
@@ -74,7 +75,7 @@ int source_mbox_split(const char *name, const char *buf, size_t len, source_msg_
 	unsigned index = 0;
 	const char *start = is_from_line(buf, end) ? after_line(buf, end, eol) : buf;
 	const char *q = buf;   /* from the top: line 2 may be a From_ line already */
-	while (q < end && (q = memchr(q, eol, (size_t)(end - q))) != NULL) {
+	while (q < end && (q = bw_mempair(q, (size_t)(end - q), eol, 'F')) != NULL) {
 		const char *line = q + 1;
 		if (is_from_line(line, end) && (blank_before(buf, q, eol) || is_strict_from_line(line, end))) {
 			int rc = fn(arg, name, ++index, start, (size_t)(line - start));

@@ -237,6 +237,32 @@ static void test_pset_skip_random(void **state)
 	}
 }
 
+/* bw_mempair against the byte loop, on texts made mostly of the two bytes
+ * and at every length around the 32-byte steps. */
+static void test_mempair_random(void **state)
+{
+	(void)state;
+	static const char alphabet[] = "\nFFrom \n\nx";
+	char text[200];
+	srand(777);
+	for (int round = 0; round < 50000; round++) {
+		size_t len = (size_t)(rand() % 200);
+		for (size_t i = 0; i < len; i++)
+			text[i] = alphabet[rand() % (sizeof(alphabet) - 1)];
+		const char *want = NULL;
+		for (size_t i = 0; i + 1 < len && !want; i++)
+			if (text[i] == '\n' && text[i + 1] == 'F')
+				want = text + i;
+		assert_ptr_equal(bw_mempair(text, len, '\n', 'F'), want);
+	}
+	/* the pair must lie wholly inside the length */
+	const char *t = "ab\nF";
+	assert_null(bw_mempair(t, 3, '\n', 'F'));
+	assert_ptr_equal(bw_mempair(t, 4, '\n', 'F'), t + 2);
+	assert_null(bw_mempair("", 0, 'a', 'b'));
+	assert_null(bw_mempair("a", 1, 'a', 'a'));
+}
+
 static void test_buf_limit(void **state)
 {
 	(void)state;
@@ -257,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_pset_examples),
 		cmocka_unit_test(test_pset_random),
 		cmocka_unit_test(test_pset_skip_random),
+		cmocka_unit_test(test_mempair_random),
 		cmocka_unit_test(test_buf_limit),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
