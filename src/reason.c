@@ -307,6 +307,7 @@ static const struct phrase phrases[] = {
 	{ BW_R_TOOMANYCONN, S, "connection frequency" },
 	{ BW_R_TOOMANYCONN, S, "frequency limited" },
 	{ BW_R_TOOMANYCONN, S, "too many sessions" },
+	{ BW_R_TOOMANYCONN, S, "too many open connections" },   /* Sendmail FEATURE(conncontrol) */
 	{ BW_R_SPEEDING, S, "receiving mail at a rate" },
 	{ BW_R_SPEEDING, S, "receiving mail too quickly" },
 	{ BW_R_SPEEDING, S, "try again slower" },
@@ -357,6 +358,7 @@ static const struct phrase phrases[] = {
 	{ BW_R_SECURITYERROR, S, "user not authenticated" },
 	{ BW_R_SECURITYERROR, S, "not authenticated to send" },
 	{ BW_R_SECURITYERROR, S, "insecure" },
+	{ BW_R_SECURITYERROR, S, "could not retrieve credentials" },  /* OpenSMTPD: no secret for the relay's AUTH */
 
 	/* --- content --- */
 	{ BW_R_VIRUSDETECTED, S, "virus" },
@@ -422,6 +424,7 @@ static const struct phrase phrases[] = {
 	{ BW_R_NOTCOMPLIANTRFC, S, "bare linefeed" },        /* LF without CR: RFC 5322 2.3 */
 	{ BW_R_NOTCOMPLIANTRFC, S, "bare lf" },
 	{ BW_R_NOTCOMPLIANTRFC, S, "bare line feed" },
+	{ BW_R_NOTCOMPLIANTRFC, S, "bare newline" },         /* Cyrus: "Message contains bare newlines" */
 	{ BW_R_CONTENTERROR, S, "media error" },
 	{ BW_R_CONTENTERROR, S, "duplicate header" },
 	{ BW_R_CONTENTERROR, S, "8-bit data in message header" },
@@ -487,10 +490,12 @@ static const struct phrase phrases[] = {
 	{ BW_R_HASMOVED, S, "has moved" },
 	{ BW_R_HASMOVED, S, "no longer on server" },
 	{ BW_R_HASMOVED, S, "moved permanently" },
+	{ BW_R_HASMOVED, W, "user not local; please try" },   /* RFC 5321 551: the forward-path given */
 
 	/* --- the domain takes no mail (null MX, RFC 7505) --- */
 	{ BW_R_REJECTED, S, "sender domain has null mx" },   /* RFC 7505 3.4: 5.7.27, the sender's problem */
 	{ BW_R_REJECTED, S, "sender address has null mx" },
+	{ BW_R_REJECTED, S, "sender address rejected" },     /* Postfix, whatever follows ("... does not accept mail (nullMX)") */
 	{ BW_R_NOTACCEPT, S, "null mx" },
 	{ BW_R_NOTACCEPT, S, "does not accept mail" },
 	{ BW_R_NOTACCEPT, S, "doesn't receive email" },
@@ -506,8 +511,7 @@ static const struct phrase phrases[] = {
 	 * the domain comes first (before "blacklisted") --- */
 	{ BW_R_HOSTUNKNOWN, W, "domain may not exist" },
 
-	/* --- the sender is refused --- */
-	{ BW_R_REJECTED, S, "sender address rejected" },
+	/* --- the sender is refused ("sender address rejected" is above) --- */
 	{ BW_R_REJECTED, S, "sender rejected" },
 	{ BW_R_REJECTED, S, "sender was rejected" },
 	{ BW_R_REJECTED, S, "sender denied" },
@@ -692,6 +696,9 @@ static const struct phrase phrases[] = {
 	{ BW_R_HOSTUNKNOWN, W, "destination system address" },
 	{ BW_R_HOSTUNKNOWN, W, "dns lookup failure" },
 	{ BW_R_HOSTUNKNOWN, W, "domaine inexistant" },
+	{ BW_R_HOSTUNKNOWN, W, "mx records point to non-existent hosts" },  /* Exim dnslookup router */
+	{ BW_R_HOSTUNKNOWN, W, "address lookups failed permanently" },      /* Exim smtp transport: no host has an address */
+	{ BW_R_HOSTUNKNOWN, W, "could not be found in domain name service" },  /* Exchange 2003 NDR */
 
 	/* --- the message could not be delivered in time --- */
 	{ BW_R_EXPIRED, S, "message expired" },
@@ -706,6 +713,10 @@ static const struct phrase phrases[] = {
 	{ BW_R_EXPIRED, S, "after multiple retries" },
 	{ BW_R_EXPIRED, S, "did not accept our requests to connect" },
 	{ BW_R_EXPIRED, S, "was aborted after" },
+	{ BW_R_EXPIRED, S, "after a long failure period" },     /* Exim: "retry time not reached for any host after ..." */
+	{ BW_R_EXPIRED, S, "failing for a long time" },         /* Exim: "all hosts have been failing for a long time" */
+	{ BW_R_EXPIRED, S, "envelope expired" },                /* OpenSMTPD's queue */
+	{ BW_R_EXPIRED, S, "cannot send message for" },         /* Sendmail: "Cannot send message for 5 days" */
 	{ BW_R_EXPIRED, W, "has been delayed" },
 	{ BW_R_EXPIRED, W, "will be retried" },
 	{ BW_R_EXPIRED, W, "giving up" },
@@ -720,6 +731,10 @@ static const struct phrase phrases[] = {
 	{ BW_R_NETWORKERROR, S, "too many hops" },
 	{ BW_R_NETWORKERROR, S, "hop count exceeded" },
 	{ BW_R_NETWORKERROR, S, "message looping" },
+	{ BW_R_NETWORKERROR, S, "message is looping" },         /* qmail-local: "already has my Delivered-To line" */
+	{ BW_R_NETWORKERROR, S, "loops back to me" },           /* Sendmail "mail loops back to me (MX problem?)", Postfix "... to myself" */
+	{ BW_R_NETWORKERROR, S, "loop detected" },              /* OpenSMTPD; RFC 3463 "Routing loop detected" */
+	{ BW_R_NETWORKERROR, S, "mxloopback" },                 /* Exchange SMTPSEND.DNS.MxLoopback: the MX is this host */
 	{ BW_R_NETWORKERROR, W, "network error" },
 	{ BW_R_NETWORKERROR, W, "network is unreachable" },
 	{ BW_R_NETWORKERROR, W, "no route to host" },
@@ -729,11 +744,18 @@ static const struct phrase phrases[] = {
 	{ BW_R_NETWORKERROR, W, "name service error" },
 	{ BW_R_NETWORKERROR, W, "dns error" },
 	{ BW_R_NETWORKERROR, W, "temporary lookup failure" },
+	{ BW_R_NETWORKERROR, W, "deferred: name server" },      /* Sendmail's deferral: "Name server: x: host name lookup failure" */
+	{ BW_R_NETWORKERROR, W, "host lookup did not complete" },  /* Exim: the DNS gave no answer */
+	{ BW_R_NETWORKERROR, W, "failure in mx lookup" },       /* OpenSMTPD: "Temporary failure in MX lookup" */
+	{ BW_R_NETWORKERROR, W, "no valid route to" },          /* OpenSMTPD: "... remote MX", "... destination" */
+	{ BW_R_NETWORKERROR, W, "address family mismatch" },    /* OpenSMTPD: no MX reachable over our IP version */
 
 	/* --- the receiving side broke --- */
 	{ BW_R_MAILERERROR, S, "mailer error" },
 	{ BW_R_MAILERERROR, S, "command died" },
 	{ BW_R_MAILERERROR, S, "command failed" },
+	{ BW_R_MAILERERROR, S, "command time limit exceeded" },  /* Postfix local/pipe */
+	{ BW_R_MAILERERROR, S, "child process of" },             /* Exim: "Child process of X transport returned N" */
 	{ BW_R_MAILERERROR, W, "pipe to" },
 	{ BW_R_SYSTEMERROR, W, "internal system error" },
 	{ BW_R_SYSTEMERROR, W, "system error" },
@@ -757,6 +779,7 @@ static const struct phrase phrases[] = {
 	{ BW_R_SYNTAXERROR, W, "unrecognized command" },
 
 	/* --- last resorts --- */
+	{ BW_R_FILTERED, W, "was automatically rejected" },   /* a Sieve "reject" (Dovecot Pigeonhole): the recipient's rule */
 	{ BW_R_FILTERED, W, "content filter" },
 	{ BW_R_FILTERED, W, "filtered" },
 	{ BW_R_FILTERED, W, "domain filter" },
@@ -794,15 +817,19 @@ static const struct {
 	enum smtp_stage stage;
 } stages[] = {
 	{ "after end of data", STAGE_DATA },
+	{ "after pipelined end of data", STAGE_DATA },   /* Exim writes "pipelined" before a command sent in a batch */
+	{ "after pipelined data", STAGE_DATA },
 	{ "after data", STAGE_DATA },
 	{ "end of data command", STAGE_DATA },
 	{ "in reply to data command", STAGE_DATA },
 	{ "failed after i sent the message", STAGE_DATA },
 	{ "after rcpt to", STAGE_RCPT },
+	{ "after pipelined rcpt to", STAGE_RCPT },
 	{ "in reply to rcpt to", STAGE_RCPT },
 	{ "does not like recipient", STAGE_RCPT },
 	{ "[rcpt_to]", STAGE_RCPT },
 	{ "after mail from", STAGE_MAIL },
+	{ "after pipelined mail from", STAGE_MAIL },
 	{ "in reply to mail from", STAGE_MAIL },
 	{ "sender was rejected", STAGE_MAIL },
 	{ "[mail_from]", STAGE_MAIL },

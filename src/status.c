@@ -97,7 +97,9 @@ static const struct {
 	{ "7.24", BW_R_AUTHFAILURE, true, "SPF validation error" },
 	{ "7.25", BW_R_REQUIREPTR, true, "Reverse DNS validation failed" },
 	{ "7.26", BW_R_AUTHFAILURE, true, "Multiple authentication checks failed" },
-	{ "7.27", BW_R_NOTACCEPT, false, "Sender address has null MX" },
+	/* RFC 7505 3.4: the sender's own domain takes no mail, so no bounce
+	 * could reach it: the sender's problem, not the recipient's */
+	{ "7.27", BW_R_REJECTED, false, "Sender address has null MX" },
 	{ "7.28", BW_R_SPEEDING, false, "Mail flood detected" },
 	{ "7.29", BW_R_AUTHFAILURE, true, "ARC validation failure" },
 	{ "7.30", BW_R_FAILEDSTARTTLS, true, "REQUIRETLS support required" },

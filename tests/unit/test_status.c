@@ -69,6 +69,9 @@ static void test_reasons(void **state)
 	assert_int_equal(status_reason("5.2.2", &specific), BW_R_MAILBOXFULL);
 	assert_int_equal(status_reason("4.4.7", &specific), BW_R_EXPIRED);
 	assert_int_equal(status_reason("5.1.10", &specific), BW_R_NOTACCEPT);
+	/* RFC 7505: the recipient's null MX takes no mail; the sender's own
+	 * null MX is the sender's problem */
+	assert_int_equal(status_reason("5.7.27", &specific), BW_R_REJECTED);
 	assert_int_equal(status_reason("5.7.23", &specific), BW_R_AUTHFAILURE);
 	assert_int_equal(status_reason("5.7.1", &specific), status_reason("5.7.1", &specific));
 	assert_false(specific);
