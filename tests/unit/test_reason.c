@@ -408,6 +408,8 @@ static void test_mta_texts(void **state)
 		{ "5.0.0", "", "retry time not reached for any host after a long failure period", BW_R_EXPIRED, false },
 		{ "5.0.0", "", "all hosts have been failing for a long time and were last tried after this message "
 		  "arrived", BW_R_EXPIRED, false },
+		{ "5.0.0", "", "all hosts for 'example.org' have been failing for a long time (and retry time not "
+		  "reached)", BW_R_EXPIRED, false },
 		{ "5.0.0", "", "mailbox is full (MTA-imposed quota exceeded while writing to file /var/mail/a)",
 		  BW_R_MAILBOXFULL, false },
 		{ "5.0.0", "", "MTA-imposed quota exceeded while writing to mailbox /var/mail/a",
@@ -461,6 +463,7 @@ static void test_mta_texts(void **state)
 		{ "", "", "Envelope expired", BW_R_EXPIRED, false },
 		{ "5.0.0", "", "Domain does not exist", BW_R_HOSTUNKNOWN, true },
 		{ "4.0.0", "", "Temporary failure in MX lookup", BW_R_NETWORKERROR, false },
+		{ "4.0.0", "", "Host not found", BW_R_NETWORKERROR, false },
 		{ "4.0.0", "", "No MX found for domain", BW_R_NOTACCEPT, false },
 		{ "5.0.0", "", "Domain does not accept mail", BW_R_NOTACCEPT, true },
 		{ "4.0.0", "", "Network error on destination MXs", BW_R_NETWORKERROR, false },
