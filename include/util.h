@@ -53,6 +53,11 @@ static inline const char *bw_memcasemem(const char *hay, size_t len, const char 
 {
 	return bw_memcasemem_n(hay, len, needle, strlen(needle));
 }
+/* The first occurrence of needle[0..nl) in hay[0..len), exact bytes (as
+ * memmem); NULL when none.  For needles of a few bytes to a few hundred,
+ * found by their first two and last bytes 32 positions a step, then
+ * compared. */
+const char *bw_memmem(const char *hay, size_t len, const char *needle, size_t nl);
 /* The first i with p[i] == a and p[i + 1] == b, i + 1 < len (both bytes
  * inside p[0..len)); NULL when there is none.  Exact bytes, no folding.
  * For a line start that begins with a given byte: a = '\n'. */

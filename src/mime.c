@@ -621,7 +621,7 @@ static const char *next_delim_line(const char *b, const char *p, const char *end
 	if (p == b && (size_t)(end - p) >= dl && memcmp(p, delim, dl) == 0)
 		return p;
 	const char *from = p > b ? p - 1 : p;    /* the LF that begins the line at p */
-	const char *hit = memmem(from, (size_t)(end - from), delim - 1, dl + 1);
+	const char *hit = bw_memmem(from, (size_t)(end - from), delim - 1, dl + 1);
 	return hit ? hit + 1 : NULL;
 }
 

@@ -174,6 +174,53 @@ SCAN_NO_COVERAGE const char *bw_memcasemem_n(const char *hay, size_t len, const 
 	return NULL;
 }
 
+#ifdef __SSE2__
+/* The positions x..x+15 whose byte is f, whose next byte is s and whose
+ * byte nl - 1 further on is l, as a bit mask (nl >= 2). */
+static inline unsigned memmem_block(const char *hay, size_t x, size_t nl, __m128i vf, __m128i vs, __m128i vl)
+{
+	__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(hay + x));
+	__m128i s = _mm_loadu_si128((const __m128i *)(const void *)(hay + x + 1));
+	__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(hay + x + nl - 1));
+	return (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_and_si128(_mm_cmpeq_epi8(a, vf), _mm_cmpeq_epi8(s, vs)),
+							  _mm_cmpeq_epi8(b, vl)));
+}
+#endif
+
+/*
+ * bw_memmem - memmem by the first two and the last byte of the needle,
+ * as bw_memcasemem_n without the folding: a MIME delimiter ("\n--" and the
+ * boundary) is looked for once per part, over the whole multipart body,
+ * and libc's memmem spends more on its set-up and its general search than
+ * this filter, which lets through little but the delimiter lines.
+ */
+SCAN_NO_COVERAGE const char *bw_memmem(const char *hay, size_t len, const char *needle, size_t nl)
+{
+	if (nl == 0)
+		return hay;
+	if (nl > len)
+		return NULL;
+	const char f = needle[0], l = needle[nl - 1];
+	size_t i = 0;
+	const size_t last = len - nl;            /* the last position a match may start */
+#ifdef __SSE2__
+	const __m128i vf = _mm_set1_epi8(f), vs = _mm_set1_epi8(nl > 1 ? needle[1] : f), vl = _mm_set1_epi8(l);
+	for (; nl > 1 && i + 32 <= last + 1; i += 32) {
+		unsigned mask = memmem_block(hay, i, nl, vf, vs, vl) | memmem_block(hay, i + 16, nl, vf, vs, vl) << 16;
+		while (mask) {
+			unsigned bit = (unsigned)__builtin_ctz(mask);
+			if (memcmp(hay + i + bit, needle, nl) == 0)
+				return hay + i + bit;
+			mask &= mask - 1;
+		}
+	}
+#endif
+	for (; i <= last; i++)
+		if (hay[i] == f && hay[i + nl - 1] == l && memcmp(hay + i, needle, nl) == 0)
+			return hay + i;
+	return NULL;
+}
+
 /*
  * bw_mempair - the first place where byte a is followed by byte b.  32
  * positions a step where SSE2 is there (two loads, one a byte further on),

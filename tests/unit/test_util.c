@@ -2,6 +2,8 @@
  * test_util.c - the case-insensitive search and the pattern sets against
  * plain references on random text, and the bounded buffer.
  */
+#include "config.h"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -237,6 +239,31 @@ static void test_pset_skip_random(void **state)
 	}
 }
 
+/* bw_memmem against memmem, needles of 1 to 40 bytes from a small alphabet
+ * (many near misses), hays up to 300 bytes. */
+static void test_memmem_random(void **state)
+{
+	(void)state;
+	static const char alphabet[] = "--\nab\n-";
+	char hay[300], needle[40];
+	srand(999);
+	for (int round = 0; round < 50000; round++) {
+		size_t len = (size_t)(rand() % 300);
+		for (size_t i = 0; i < len; i++)
+			hay[i] = alphabet[rand() % (sizeof(alphabet) - 1)];
+		size_t nl = 1 + (size_t)(rand() % (round % 2 ? 6 : 40));
+		for (size_t i = 0; i < nl; i++)
+			needle[i] = alphabet[rand() % (sizeof(alphabet) - 1)];
+		if (len > nl && rand() % 2)        /* plant it, sometimes more than once */
+			memcpy(hay + rand() % (len - nl), needle, nl);
+		assert_ptr_equal(bw_memmem(hay, len, needle, nl), memmem(hay, len, needle, nl));
+	}
+	const char *abc = "abc";
+	assert_ptr_equal(bw_memmem(abc, 3, "", 0), abc);
+	assert_ptr_equal(bw_memmem(abc, 3, "bc", 2), abc + 1);
+	assert_null(bw_memmem(abc, 2, "abc", 3));
+}
+
 /* bw_mempair against the byte loop, on texts made mostly of the two bytes
  * and at every length around the 32-byte steps. */
 static void test_mempair_random(void **state)
@@ -283,6 +310,7 @@ int main(void)
 		cmocka_unit_test(test_pset_examples),
 		cmocka_unit_test(test_pset_random),
 		cmocka_unit_test(test_pset_skip_random),
+		cmocka_unit_test(test_memmem_random),
 		cmocka_unit_test(test_mempair_random),
 		cmocka_unit_test(test_buf_limit),
 	};
