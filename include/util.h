@@ -9,6 +9,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Print "bouncewatch: fatal: ..." on stderr and exit(1).  For start-up,
@@ -43,6 +47,27 @@ static inline void bw_strlcpy(char *dst, const char *src, size_t dstsz)
 	for (size_t i = 0; i < n; i++)
 		dst[i] = src[i];
 	dst[n] = '\0';
+}
+
+/*
+ * bw_eol - the first '\n' in p..end, or end when there is none: the end of
+ * the line at p.  Inline, 32 bytes a step with SSE2: lines of mail are
+ * short, and a memchr call per line costs more than the search.
+ */
+static inline const char *bw_eol(const char *p, const char *end)
+{
+#ifdef __SSE2__
+	const __m128i nl = _mm_set1_epi8('\n');
+	while (end - p >= 32) {
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), nl)) |
+			     (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)), nl)) << 16;
+		if (m)
+			return p + __builtin_ctz(m);
+		p += 32;
+	}
+#endif
+	const char *e = memchr(p, '\n', (size_t)(end - p));
+	return e ? e : end;
 }
 
 /* Case-insensitive search for needle (NUL-terminated, ASCII) in hay[0..len);

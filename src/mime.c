@@ -86,8 +86,7 @@ bool mime_looks_like_header(const char *p, size_t len)
 
 static const char *line_end(const char *p, const char *end)
 {
-	const char *e = memchr(p, '\n', (size_t)(end - p));
-	return e ? e : end;
+	return bw_eol(p, end);
 }
 
 /* Record the line at q in the index h of the block at h->hdr, as
@@ -277,8 +276,8 @@ void mime_hdrs_init(struct mime_hdrs *h, const char *hdr, size_t len)
 	while (p < end && h->n < MIME_HDRS_LINES) {
 		h->first[h->n] = (unsigned char)bw_lower((unsigned char)*p);
 		h->line[h->n++] = (uint32_t)(p - hdr);
-		const char *e = memchr(p, '\n', (size_t)(end - p));
-		p = e ? e + 1 : end;
+		const char *e = bw_eol(p, end);
+		p = e < end ? e + 1 : end;
 	}
 	h->rest = (size_t)(p - hdr);
 }

@@ -264,6 +264,22 @@ static void test_memmem_random(void **state)
 	assert_null(bw_memmem(abc, 2, "abc", 3));
 }
 
+/* bw_eol against memchr: line ends at every place around the 16- and
+ * 32-byte steps, and none. */
+static void test_eol_random(void **state)
+{
+	(void)state;
+	char text[200];
+	srand(31337);
+	for (int round = 0; round < 50000; round++) {
+		size_t len = (size_t)(rand() % 200);
+		for (size_t i = 0; i < len; i++)
+			text[i] = rand() % (round % 3 ? 90 : 4) ? 'x' : '\n';
+		const char *nl = memchr(text, '\n', len);
+		assert_ptr_equal(bw_eol(text, text + len), nl ? nl : text + len);
+	}
+}
+
 /* bw_mempair against the byte loop, on texts made mostly of the two bytes
  * and at every length around the 32-byte steps. */
 static void test_mempair_random(void **state)
@@ -311,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_pset_random),
 		cmocka_unit_test(test_pset_skip_random),
 		cmocka_unit_test(test_memmem_random),
+		cmocka_unit_test(test_eol_random),
 		cmocka_unit_test(test_mempair_random),
 		cmocka_unit_test(test_buf_limit),
 	};
