@@ -79,6 +79,22 @@ static const bool name_byte[256] = {
 bool mime_looks_like_header(const char *p, size_t len)
 {
 	size_t i = 0;
+#ifdef __SSE2__
+	/* 16 bytes a step: a name byte is 0x21..0x7e but ':'; as signed
+	 * bytes, everything below 0x21 (with 0x80..0xff) and 0x7f and ':'
+	 * end the name */
+	const __m128i lo = _mm_set1_epi8(0x21), del = _mm_set1_epi8(0x7f), colon = _mm_set1_epi8(':');
+	for (; i + 16 <= len; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i stop = _mm_or_si128(_mm_cmplt_epi8(x, lo),
+					    _mm_or_si128(_mm_cmpeq_epi8(x, del), _mm_cmpeq_epi8(x, colon)));
+		unsigned m = (unsigned)_mm_movemask_epi8(stop);
+		if (m) {
+			i += (unsigned)__builtin_ctz(m);
+			return i > 0 && p[i] == ':';
+		}
+	}
+#endif
 	while (i < len && name_byte[(unsigned char)p[i]])
 		i++;
 	return i > 0 && i < len && p[i] == ':';

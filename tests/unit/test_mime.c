@@ -327,6 +327,34 @@ static void test_nul_and_mbox_line(void **state)
 	mime_free(&m);
 }
 
+/* mime_looks_like_header against the plain rule (name bytes 0x21..0x7e
+ * but ':', at least one, then ':') on random lines, the stop byte at every
+ * place around the 16-byte steps. */
+static bool looks_like_header_ref(const char *p, size_t len)
+{
+	size_t i = 0;
+	while (i < len && (unsigned char)p[i] >= 0x21 && (unsigned char)p[i] <= 0x7e && p[i] != ':')
+		i++;
+	return i > 0 && i < len && p[i] == ':';
+}
+
+static void test_looks_like_header_random(void **state)
+{
+	(void)state;
+	static const char bytes[] = { 'a', 'Z', '-', '~', '!', ':', ' ', '\t', '\x7f', '\x80', '\xff', '\x20', '\x21', '\0' };
+	char line[80];
+	srand(2047);
+	for (int round = 0; round < 100000; round++) {
+		size_t len = (size_t)(rand() % 80);
+		for (size_t i = 0; i < len; i++)
+			line[i] = rand() % 8 ? 'x' : bytes[rand() % (int)sizeof(bytes)];
+		assert_int_equal(mime_looks_like_header(line, len), looks_like_header_ref(line, len));
+	}
+	assert_true(mime_looks_like_header("Content-Transfer-Encoding: 7bit", 31));
+	assert_false(mime_looks_like_header("Content-Transfer-Encoding 7bit", 30));
+	assert_false(mime_looks_like_header(": x", 3));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -341,6 +369,7 @@ int main(void)
 		cmocka_unit_test(test_boundary_absent_is_text),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_nul_and_mbox_line),
+		cmocka_unit_test(test_looks_like_header_random),
 	};
 	return cmocka_run_group_tests_name("mime", tests, NULL, NULL);
 }
