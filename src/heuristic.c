@@ -788,7 +788,8 @@ unsigned det_scan(struct det_ctx *c, const char *s, const char *e, const char *d
 	for (const char *p = s; p < e && n < MAX_CANDS;) {
 		const char *nl = memchr(p, '\n', (size_t)(e - p));
 		const char *le = nl ? nl : e;
-		if (!quoted_header_line(p, le) && memchr(p, '@', (size_t)(le - p))) {
+		/* the '@' first: most lines hold none, and both tests only read */
+		if (memchr(p, '@', (size_t)(le - p)) && !quoted_header_line(p, le)) {
 			bool fail = det_failure_line(p, (size_t)(le - p));
 			const char *q = p;
 			char a[BW_ADDR_MAX + 1];
