@@ -70,6 +70,24 @@ static inline const char *bw_eol(const char *p, const char *end)
 	return e ? e : end;
 }
 
+/* The first byte a or b in p..end, or end when there is none.  Inline, 16
+ * bytes a step with SSE2. */
+static inline const char *bw_find2(const char *p, const char *end, char a, char b)
+{
+#ifdef __SSE2__
+	const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
+	for (; end - p >= 16; p += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, va), _mm_cmpeq_epi8(x, vb)));
+		if (m)
+			return p + __builtin_ctz(m);
+	}
+#endif
+	while (p < end && *p != a && *p != b)
+		p++;
+	return p;
+}
+
 /* Case-insensitive search for needle (NUL-terminated, ASCII) in hay[0..len);
  * _n takes the needle's length (nl == strlen(needle)).  Inline, so that the
  * length of a constant needle is known when compiling. */

@@ -194,22 +194,34 @@ static void original_sender(struct det_ctx *c)
  */
 static void html_to_text(struct det_ctx *c)
 {
-	static const char *const breaks[] = { "br", "p", "/p", "div", "/div", "tr", "li", "/tr", "/h" };
-	static const struct { const char *ent; char ch; } ents[] = {
-		{ "&lt;", '<' }, { "&gt;", '>' }, { "&amp;", '&' }, { "&quot;", '"' }, { "&nbsp;", ' ' },
-		{ "&#39;", '\'' }, { "&#64;", '@' },
+#define HTML_WORD(lit) { lit, sizeof(lit) - 1 }
+	static const struct { const char *s; size_t n; } breaks[] = {
+		HTML_WORD("br"), HTML_WORD("p"), HTML_WORD("/p"), HTML_WORD("div"), HTML_WORD("/div"),
+		HTML_WORD("tr"), HTML_WORD("li"), HTML_WORD("/tr"), HTML_WORD("/h"),
 	};
+	static const struct { const char *ent; size_t n; char ch; } ents[] = {
+		{ "&lt;", 4, '<' }, { "&gt;", 4, '>' }, { "&amp;", 5, '&' }, { "&quot;", 6, '"' }, { "&nbsp;", 6, ' ' },
+		{ "&#39;", 5, '\'' }, { "&#64;", 5, '@' },
+	};
+#undef HTML_WORD
 	const char *p = c->text, *end = c->text + c->text_len;
 	char *out = xmalloc(c->text_len + 1);
 	size_t o = 0;
 	while (p < end) {
+		/* the bytes up to the next tag or entity are copied as they are */
+		const char *q = bw_find2(p, end, '<', '&');
+		memcpy(out + o, p, (size_t)(q - p));
+		o += (size_t)(q - p);
+		p = q;
+		if (p >= end)
+			break;
 		if (*p == '<') {
 			const char *gt = memchr(p, '>', (size_t)(end - p));
 			if (!gt)
 				break;
 			for (size_t i = 0; i < ARRAY_LEN(breaks); i++) {
-				size_t n = strlen(breaks[i]);
-				if ((size_t)(gt - p - 1) >= n && bw_prefixcase(p + 1, n, breaks[i]) &&
+				size_t n = breaks[i].n;
+				if ((size_t)(gt - p - 1) >= n && bw_prefixcase(p + 1, n, breaks[i].s) &&
 				    !bw_isalpha((unsigned char)p[1 + n])) {
 					out[o++] = '\n';
 					/* "<br>" then a line end is one line break, not a
@@ -222,19 +234,17 @@ static void html_to_text(struct det_ctx *c)
 			p = gt + 1;
 			continue;
 		}
-		if (*p == '&') {
-			size_t i;
-			for (i = 0; i < ARRAY_LEN(ents); i++) {
-				size_t n = strlen(ents[i].ent);
-				if ((size_t)(end - p) >= n && bw_prefixcase(p, n, ents[i].ent)) {
-					out[o++] = ents[i].ch;
-					p += n;
-					break;
-				}
+		size_t i;                 /* '&' */
+		for (i = 0; i < ARRAY_LEN(ents); i++) {
+			size_t n = ents[i].n;
+			if ((size_t)(end - p) >= n && bw_prefixcase(p, n, ents[i].ent)) {
+				out[o++] = ents[i].ch;
+				p += n;
+				break;
 			}
-			if (i < ARRAY_LEN(ents))
-				continue;
 		}
+		if (i < ARRAY_LEN(ents))
+			continue;
 		out[o++] = *p++;
 	}
 	out[o] = '\0';

@@ -280,6 +280,26 @@ static void test_eol_random(void **state)
 	}
 }
 
+/* bw_find2 against the byte loop, the two bytes at every place around the
+ * 16-byte steps, and neither. */
+static void test_find2_random(void **state)
+{
+	(void)state;
+	char text[120];
+	srand(4711);
+	for (int round = 0; round < 50000; round++) {
+		size_t len = (size_t)(rand() % 120);
+		for (size_t i = 0; i < len; i++) {
+			int r = rand() % (round % 2 ? 60 : 6);
+			text[i] = r == 0 ? '<' : r == 1 ? '&' : 'x';
+		}
+		const char *want = text;
+		while (want < text + len && *want != '<' && *want != '&')
+			want++;
+		assert_ptr_equal(bw_find2(text, text + len, '<', '&'), want);
+	}
+}
+
 /* bw_mempair against the byte loop, on texts made mostly of the two bytes
  * and at every length around the 32-byte steps. */
 static void test_mempair_random(void **state)
@@ -328,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_pset_skip_random),
 		cmocka_unit_test(test_memmem_random),
 		cmocka_unit_test(test_eol_random),
+		cmocka_unit_test(test_find2_random),
 		cmocka_unit_test(test_mempair_random),
 		cmocka_unit_test(test_buf_limit),
 	};
