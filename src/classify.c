@@ -219,9 +219,10 @@ static void html_to_text(struct det_ctx *c)
 			const char *gt = memchr(p, '>', (size_t)(end - p));
 			if (!gt)
 				break;
+			const int c1 = bw_lower((unsigned char)p[1]);   /* p[1] is '>' at worst */
 			for (size_t i = 0; i < ARRAY_LEN(breaks); i++) {
 				size_t n = breaks[i].n;
-				if ((size_t)(gt - p - 1) >= n && bw_prefixcase(p + 1, n, breaks[i].s) &&
+				if (breaks[i].s[0] == c1 && (size_t)(gt - p - 1) >= n && bw_prefixcase(p + 1, n, breaks[i].s) &&
 				    !bw_isalpha((unsigned char)p[1 + n])) {
 					out[o++] = '\n';
 					/* "<br>" then a line end is one line break, not a
@@ -235,9 +236,10 @@ static void html_to_text(struct det_ctx *c)
 			continue;
 		}
 		size_t i;                 /* '&' */
+		const int c1 = p + 1 < end ? bw_lower((unsigned char)p[1]) : -1;
 		for (i = 0; i < ARRAY_LEN(ents); i++) {
 			size_t n = ents[i].n;
-			if ((size_t)(end - p) >= n && bw_prefixcase(p, n, ents[i].ent)) {
+			if (ents[i].ent[1] == c1 && (size_t)(end - p) >= n && bw_prefixcase(p, n, ents[i].ent)) {
 				out[o++] = ents[i].ch;
 				p += n;
 				break;
