@@ -355,6 +355,72 @@ static void test_looks_like_header_random(void **state)
 	assert_false(mime_looks_like_header(": x", 3));
 }
 
+/* The plain readings of quoted-printable and of the line-end
+ * normalisation, byte by byte, for the random checks below. */
+static size_t qp_ref(const char *in, size_t n, char *out)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (in[i] != '=') {
+			out[o++] = in[i];
+		} else if (i + 1 < n && in[i + 1] == '\n') {
+			i++;
+		} else if (i + 2 < n && bw_hexval((unsigned char)in[i + 1]) >= 0 && bw_hexval((unsigned char)in[i + 2]) >= 0) {
+			char d = (char)(bw_hexval((unsigned char)in[i + 1]) * 16 + bw_hexval((unsigned char)in[i + 2]));
+			out[o++] = d ? d : ' ';
+			i += 2;
+		} else {
+			out[o++] = '=';
+		}
+	}
+	return o;
+}
+
+static size_t normalise_ref(const char *in, size_t n, char *out)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (in[i] == '\0')
+			out[o++] = ' ';
+		else if (in[i] == '\r') {
+			out[o++] = '\n';
+			if (i + 1 < n && in[i + 1] == '\n')
+				i++;
+		} else
+			out[o++] = in[i];
+	}
+	return o;
+}
+
+static void test_decode_random(void **state)
+{
+	(void)state;
+	static const char bytes[] = "==\n\r\r\0a0F3d ";
+	char in[300], out[301], want[301];
+	srand(5150);
+	for (int round = 0; round < 50000; round++) {
+		size_t n = (size_t)(rand() % 300);
+		for (size_t i = 0; i < n; i++)
+			in[i] = rand() % 6 ? 'x' : bytes[rand() % (int)(sizeof(bytes) - 1)];
+		size_t w = qp_ref(in, n, want);
+		memset(out, '#', sizeof(out));
+		size_t got = mime_decode_qp(in, n, out);
+		assert_int_equal(got, w);
+		assert_memory_equal(out, want, w);
+		/* the normalised copy of a message is its text */
+		in[0] = 'X';                      /* not a blank line to skip */
+		struct mime m;
+		mime_parse(&m, in, n, &lim);      /* sets m whatever it returns */
+		if (m.text) {
+			w = normalise_ref(in, n, want);
+			assert_int_equal(m.text_len, w);
+			assert_memory_equal(m.text, want, w);
+			assert_int_equal(m.text[w], '\0');
+		}
+		mime_free(&m);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -370,6 +436,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_nul_and_mbox_line),
 		cmocka_unit_test(test_looks_like_header_random),
+		cmocka_unit_test(test_decode_random),
 	};
 	return cmocka_run_group_tests_name("mime", tests, NULL, NULL);
 }
