@@ -135,23 +135,44 @@ static bool recipient_of(const struct mime_hdrs *h, char *out, size_t outsz)
 	return field_addr(h, "X-Actual-Recipient", out, outsz);
 }
 
+/* Whether hit opens its line of text (only blanks and '<' before it). */
+static bool opens_line(const char *text, const char *hit)
+{
+	const char *p = hit;
+	while (p > text && (p[-1] == ' ' || p[-1] == '\t' || p[-1] == '<'))
+		p--;
+	return p == text || p[-1] == '\n';
+}
+
+/* Whether p[0..n) holds a letter (words, not punctuation alone). */
+static bool has_letter(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (bw_isalpha((unsigned char)p[i]))
+			return true;
+	return false;
+}
+
 /*
  * A block with no Diagnostic-Code: the notice may quote the server for this
  * recipient on the recipient's own line ("a@b: 550 5.7.25 <a@b>: Recipient
- * address rejected: ...", as OpenSMTPD writes it).  Only a line where a reply
- * or status code follows the address (after ':', '>', '.' and blanks) is
- * taken, and only the rest of that line.
+ * address rejected: ...", as OpenSMTPD writes it), or give its own words for
+ * it there ("a@b: Envelope expired").  Taken is the rest of a line where a
+ * reply or status code follows the address (after ':', '>', '.' and
+ * blanks), or else of a line the address opens, followed by a colon and
+ * words; a mere mention of the address in a sentence gives nothing.
  */
 static void diagnostic_from_notice(struct det_ctx *c, struct bw_event *ev)
 {
 	if (!c->text)
 		return;
 	const char *t = c->text, *end = c->text_end;
-	size_t rl = strlen(ev->recipient);
+	const char *words = NULL;           /* the first "a@b: words" line's words */
+	size_t words_len = 0, rl = strlen(ev->recipient);
 	while (t < end) {
 		const char *hit = bw_memcasemem(t, (size_t)(end - t), ev->recipient);
 		if (!hit)
-			return;
+			break;
 		const char *p = hit + rl;
 		const char *le = memchr(p, '\n', (size_t)(end - p));
 		if (!le)
@@ -169,7 +190,20 @@ static void diagnostic_from_notice(struct det_ctx *c, struct bw_event *ev)
 				     ev->recipient, ev->diagnostic);
 			return;
 		}
+		const char *q = hit + rl;
+		if (q < le && *q == '>')
+			q++;
+		if (!words && q < le && *q == ':' && opens_line(c->text, hit) && n >= 3 &&
+		    has_letter(p, n)) {
+			words = p;
+			words_len = n;
+		}
 		t = le;
+	}
+	if (words) {
+		det_set_diagnostic(ev, words, words_len);
+		report_trace(c->rep, "rfc3464: no Diagnostic-Code; the notice's words for %s: %s",
+			     ev->recipient, ev->diagnostic);
 	}
 }
 

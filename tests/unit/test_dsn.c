@@ -152,8 +152,9 @@ static void test_utf8_recipient(void **state)
 }
 
 /* A recipient block with no Diagnostic-Code takes the notice's own line for
- * the recipient when a server code follows the address there; a mere
- * mention of the address gives nothing. */
+ * the recipient when a server code follows the address there, or the words
+ * after "address:" on a line the address opens; a mere mention of the
+ * address in a sentence gives nothing. */
 static void test_diagnostic_from_notice(void **state)
 {
 	(void)state;
@@ -162,8 +163,11 @@ static void test_diagnostic_from_notice(void **state)
 		"    ptr@example.org: 550 5.7.25 <ptr@example.org>: Recipient address rejected: "
 		"Reverse DNS validation failed\n\n",
 		"Your message to ptr@example.org could not be delivered.\n\n",
+		"    A message is delayed for more than 4 hours for the following\n"
+		"    list of recipients:\n\n<ptr@example.org>: Envelope expired\n\n",
+		"Delivery to ptr@example.org: failed, see below.\n\n",
 	};
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < 4; i++) {
 		char msg[2048];
 		snprintf(msg, sizeof(msg),
 			 "From: MAILER-DAEMON@relay.example.net\nTo: news@shop.example.com\n"
@@ -183,6 +187,9 @@ static void test_diagnostic_from_notice(void **state)
 			assert_string_equal(rep.events[0].reply_code, "550");
 			assert_int_equal(rep.events[0].reason, BW_R_REQUIREPTR);
 			assert_non_null(strstr(rep.events[0].diagnostic, "Reverse DNS validation failed"));
+		} else if (i == 2) {
+			assert_string_equal(rep.events[0].diagnostic, "Envelope expired");
+			assert_int_equal(rep.events[0].reason, BW_R_EXPIRED);
 		} else {
 			assert_string_equal(rep.events[0].status, "5.0.0");
 			assert_string_equal(rep.events[0].diagnostic, "");
