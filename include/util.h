@@ -36,16 +36,15 @@ static inline int bw_hexval(int c) { return bw_isdigit(c) ? c - '0' : ((c | 32) 
 static inline bool bw_isalpha(int c) { return (c | 32) >= 'a' && (c | 32) <= 'z'; }
 
 /* Copy the string src into dst[0..dstsz), always NUL-terminated, truncated
- * when it does not fit (no formatting: the cheap snprintf("%s")). */
+ * when it does not fit (no formatting: the cheap snprintf("%s")).  libc's
+ * strnlen and memmove, not a byte loop: subjects and diagnostics run to
+ * hundreds of bytes. */
 static inline void bw_strlcpy(char *dst, const char *src, size_t dstsz)
 {
-	size_t n = 0;
 	if (!dstsz)
 		return;
-	while (n + 1 < dstsz && src[n])
-		n++;
-	for (size_t i = 0; i < n; i++)
-		dst[i] = src[i];
+	size_t n = strnlen(src, dstsz - 1);   /* reads no further than the loop it replaced */
+	memmove(dst, src, n);                 /* as that loop, src may lie inside dst */
 	dst[n] = '\0';
 }
 

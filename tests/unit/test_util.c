@@ -300,6 +300,31 @@ static void test_find2_random(void **state)
 	}
 }
 
+/* bw_strlcpy: whole, cut to the buffer, exact fit, empty, no room, and a
+ * source inside the destination (a value moved to the front). */
+static void test_strlcpy(void **state)
+{
+	(void)state;
+	char buf[8];
+	memset(buf, 'x', sizeof(buf));
+	bw_strlcpy(buf, "abc", sizeof(buf));
+	assert_string_equal(buf, "abc");
+	bw_strlcpy(buf, "abcdefghij", sizeof(buf));
+	assert_string_equal(buf, "abcdefg");
+	bw_strlcpy(buf, "1234567", sizeof(buf));
+	assert_string_equal(buf, "1234567");
+	bw_strlcpy(buf, "", sizeof(buf));
+	assert_string_equal(buf, "");
+	buf[0] = 'q';
+	bw_strlcpy(buf, "abc", 0);
+	assert_int_equal(buf[0], 'q');
+	bw_strlcpy(buf, "abc", 1);
+	assert_string_equal(buf, "");
+	char move[16] = "  value";
+	bw_strlcpy(move, move + 2, sizeof(move));
+	assert_string_equal(move, "value");
+}
+
 /* bw_mempair against the byte loop, on texts made mostly of the two bytes
  * and at every length around the 32-byte steps. */
 static void test_mempair_random(void **state)
@@ -349,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_memmem_random),
 		cmocka_unit_test(test_eol_random),
 		cmocka_unit_test(test_find2_random),
+		cmocka_unit_test(test_strlcpy),
 		cmocka_unit_test(test_mempair_random),
 		cmocka_unit_test(test_buf_limit),
 	};
