@@ -163,8 +163,8 @@ static void test_diagnostic_from_notice(void **state)
 		"    ptr@example.org: 550 5.7.25 <ptr@example.org>: Recipient address rejected: "
 		"Reverse DNS validation failed\n\n",
 		"Your message to ptr@example.org could not be delivered.\n\n",
-		"    A message is delayed for more than 4 hours for the following\n"
-		"    list of recipients:\n\n<ptr@example.org>: Envelope expired\n\n",
+		("    A message is delayed for more than 4 hours for the following\n"
+		 "    list of recipients:\n\n<ptr@example.org>: Envelope expired\n\n"),
 		"Delivery to ptr@example.org: failed, see below.\n\n",
 	};
 	for (size_t i = 0; i < 4; i++) {
