@@ -17,6 +17,7 @@
 struct reason_match {
 	enum bw_reason reason;
 	bool strong;          /* outranks even a specific status code */
+	bool code;            /* an MTA's or provider's own error code matched */
 	const char *phrase;   /* the table entry that matched (static) */
 };
 
@@ -27,10 +28,17 @@ bool reason_from_text(const char *text, size_t len, struct reason_match *m);
  * explain lines go to rep (may be NULL). */
 void reason_decide(struct bw_event *ev, struct bw_report *rep);
 
-/* The same, with the bounce's human-readable text (borrowed, may be NULL):
+/*
+ * The same, with the bounce's human-readable text (borrowed, may be NULL):
  * it may say at which SMTP stage the remote refused this recipient (a
- * transcript, "in reply to end of DATA command", ...). */
-void reason_decide_in(struct bw_event *ev, const char *text, size_t len, struct bw_report *rep);
+ * transcript, "in reply to end of DATA command", ...).  An "unknown user"
+ * that neither a status code nor the RCPT TO stage confirms is "filtered"
+ * (a filter may say it of an address that exists), unless lookup_mta (may
+ * be NULL) names the reporting mail system, one that looks its recipients
+ * up itself and says so in its own words.
+ */
+void reason_decide_in(struct bw_event *ev, const char *text, size_t len, const char *lookup_mta,
+		      struct bw_report *rep);
 
 /* Reasons that are the sender's problem, not the recipient's (SPEC §4). */
 bool reason_is_sender_side(enum bw_reason r);

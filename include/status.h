@@ -47,6 +47,15 @@ bool status_exit_only(const char *d);
  */
 enum bw_reason status_reason(const char *status, bool *specific);
 
+/*
+ * Does the code say the recipient's address itself failed: X.1.0 (other
+ * address status), X.1.1, X.1.3, X.1.10 (Microsoft's "RecipientNotFound")
+ * or a provider's own X.1.N beyond RFC 3463's (Microsoft's X.1.351)?  Such a
+ * code confirms an "unknown user" phrase; X.1.2 (the domain), X.1.4
+ * (ambiguous), X.1.6 (moved) and the sender's X.1.7/X.1.8 do not.
+ */
+bool status_names_address(const char *status);
+
 /* Name of a code's meaning per RFC 3463/RFC 5248 ("Bad destination mailbox
  * address"), or NULL. */
 const char *status_text(const char *status);

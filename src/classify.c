@@ -344,7 +344,7 @@ static void finish(struct det_ctx *c)
 			bw_strlcpy(ev->action, "delayed", sizeof(ev->action));
 			report_trace(rep, "Action delayed: the notice is a warning (%s)", delay_why);
 		}
-		reason_decide_in(ev, c->text, (size_t)(c->text_end - c->text), rep);
+		reason_decide_in(ev, c->text, (size_t)(c->text_end - c->text), det_lookup_mta(c, ev), rep);
 		cut_diagnostic(ev, c->conf->limits.max_diagnostic_bytes, rep);
 		if (w != i)
 			rep->events[w] = *ev;

@@ -56,6 +56,9 @@ int det_ses(struct det_ctx *c);
 bool det_dsn(struct det_ctx *c);
 bool det_autoreply(struct det_ctx *c);
 bool det_rules(struct det_ctx *c);
+/* The MTA rule that says this bounce's mail system looks its recipients up
+ * itself (its "unknown user" is a verdict), or NULL: see rules.c. */
+const char *det_lookup_mta(const struct det_ctx *c, const struct bw_event *ev);
 bool det_heuristic(struct det_ctx *c);
 /* VERP: fill events with no recipient, cross-check the others. */
 void det_verp(struct det_ctx *c);

@@ -217,6 +217,39 @@ static size_t append(char *dst, size_t dstsz, size_t at, const char *src)
 	return at;
 }
 
+/*
+ * MTAs that classify each failure themselves, in an extension field of the
+ * recipient block: PowerMTA's X-PowerMTA-BounceCategory, with the categories
+ * its documentation lists.  The category is the MTA's own verdict, taken as
+ * the reason where it names one of ours.
+ */
+static const struct {
+	const char *category;
+	enum bw_reason reason;
+} bounce_categories[] = {
+	{ "bad-mailbox", BW_R_USERUNKNOWN },      { "bad-domain", BW_R_HOSTUNKNOWN },
+	{ "inactive-mailbox", BW_R_SUSPEND },     { "quota-issues", BW_R_MAILBOXFULL },
+	{ "spam-related", BW_R_SPAMDETECTED },    { "policy-related", BW_R_POLICYVIOLATION },
+	{ "virus-related", BW_R_VIRUSDETECTED },  { "content-related", BW_R_CONTENTERROR },
+	{ "message-expired", BW_R_EXPIRED },      { "invalid-sender", BW_R_REJECTED },
+	{ "relaying-issues", BW_R_NORELAYING },
+};
+
+static void bounce_category(struct det_ctx *c, const struct mime_hdrs *h, struct bw_event *ev)
+{
+	char v[64];
+	if (ev->reason != BW_R_UNDEFINED || !mime_hdrs_get(h, "X-PowerMTA-BounceCategory", v, sizeof(v)))
+		return;
+	for (size_t i = 0; i < ARRAY_LEN(bounce_categories); i++) {
+		if (strcasecmp(v, bounce_categories[i].category) == 0) {
+			ev->reason = bounce_categories[i].reason;
+			report_trace(c->rep, "rfc3464: X-PowerMTA-BounceCategory %s: %s", v,
+				     bw_reason_name(ev->reason));
+			return;
+		}
+	}
+}
+
 /* One recipient block -> one event (failed, delayed, delivered). */
 static void read_recipient(struct det_ctx *c, const struct mime_hdrs *h, const struct dsn_msg *dm)
 {
@@ -259,6 +292,7 @@ static void read_recipient(struct det_ctx *c, const struct mime_hdrs *h, const s
 		report_trace(c->rep, "rfc3464: %s: the local mailer failed", pipe ? "delivery to a program" :
 			     "an X-Unix diagnostic");
 	}
+	bounce_category(c, h, ev);
 	if (!ev->time && mime_hdrs_get(h, "Last-Attempt-Date", v, sizeof(v)))
 		ev->time = bw_parse_date(v);
 	if (!ev->diagnostic[0] && ev->recipient[0])

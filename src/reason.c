@@ -41,100 +41,119 @@ struct phrase {
 enum {
 	PH_STRONG = 1,      /* outranks even a specific status code (else weak) */
 	PH_HOST = 2,        /* a host name just before it makes it hostunknown */
+	PH_CODE = 4,        /* an MTA's or provider's own error code, or its own
+			     * mailbox lookup: it names the reason as a specific
+			     * status code does */
 };
 
 /* the table's shorthands */
 #define S PH_STRONG
 #define W 0
 #define HOST PH_HOST
+#define C (PH_STRONG | PH_CODE)
 
 static const struct phrase phrases[] = {
 	/* --- provider error codes ----------------------------------------------
 	 * Large receiving providers put their own code in the reply and publish
 	 * what each one means; the code names the cause more precisely than the
 	 * words around it ("sender rejected ... AUP#CDRBL" is an IP block), so
-	 * these come first and are strong.  Each entry carries the punctuation
-	 * the provider writes around it ("AUP#", "OFR_", "[TSS09]", "(S3150)",
-	 * a blank before "IB212"), so that a short code cannot match inside a
-	 * word, a hex queue id or a base64 token.  Meanings from the providers'
-	 * postmaster and help pages (see git log for the addresses). */
+	 * these come first, strong, and count as codes (C): a reason a code
+	 * names needs no SMTP stage to confirm it.  Each entry carries the
+	 * punctuation the provider writes around it ("AUP#", "OFR_",
+	 * "[TSS09]", "(S3150)", a blank before "IB212"), so that a short code
+	 * cannot match inside a word, a hex queue id or a base64 token.
+	 * Meanings from the providers' postmaster and help pages (see git log
+	 * for the addresses). */
 
 	/* Cox: postmaster error codes ("... Refer to Error Codes section at
 	 * https://www.cox.com/... AUP#CXBL") */
-	{ BW_R_BLOCKED, S, "aup#cxbl" },          /* IP blocked for spam-like behaviour */
-	{ BW_R_BLOCKED, S, "aup#cdrbl" },         /* IP temporarily blocked (up to 24 hours) */
-	{ BW_R_BLOCKED, S, "ipbl0" },             /* IPBL0001..IPBL0111: IP on Spamhaus/Return Path/ivmSIP */
-	{ BW_R_BLOCKED, S, "ipbl1" },             /* IPBL1000: IP on Cloudmark CSI */
-	{ BW_R_REQUIREPTR, S, "aup#cxdns" },      /* reverse DNS of the sending IP fails */
-	{ BW_R_AUTHFAILURE, S, "aup#cxsndr" },    /* sender domain fails SPF/DomainKeys/DKIM */
-	{ BW_R_REJECTED, S, "aup#cxsmtp" },       /* SMTP violation: not a legitimate sender */
-	{ BW_R_REJECTED, S, "aup#cxmj" },         /* the sending account is blocked */
-	{ BW_R_TOOMANYCONN, S, "aup#cxcnct" },    /* over 10 concurrent connections per IP */
-	{ BW_R_SPEEDING, S, "aup#cxmxrt" },       /* over the allowed number of messages */
-	{ BW_R_SPAMDETECTED, S, "urlbl0" },       /* URLBL0xx/1xxx: a URL in the body is blocklisted */
-	{ BW_R_SPAMDETECTED, S, "urlbl1" },
+	{ BW_R_BLOCKED, C, "aup#cxbl" },          /* IP blocked for spam-like behaviour */
+	{ BW_R_BLOCKED, C, "aup#cdrbl" },         /* IP temporarily blocked (up to 24 hours) */
+	{ BW_R_BLOCKED, C, "ipbl0" },             /* IPBL0001..IPBL0111: IP on Spamhaus/Return Path/ivmSIP */
+	{ BW_R_BLOCKED, C, "ipbl1" },             /* IPBL1000: IP on Cloudmark CSI */
+	{ BW_R_REQUIREPTR, C, "aup#cxdns" },      /* reverse DNS of the sending IP fails */
+	{ BW_R_AUTHFAILURE, C, "aup#cxsndr" },    /* sender domain fails SPF/DomainKeys/DKIM */
+	{ BW_R_REJECTED, C, "aup#cxsmtp" },       /* SMTP violation: not a legitimate sender */
+	{ BW_R_REJECTED, C, "aup#cxmj" },         /* the sending account is blocked */
+	{ BW_R_TOOMANYCONN, C, "aup#cxcnct" },    /* over 10 concurrent connections per IP */
+	{ BW_R_SPEEDING, C, "aup#cxmxrt" },       /* over the allowed number of messages */
+	{ BW_R_SPAMDETECTED, C, "urlbl0" },       /* URLBL0xx/1xxx: a URL in the body is blocklisted */
+	{ BW_R_SPAMDETECTED, C, "urlbl1" },
 	/* Charter / Spectrum: the same AUP# form */
-	{ BW_R_SPEEDING, S, "aup#mxrt" },         /* too many messages */
+	{ BW_R_SPEEDING, C, "aup#mxrt" },         /* too many messages */
 
 	/* Orange / Wanadoo: OFR codes (postmaster.orange.fr, replies bilingual) */
-	{ BW_R_TOOMANYCONN, S, "ofr004_104" },    /* "Trop de connexions ... Too many connections, slow down" */
-	{ BW_R_SPEEDING, S, "ofr004_408" },       /* message rate exceeded */
-	{ BW_R_BLOCKED, S, "ofr006_" },           /* OFR006_1xx: the source IP blocked for spam */
-	{ BW_R_SPAMDETECTED, S, "ofr_506" },      /* "Mail rejete. Mail rejected." spam or virus */
-	{ BW_R_BLOCKED, S, "ofr_999" },           /* the IP suspended for two hours */
+	{ BW_R_TOOMANYCONN, C, "ofr004_104" },    /* "Trop de connexions ... Too many connections, slow down" */
+	{ BW_R_SPEEDING, C, "ofr004_408" },       /* message rate exceeded */
+	{ BW_R_BLOCKED, C, "ofr006_" },           /* OFR006_1xx: the source IP blocked for spam */
+	{ BW_R_SPAMDETECTED, C, "ofr_506" },      /* "Mail rejete. Mail rejected." spam or virus */
+	{ BW_R_BLOCKED, C, "ofr_999" },           /* the IP suspended for two hours */
+	/* La Poste (laposte.net): LPNnnn_nnn codes at the end of the reply */
+	{ BW_R_USERUNKNOWN, C, "lpn007_416" },    /* "Adresse destinataire invalide. Invalid recipient." */
+	{ BW_R_REJECTED, C, "lpn007_405" },       /* "Emetteur invalide / Invalid Sender": our address takes no mail */
+	{ BW_R_POLICYVIOLATION, C, "lpn007_510" },/* service refused for the content or the policy */
+	{ BW_R_AUTHFAILURE, C, "lpn007_517" },    /* DMARC policy of the sender's domain */
+	{ BW_R_BLOCKED, C, "lpn027_503" },        /* "Service refuse": the client host, for a while */
+
+	/* Microsoft Exchange 5.5-2003 IMS/IMC: "MSEXCH:IMS:org:site:server 0
+	 * (000C05A6) Unknown Recipient": the code and its own label */
+	{ BW_R_USERUNKNOWN, C, "(000c05a6)" },
+	/* Sendmail's local mailer, which looks the user up itself:
+	 * "mail.local: unknown user: kijitora" */
+	{ BW_R_USERUNKNOWN, C, "mail.local: unknown user" },
 
 	/* GoDaddy / secureserver.net: IB codes after the text ("... IB212") */
-	{ BW_R_SYSTEMERROR, S, " ib101" },        /* "Server temporarily unavailable": queue overloaded */
-	{ BW_R_TOOMANYCONN, S, " ib103" },        /* too many sessions from this IP */
-	{ BW_R_SPAMDETECTED, S, " ib212" },       /* content judged to be spam */
-	{ BW_R_SECURITYERROR, S, " ib401" },      /* "Authentication not allowed on IBSMTP Servers" */
-	{ BW_R_NOTCOMPLIANTRFC, S, " ib501" },    /* "Blank From: addresses are not allowed" */
-	{ BW_R_NOTCOMPLIANTRFC, S, " ib502" },    /* "IP addresses are not allowed as a From: Address" */
-	{ BW_R_REJECTED, S, " ib506" },           /* "From: Domain is invalid" */
-	{ BW_R_AUTHFAILURE, S, " ib508" },        /* "Invalid SPF record" */
-	{ BW_R_VIRUSDETECTED, S, " ib705" },      /* "Virus infected message rejected" */
+	{ BW_R_SYSTEMERROR, C, " ib101" },        /* "Server temporarily unavailable": queue overloaded */
+	{ BW_R_TOOMANYCONN, C, " ib103" },        /* too many sessions from this IP */
+	{ BW_R_SPAMDETECTED, C, " ib212" },       /* content judged to be spam */
+	{ BW_R_SECURITYERROR, C, " ib401" },      /* "Authentication not allowed on IBSMTP Servers" */
+	{ BW_R_NOTCOMPLIANTRFC, C, " ib501" },    /* "Blank From: addresses are not allowed" */
+	{ BW_R_NOTCOMPLIANTRFC, C, " ib502" },    /* "IP addresses are not allowed as a From: Address" */
+	{ BW_R_REJECTED, C, " ib506" },           /* "From: Domain is invalid" */
+	{ BW_R_AUTHFAILURE, C, " ib508" },        /* "Invalid SPF record" */
+	{ BW_R_VIRUSDETECTED, C, " ib705" },      /* "Virus infected message rejected" */
 
 	/* Yahoo (and AOL on Yahoo's servers): bracketed codes */
-	{ BW_R_BLOCKED, S, "[tss09]" },           /* "All messages from IP will be permanently deferred" */
-	{ BW_R_BADREPUTATION, S, "[tss04]" },     /* "deferred due to unexpected volume or user complaints" */
-	{ BW_R_BADREPUTATION, S, "[ts01]" },      /* deferred: user complaints */
-	{ BW_R_BADREPUTATION, S, "[ts02]" },      /* deferred: unexpected volume */
-	{ BW_R_BLOCKED, S, "[ts03]" },            /* "will be permanently deferred" */
-	{ BW_R_BLOCKED, S, "[bl21]" },            /* "Connections will not be accepted from IP" (Spamhaus) */
-	{ BW_R_BLOCKED, S, "[bl22]" },
-	{ BW_R_BLOCKED, S, "[bl23]" },
+	{ BW_R_BLOCKED, C, "[tss09]" },           /* "All messages from IP will be permanently deferred" */
+	{ BW_R_BADREPUTATION, C, "[tss04]" },     /* "deferred due to unexpected volume or user complaints" */
+	{ BW_R_BADREPUTATION, C, "[ts01]" },      /* deferred: user complaints */
+	{ BW_R_BADREPUTATION, C, "[ts02]" },      /* deferred: unexpected volume */
+	{ BW_R_BLOCKED, C, "[ts03]" },            /* "will be permanently deferred" */
+	{ BW_R_BLOCKED, C, "[bl21]" },            /* "Connections will not be accepted from IP" (Spamhaus) */
+	{ BW_R_BLOCKED, C, "[bl22]" },
+	{ BW_R_BLOCKED, C, "[bl23]" },
 	/* AOL's own servers: CAT:XX codes (postmaster.aol.com errors) */
-	{ BW_R_BLOCKED, S, "rly:b1" },            /* complaints over the threshold: IP blocked */
-	{ BW_R_REJECTED, S, "rly:sn" },           /* a banned sender address */
-	{ BW_R_BLOCKED, S, "dyn:t1" },            /* dynamic / residential IP */
-	{ BW_R_BLOCKED, S, "rtr:bb" },            /* dynamic / residential IP */
-	{ BW_R_BLOCKED, S, "rtr:du" },            /* dynamic IP (Spamhaus) */
-	{ BW_R_BLOCKED, S, "rtr:rd" },            /* rDNS typical of a dynamic IP */
-	{ BW_R_BLOCKED, S, "rtr:ch" },            /* a compromised host on the network */
-	{ BW_R_BLOCKED, S, "rtr:bg" },            /* IP not allocated */
-	{ BW_R_BLOCKED, S, "hvu:b1" },            /* IP temporarily blocked */
-	{ BW_R_BLOCKED, S, "con:b1" },            /* IP over the thresholds, blocked */
-	{ BW_R_REQUIREPTR, S, "dns:nr" },         /* no reverse DNS */
+	{ BW_R_BLOCKED, C, "rly:b1" },            /* complaints over the threshold: IP blocked */
+	{ BW_R_REJECTED, C, "rly:sn" },           /* a banned sender address */
+	{ BW_R_BLOCKED, C, "dyn:t1" },            /* dynamic / residential IP */
+	{ BW_R_BLOCKED, C, "rtr:bb" },            /* dynamic / residential IP */
+	{ BW_R_BLOCKED, C, "rtr:du" },            /* dynamic IP (Spamhaus) */
+	{ BW_R_BLOCKED, C, "rtr:rd" },            /* rDNS typical of a dynamic IP */
+	{ BW_R_BLOCKED, C, "rtr:ch" },            /* a compromised host on the network */
+	{ BW_R_BLOCKED, C, "rtr:bg" },            /* IP not allocated */
+	{ BW_R_BLOCKED, C, "hvu:b1" },            /* IP temporarily blocked */
+	{ BW_R_BLOCKED, C, "con:b1" },            /* IP over the thresholds, blocked */
+	{ BW_R_REQUIREPTR, C, "dns:nr" },         /* no reverse DNS */
 
 	/* Microsoft Outlook.com: "550 SC-001 (BAY004-MC1F19) ..." */
-	{ BW_R_BLOCKED, S, " sc-001" },           /* IP/domain reputation, network on the block list */
-	{ BW_R_BLOCKED, S, " sc-002" },           /* namespace mining from the IP */
-	{ BW_R_BLOCKED, S, " sc-003" },           /* open proxy / relay */
-	{ BW_R_BLOCKED, S, " sc-004" },           /* complaints about the IP */
-	{ BW_R_BLOCKED, S, " dy-001" },           /* dynamic IP */
-	{ BW_R_BLOCKED, S, " dy-002" },           /* compromised sending host */
-	{ BW_R_BLOCKED, S, " ou-001" },           /* on Outlook.com's block list */
-	{ BW_R_BLOCKED, S, " ou-002" },           /* reputation of the IP/domain */
-	{ BW_R_SPEEDING, S, " rp-001" },          /* over the rate limit */
-	{ BW_R_SPEEDING, S, " rp-002" },          /* over the rate limit on this connection */
-	{ BW_R_TOOMANYCONN, S, " rp-003" },       /* over the connection limit */
-	{ BW_R_BLOCKED, S, "(s3140)" },           /* "part of their network is on our block list" */
-	{ BW_R_BLOCKED, S, "(s3150)" },
-	{ BW_R_BLOCKED, S, "(s775)" },
-	{ BW_R_BLOCKED, S, "(s844)" },
-	{ BW_R_BADREPUTATION, S, "(s3113)" },     /* "temporarily rate limited due to IP reputation" */
-	{ BW_R_BADREPUTATION, S, "(s3114)" },
-	{ BW_R_BADREPUTATION, S, "(s3115)" },
+	{ BW_R_BLOCKED, C, " sc-001" },           /* IP/domain reputation, network on the block list */
+	{ BW_R_BLOCKED, C, " sc-002" },           /* namespace mining from the IP */
+	{ BW_R_BLOCKED, C, " sc-003" },           /* open proxy / relay */
+	{ BW_R_BLOCKED, C, " sc-004" },           /* complaints about the IP */
+	{ BW_R_BLOCKED, C, " dy-001" },           /* dynamic IP */
+	{ BW_R_BLOCKED, C, " dy-002" },           /* compromised sending host */
+	{ BW_R_BLOCKED, C, " ou-001" },           /* on Outlook.com's block list */
+	{ BW_R_BLOCKED, C, " ou-002" },           /* reputation of the IP/domain */
+	{ BW_R_SPEEDING, C, " rp-001" },          /* over the rate limit */
+	{ BW_R_SPEEDING, C, " rp-002" },          /* over the rate limit on this connection */
+	{ BW_R_TOOMANYCONN, C, " rp-003" },       /* over the connection limit */
+	{ BW_R_BLOCKED, C, "(s3140)" },           /* "part of their network is on our block list" */
+	{ BW_R_BLOCKED, C, "(s3150)" },
+	{ BW_R_BLOCKED, C, "(s775)" },
+	{ BW_R_BLOCKED, C, "(s844)" },
+	{ BW_R_BADREPUTATION, C, "(s3113)" },     /* "temporarily rate limited due to IP reputation" */
+	{ BW_R_BADREPUTATION, C, "(s3114)" },
+	{ BW_R_BADREPUTATION, C, "(s3115)" },
 	/* Microsoft 365: 5.7.511 and 5.7.750 by their words */
 	{ BW_R_BLOCKED, S, "access denied, banned sender" },  /* 5.7.511: "banned sender[IP]" */
 	{ BW_R_REJECTED, S, "unregistered domain" },  /* "blocked from sending from unregistered domains" */
@@ -804,6 +823,7 @@ static const struct phrase phrases[] = {
 #undef S
 #undef W
 #undef HOST
+#undef C
 
 /* --- SMTP stage --------------------------------------------------------- */
 
@@ -828,6 +848,9 @@ static const struct {
 	{ "in reply to rcpt to", STAGE_RCPT },
 	{ "does not like recipient", STAGE_RCPT },
 	{ "[rcpt_to]", STAGE_RCPT },
+	{ "rcpt to response", STAGE_RCPT },     /* qmail: "most progress was RCPT TO response" */
+	{ "smtp:rcpt host", STAGE_RCPT },       /* "SMTP:RCPT host 192.0.2.8: 553 ..." */
+	{ "recipient address rejected", STAGE_RCPT },  /* Postfix's words for its RCPT TO restrictions */
 	{ "after mail from", STAGE_MAIL },
 	{ "after pipelined mail from", STAGE_MAIL },
 	{ "in reply to mail from", STAGE_MAIL },
@@ -926,6 +949,7 @@ bool reason_from_text(const char *text, size_t len, struct reason_match *m)
 		return false;
 	m->reason = phrases[best].reason;
 	m->strong = (phrases[best].flags & PH_STRONG) != 0;
+	m->code = (phrases[best].flags & PH_CODE) != 0;
 	m->phrase = phrases[best].text;
 	if ((phrases[best].flags & PH_HOST) && host_named_before(text, len, m->phrase))
 		m->reason = BW_R_HOSTUNKNOWN;
@@ -989,9 +1013,19 @@ static const char *line_end(const char *p, const char *end)
 	return e ? e : end;
 }
 
+/* p..e with the blanks that open the line skipped: transcripts are often
+ * indented ("    >>> RCPT TO:<a@b>"). */
+static const char *skip_indent(const char *p, const char *e)
+{
+	while (p < e && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
 /*
  * A session transcript (">>> DATA" then "<<< 550 ..."): the command whose
- * first answer is this recipient's diagnostic, or names the recipient.
+ * first answer is this recipient's diagnostic, or names the recipient, or
+ * an RCPT TO naming the recipient that was refused (4xx/5xx).
  */
 static enum smtp_stage stage_in_transcript(const struct bw_event *ev, const char *text, size_t len,
 					   const char *needle)
@@ -1000,13 +1034,16 @@ static enum smtp_stage stage_in_transcript(const struct bw_event *ev, const char
 	size_t dl = strlen(ev->diagnostic);
 	while (p < end) {
 		const char *e = line_end(p, end);
-		if (e - p > 4 && memcmp(p, ">>> ", 4) == 0 && e < end) {
-			enum smtp_stage s = stage_of_command(p + 4, (size_t)(e - p - 4));
-			const char *q = e + 1, *qe = line_end(q, end);
+		const char *c = skip_indent(p, e);
+		if (e - c > 4 && memcmp(c, ">>> ", 4) == 0 && e < end) {
+			enum smtp_stage s = stage_of_command(c + 4, (size_t)(e - c - 4));
+			const char *qe = line_end(e + 1, end), *q = skip_indent(e + 1, qe);
 			if (s != STAGE_NONE && qe - q > 4 && memcmp(q, "<<< ", 4) == 0) {
 				size_t ql = (size_t)(qe - q - 4);
 				if ((dl && same_reply(q + 4, ql, ev->diagnostic, dl)) ||
-				    (needle[0] && bw_memcasemem(q + 4, ql, needle)))
+				    (needle[0] && bw_memcasemem(q + 4, ql, needle)) ||
+				    (s == STAGE_RCPT && needle[0] && (q[4] == '4' || q[4] == '5') &&
+				     bw_memcasemem(c + 4, (size_t)(e - c - 4), needle)))
 					return s;
 			}
 		}
@@ -1273,7 +1310,7 @@ static enum bw_reason weigh(struct bw_event *ev, const char *text, size_t len, b
 {
 	bool specific = false;
 	enum bw_reason st = status_reason(ev->status, &specific);
-	struct reason_match m = { BW_R_UNDEFINED, false, NULL };
+	struct reason_match m = { BW_R_UNDEFINED, false, false, NULL };
 	const char *where = "diagnostic";
 	bool have_text = phrase_for(ev, text, len, &m, &where);
 	char cls = code_class(ev);
@@ -1286,10 +1323,12 @@ static enum bw_reason weigh(struct bw_event *ev, const char *text, size_t len, b
 		return BW_R_MAILERERROR;
 	}
 	if (have_text && (!specific || m.strong || st == m.reason)) {
-		*by_code = specific && st == m.reason;
+		*by_code = (specific && st == m.reason) || m.code ||
+			   (m.reason == BW_R_USERUNKNOWN && status_names_address(ev->status));
 		if (rep)
-			report_trace(rep, "reason %s: %s matches phrase \"%s\"%s", bw_reason_name(m.reason), where,
-				     m.phrase, specific && st != m.reason ? " (outranks the status code)" : "");
+			report_trace(rep, "reason %s: %s matches %s \"%s\"%s", bw_reason_name(m.reason), where,
+				     m.code ? "the code" : "phrase", m.phrase,
+				     specific && st != m.reason ? " (outranks the status code)" : "");
 		return m.reason;
 	}
 	if (st != BW_R_UNDEFINED) {
@@ -1316,11 +1355,19 @@ static enum bw_reason by_stage(const struct bw_event *ev, enum bw_reason r, bool
 	const char *why = NULL;
 	enum smtp_stage s = find_stage(ev, text, len, &why);
 	enum bw_reason out = r;
+	if (r == BW_R_USERUNKNOWN && !by_code && s != STAGE_RCPT && s != STAGE_MAIL) {
+		/* "no such user" that neither a code nor the RCPT stage confirms:
+		 * a filter may say it of an address that exists (after DATA
+		 * above all), so it does not prove the address is gone */
+		if (rep)
+			report_trace(rep, "reason filtered: neither a status code nor the RCPT TO stage confirms "
+				     "\"unknown user\" (%s%s)", s == STAGE_NONE ? "no stage named" : "refused at ",
+				     s == STAGE_NONE ? "" : stage_names[s]);
+		return BW_R_FILTERED;
+	}
 	if (s == STAGE_NONE)
 		return r;
-	if (s == STAGE_DATA && r == BW_R_USERUNKNOWN && !by_code)
-		out = BW_R_FILTERED;      /* "no such user" after the content: a filter */
-	else if (s == STAGE_MAIL && (r == BW_R_USERUNKNOWN || r == BW_R_HOSTUNKNOWN || r == BW_R_UNDEFINED))
+	if (s == STAGE_MAIL && (r == BW_R_USERUNKNOWN || r == BW_R_HOSTUNKNOWN || r == BW_R_UNDEFINED))
 		out = BW_R_REJECTED;      /* the address (or domain) refused is the sender's */
 	else if ((s == STAGE_CONN || s == STAGE_HELO) && r == BW_R_UNDEFINED)
 		out = BW_R_BLOCKED;       /* refused before any address was given */
@@ -1331,10 +1378,11 @@ static enum bw_reason by_stage(const struct bw_event *ev, enum bw_reason r, bool
 
 void reason_decide(struct bw_event *ev, struct bw_report *rep)
 {
-	reason_decide_in(ev, NULL, 0, rep);
+	reason_decide_in(ev, NULL, 0, NULL, rep);
 }
 
-void reason_decide_in(struct bw_event *ev, const char *text, size_t len, struct bw_report *rep)
+void reason_decide_in(struct bw_event *ev, const char *text, size_t len, const char *lookup_mta,
+		      struct bw_report *rep)
 {
 	enum bw_reason r = ev->reason;
 
@@ -1354,6 +1402,12 @@ void reason_decide_in(struct bw_event *ev, const char *text, size_t len, struct 
 	} else {
 		bool by_code;
 		r = weigh(ev, text, len, &by_code, rep);
+		if (r == BW_R_USERUNKNOWN && !by_code && lookup_mta) {
+			by_code = true;
+			if (rep)
+				report_trace(rep, "reason userunknown: %s reports its own lookup of the recipient",
+					     lookup_mta);
+		}
 		r = by_stage(ev, r, by_code, text, len, rep);
 		if (r == BW_R_HOSTUNKNOWN && cls == '4') {
 			r = BW_R_NETWORKERROR;

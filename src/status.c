@@ -360,6 +360,15 @@ enum bw_reason status_reason(const char *status, bool *specific)
 	return BW_R_UNDEFINED;
 }
 
+bool status_names_address(const char *status)
+{
+	int c, sj, d;
+	size_t used;
+	if (!status || !parse_code(status, &c, &sj, &d, &used) || sj != 1)
+		return false;
+	return d == 0 || d == 1 || d == 3 || d >= 10;
+}
+
 const char *status_text(const char *status)
 {
 	int c, sj, d;

@@ -82,7 +82,8 @@ static void test_suggested_address(void **state)
 	assert_int_equal(rep.verdict, BW_VERDICT_BOUNCE);
 	assert_int_equal(rep.n_events, 1);
 	assert_string_equal(rep.events[0].recipient, "nora@example.edu");
-	assert_int_equal(rep.events[0].reason, BW_R_USERUNKNOWN);
+	/* "No such user" that no code or RCPT TO stage confirms */
+	assert_int_equal(rep.events[0].reason, BW_R_FILTERED);
 	report_free(&rep);
 }
 

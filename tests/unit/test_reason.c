@@ -55,12 +55,17 @@ struct wording {
 };
 
 /* Every case is decided and every wrong one printed before the test fails,
- * so one run shows the whole list. */
+ * so one run shows the whole list.  Each is decided as the server's answer
+ * to RCPT TO, as providers send these replies: an "unknown user" that no
+ * code or stage confirms is test_unconfirmed_unknown_user's. */
 static void check_wordings(const struct wording *cases, size_t n)
 {
+	static const char rcpt_stage[] = "<a@example.org>: host mx.example.org[192.0.2.1] said:\n"
+					 "    (in reply to RCPT TO command)\n";
 	size_t wrong = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct bw_event ev = decide(cases[i].status, cases[i].reply, "failed", cases[i].text);
+		struct bw_event ev = mk("a@example.org", cases[i].status, cases[i].reply, "failed", cases[i].text);
+		reason_decide_in(&ev, rcpt_stage, strlen(rcpt_stage), NULL, NULL);
 		if (ev.reason != cases[i].reason || ev.hard != cases[i].hard) {
 			print_message("%s: got %s hard=%d, want %s hard=%d\n", cases[i].text,
 				      bw_reason_name(ev.reason), ev.hard, bw_reason_name(cases[i].reason),
@@ -686,7 +691,8 @@ static void test_specific_status_vs_phrase(void **state)
 	assert_false(ev.hard);
 	ev = decide("5.2.3", "552", "failed", "552 5.2.3 Message size exceeds fixed maximum message size");
 	assert_int_equal(ev.reason, BW_R_EXCEEDLIMIT);
-	/* a generic code gives way to the phrase */
+	/* a generic code gives way to the phrase (Postfix's "Recipient address
+	 * rejected" is its answer to RCPT TO) */
 	ev = decide("5.7.1", "550", "failed", "550 5.7.1 <a@b>: Recipient address rejected: User unknown");
 	assert_int_equal(ev.reason, BW_R_USERUNKNOWN);
 	ev = decide("5.0.0", "550", "failed", "550 Unauthenticated senders not allowed");
@@ -796,17 +802,98 @@ static void test_smtp_stage(void **state)
 				 "<<< 550 5.2.1 <a@example.org>... User Unknown\n"
 				 "554 5.0.0 Service unavailable\n";
 	ev = mk("a@example.org", "5.2.1", "550", "failed", "550 5.2.1 <a@example.org>... User Unknown");
-	reason_decide_in(&ev, transcript, strlen(transcript), NULL);
+	reason_decide_in(&ev, transcript, strlen(transcript), NULL, NULL);
 	assert_int_equal(ev.reason, BW_R_FILTERED);
 	/* the paragraph that names the recipient */
 	const char *postfix = "<a@example.org>: host mx.example.org[192.0.2.1] said: 550\n"
 			      "    : User unknown (in reply to end of DATA command)\n\nother\n";
 	ev = mk("a@example.org", "5.0.0", "550", "failed", "550 : User unknown");
-	reason_decide_in(&ev, postfix, strlen(postfix), NULL);
+	reason_decide_in(&ev, postfix, strlen(postfix), NULL, NULL);
 	assert_int_equal(ev.reason, BW_R_FILTERED);
 	/* refused at the greeting, with no other clue: blocked */
 	ev = decide("", "", "", "host mx.example.org refused to talk to me");
 	assert_int_equal(ev.reason, BW_R_BLOCKED);
+}
+
+/*
+ * "Unknown user" proves the address is gone only when something confirms
+ * it: a status code that names the address (X.1.1, X.1.0, X.1.3, X.1.10,
+ * a provider's X.1.N), the RCPT TO stage, the MTA's or provider's own code,
+ * or a mail system that looks its recipients up itself.  Without any of
+ * them it is "filtered": a filter may say it of an address that exists.
+ */
+static void test_unconfirmed_unknown_user(void **state)
+{
+	(void)state;
+	struct bw_event ev = decide("5.0.0", "550", "failed", "550 Unknown user a@example.org");
+	assert_int_equal(ev.reason, BW_R_FILTERED);
+	assert_false(ev.hard);
+	assert_int_equal(ev.kind, BW_KIND_BLOCK);
+	ev = decide("", "", "", "This user doesn't have a example.org account (a@example.org) [0]");
+	assert_int_equal(ev.reason, BW_R_FILTERED);
+	/* "mailbox disabled" (X.2.1) does not confirm it either */
+	ev = decide("5.2.1", "550", "failed", "550 5.2.1 <a@example.org>... User Unknown");
+	assert_int_equal(ev.reason, BW_R_FILTERED);
+	/* codes that name the address */
+	static const char *const address_codes[] = { "5.1.1", "5.1.0", "5.1.3", "5.1.10", "5.1.351" };
+	for (size_t i = 0; i < sizeof(address_codes) / sizeof(address_codes[0]); i++) {
+		ev = decide(address_codes[i], "550", "failed", "550 Recipient not found");
+		assert_int_equal(ev.reason, BW_R_USERUNKNOWN);
+		assert_true(ev.hard);
+	}
+	ev = decide("5.1.4", "550", "failed", "550 Recipient not found");   /* "ambiguous" */
+	assert_int_equal(ev.reason, BW_R_FILTERED);
+
+	/* the RCPT TO stage, however the bounce says it */
+	static const char *const rcpt_texts[] = {
+		/* Postfix */
+		"<a@example.org>: host mx.example.org[192.0.2.1] said: 550 5.2.1 <a@example.org>...\n"
+		"    User Unknown (in reply to RCPT TO command)\n",
+		/* a sendmail transcript: the command names the recipient, the
+		 * server's first answer line does not */
+		"... while talking to mx.example.org.:\n>>> RCPT To:<a@example.org>\n"
+		"<<< 550 Requested User Mailbox not found. No such user here.\n"
+		"550 <a@example.org>... User unknown\n",
+		/* the same, indented */
+		"    Recipient: <a@example.org>\n    >>> RCPT TO:<a@example.org>\n"
+		"    <<< 550 <a@example.org>: User unknown\n",
+	};
+	for (size_t i = 0; i < sizeof(rcpt_texts) / sizeof(rcpt_texts[0]); i++) {
+		ev = mk("a@example.org", "5.2.1", "550", "failed", "550 <a@example.org>... User unknown");
+		reason_decide_in(&ev, rcpt_texts[i], strlen(rcpt_texts[i]), NULL, NULL);
+		assert_int_equal(ev.reason, BW_R_USERUNKNOWN);
+	}
+	/* in the diagnostic: qmail's and a relay's own words for the stage */
+	ev = decide("", "550", "", "Sorry, no SMTP connection got far enough; most progress was RCPT TO "
+		    "response; remote host 192.0.2.3 said: 550 Unknown user a@example.org");
+	assert_int_equal(ev.reason, BW_R_USERUNKNOWN);
+	ev = decide("5.3.0", "553", "failed", "SMTP:RCPT host 192.0.2.8: 553 5.3.0 <a@example.org>... No such user here");
+	assert_int_equal(ev.reason, BW_R_USERUNKNOWN);
+	/* but a transcript that accepted RCPT TO and refused at DATA is a filter */
+	static const char data_text[] = ">>> RCPT To:<a@example.org>\n<<< 250 2.1.5 Ok\n>>> DATA\n"
+					"<<< 550 <a@example.org>... User unknown\n";
+	ev = mk("a@example.org", "5.0.0", "550", "failed", "550 <a@example.org>... User unknown");
+	reason_decide_in(&ev, data_text, strlen(data_text), NULL, NULL);
+	assert_int_equal(ev.reason, BW_R_FILTERED);
+
+	/* the MTA's or provider's own code, even at DATA */
+	static const char laposte[] = ">>> DATA\n<<< 550 5.5.0 Adresse destinataire invalide. Invalid recipient. "
+				      "LPN007_416\n";
+	ev = mk("a@laposte.example", "5.5.0", "550", "failed",
+		"550 5.5.0 Adresse destinataire invalide. Invalid recipient. LPN007_416");
+	reason_decide_in(&ev, laposte, strlen(laposte), NULL, NULL);
+	assert_int_equal(ev.reason, BW_R_USERUNKNOWN);
+	ev = decide("", "", "", "The recipient name is not recognized MSEXCH:IMS:ORG:SITE:SRV 0 (000C05A6) "
+		    "Unknown Recipient");
+	assert_int_equal(ev.reason, BW_R_USERUNKNOWN);
+	/* a mail system that looks its recipients up itself */
+	ev = mk("a@example.org", "", "", "", "Unknown user: a@example.org");
+	reason_decide_in(&ev, NULL, 0, "lhost:imailserver", NULL);
+	assert_int_equal(ev.reason, BW_R_USERUNKNOWN);
+	assert_true(ev.hard);
+	ev = mk("a@example.org", "", "", "", "Unknown user: a@example.org");
+	reason_decide_in(&ev, NULL, 0, NULL, NULL);
+	assert_int_equal(ev.reason, BW_R_FILTERED);
 }
 
 /* No diagnostic: the bounce text that names the recipient speaks. */
@@ -818,7 +905,7 @@ static void test_text_without_diagnostic(void **state)
 			   "----- Transcript of session follows -----\n"
 			   "mail.local: unknown user: a\n";
 	struct bw_event ev = mk("a@example.net", "5.5.0", "", "failed", "");
-	reason_decide_in(&ev, text, strlen(text), NULL);
+	reason_decide_in(&ev, text, strlen(text), NULL, NULL);
 	assert_int_equal(ev.reason, BW_R_USERUNKNOWN);
 	assert_true(ev.hard);
 }
@@ -834,10 +921,10 @@ static void test_notice_behind_heading(void **state)
 			   "     <a@example.net>\n";
 	struct bw_event ev = mk("a@example.net", "", "", "",
 				"The following recipients did not receive your message:");
-	reason_decide_in(&ev, text, strlen(text), NULL);
+	reason_decide_in(&ev, text, strlen(text), NULL, NULL);
 	assert_int_equal(ev.reason, BW_R_EXPIRED);
 	ev = mk("a@example.net", "", "550", "", "550 see the list above");
-	reason_decide_in(&ev, text, strlen(text), NULL);
+	reason_decide_in(&ev, text, strlen(text), NULL, NULL);
 	assert_int_not_equal(ev.reason, BW_R_EXPIRED);
 }
 
@@ -901,7 +988,7 @@ static void test_preset_and_delivered(void **state)
 static void test_derived_status(void **state)
 {
 	(void)state;
-	struct bw_event ev = decide("", "550", "", "550 No such user here");
+	struct bw_event ev = decide("", "550", "", "550 No such user here (in reply to RCPT TO command)");
 	assert_string_equal(ev.status, "5.1.1");
 	ev = decide("", "452", "", "452 Mailbox full");
 	assert_string_equal(ev.status, "4.2.2");
@@ -925,6 +1012,7 @@ int main(void)
 		cmocka_unit_test(test_delayed_action),
 		cmocka_unit_test(test_sender_side_reasons),
 		cmocka_unit_test(test_smtp_stage),
+		cmocka_unit_test(test_unconfirmed_unknown_user),
 		cmocka_unit_test(test_text_without_diagnostic),
 		cmocka_unit_test(test_notice_behind_heading),
 		cmocka_unit_test(test_remote_reply_in_diagnostic),

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,6 +114,55 @@ static void test_sendmail_transcript(void **state)
 	report_free(&rep);
 }
 
+/* A mail system that looks its recipients up itself (RULE_LOOKUP) states
+ * "unknown user" as a verdict; the same words from an unknown relay, with
+ * no code and no RCPT TO stage, are a filter's (filtered, not hard). */
+static void test_own_lookup(void **state)
+{
+	(void)state;
+	static const char imail[] =
+		"From: \"Postmaster\" <postmaster@example.org>\nTo: news@shop.example.com\n"
+		"Subject: Undeliverable Mail\n%s\n"
+		"Unknown user: jack@example.org\n\n"
+		"Original message follows.\n\nFrom: news@shop.example.com\nTo: jack@example.org\n";
+	char msg[1024];
+	struct bw_report rep;
+	snprintf(msg, sizeof(msg), imail, "X-Mailer: <SMTP32 v8.12>\n");
+	classify(msg, &rep);
+	assert_int_equal(rep.n_events, 1);
+	assert_string_equal(rep.events[0].detector, "lhost:imailserver");
+	assert_int_equal(rep.events[0].reason, BW_R_USERUNKNOWN);
+	assert_true(rep.events[0].hard);
+	report_free(&rep);
+	snprintf(msg, sizeof(msg), imail, "");
+	classify(msg, &rep);
+	assert_int_equal(rep.n_events, 1);
+	assert_int_equal(rep.events[0].reason, BW_R_FILTERED);
+	assert_false(rep.events[0].hard);
+	report_free(&rep);
+
+	/* a gateway's DSN: the DSN detector finds the event, the gateway's
+	 * header says who looked the recipient up */
+	static const char dsn[] =
+		"From: <MAILER-DAEMON@gw.example.org>\nTo: news@shop.example.com\nSubject: Delivery Status\n%s"
+		"MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n"
+		"--b\nContent-Type: text/plain\n\nThe following addresses had delivery problems\n\n"
+		"--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; gw.example.org\n\n"
+		"Original-Recipient: <kim@example.org>\nAction: failed\n"
+		"Diagnostic-Code: smtp; 550 Unknown user kim@example.org\n\n--b--\n";
+	snprintf(msg, sizeof(msg), dsn, "X-NAI-Header: Modified by McAfee Email Gateway\n");
+	classify(msg, &rep);
+	assert_int_equal(rep.n_events, 1);
+	assert_string_equal(rep.events[0].detector, "rfc3464");
+	assert_int_equal(rep.events[0].reason, BW_R_USERUNKNOWN);
+	report_free(&rep);
+	snprintf(msg, sizeof(msg), dsn, "");
+	classify(msg, &rep);
+	assert_int_equal(rep.n_events, 1);
+	assert_int_equal(rep.events[0].reason, BW_R_FILTERED);
+	report_free(&rep);
+}
+
 static void test_not_a_bounce(void **state)
 {
 	(void)state;
@@ -132,6 +182,7 @@ int main(void)
 		cmocka_unit_test(test_qmail_double_bounce),
 		cmocka_unit_test(test_exim_failed_header),
 		cmocka_unit_test(test_sendmail_transcript),
+		cmocka_unit_test(test_own_lookup),
 		cmocka_unit_test(test_not_a_bounce),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
