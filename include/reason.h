@@ -18,6 +18,7 @@ struct reason_match {
 	enum bw_reason reason;
 	bool strong;          /* outranks even a specific status code */
 	bool code;            /* an MTA's or provider's own error code matched */
+	bool vague;           /* a last resort: any status code's reason outranks it */
 	const char *phrase;   /* the table entry that matched (static) */
 };
 

@@ -41,6 +41,8 @@ struct phrase {
 enum {
 	PH_STRONG = 1,      /* outranks even a specific status code (else weak) */
 	PH_HOST = 2,        /* a host name just before it makes it hostunknown */
+	PH_VAGUE = 8,       /* a last resort: gives way to any status code that
+			     * names a reason, even a generic one (X.7.1) */
 	PH_CODE = 4,        /* an MTA's or provider's own error code, or its own
 			     * mailbox lookup: it names the reason as a specific
 			     * status code does */
@@ -51,6 +53,7 @@ enum {
 #define W 0
 #define HOST PH_HOST
 #define C (PH_STRONG | PH_CODE)
+#define V PH_VAGUE
 
 static const struct phrase phrases[] = {
 	/* --- provider error codes ----------------------------------------------
@@ -804,14 +807,13 @@ static const struct phrase phrases[] = {
 	{ BW_R_FILTERED, W, "domain filter" },
 	{ BW_R_SPAMDETECTED, W, "spam" },
 	{ BW_R_BLOCKED, W, "connection reset by peer" },
-	{ BW_R_REJECTED, W, "access denied" },
 	{ BW_R_REJECTED, W, "administrative prohibition" },   /* Exim: an ACL said no */
 	{ BW_R_REJECTED, W, "not authorized to send to" },
 	{ BW_R_REJECTED, W, "delivery not authorized" },       /* RFC 3463 5.7.1 */
 	{ BW_R_BLOCKED, W, "blocked" },
 	{ BW_R_BLOCKED, W, "rbl" },
-	{ BW_R_REJECTED, W, "rejected" },
-	{ BW_R_REJECTED, W, "denied" },
+	{ BW_R_REJECTED, V, "rejected" },
+	{ BW_R_REJECTED, V, "denied" },
 	{ BW_R_USERUNKNOWN, W | HOST, "does not exist" },
 	{ BW_R_USERUNKNOWN, W | HOST, "doesn't exist" },
 	{ BW_R_USERUNKNOWN, W, "n'existe pas" },                     /* fr */
@@ -824,6 +826,7 @@ static const struct phrase phrases[] = {
 #undef W
 #undef HOST
 #undef C
+#undef V
 
 /* --- SMTP stage --------------------------------------------------------- */
 
@@ -950,6 +953,7 @@ bool reason_from_text(const char *text, size_t len, struct reason_match *m)
 	m->reason = phrases[best].reason;
 	m->strong = (phrases[best].flags & PH_STRONG) != 0;
 	m->code = (phrases[best].flags & PH_CODE) != 0;
+	m->vague = (phrases[best].flags & PH_VAGUE) != 0;
 	m->phrase = phrases[best].text;
 	if ((phrases[best].flags & PH_HOST) && host_named_before(text, len, m->phrase))
 		m->reason = BW_R_HOSTUNKNOWN;
@@ -1280,9 +1284,16 @@ static bool phrase_for(const struct bw_event *ev, const char *text, size_t len, 
 	char code[BW_STATUS_MAX];
 	if (dl) {
 		*where = "diagnostic";
+		struct reason_match whole;
 		if (status_find_remote(ev->diagnostic, dl, code, sizeof(code), &at) && at > 0 &&
-		    reason_from_text(ev->diagnostic + at, dl - at, m))
+		    reason_from_text(ev->diagnostic + at, dl - at, m)) {
+			/* a last-resort word in the reply gives way to a real
+			 * phrase of the wrapper ("sender was rejected. Remote
+			 * host said: 550 ... Access denied") */
+			if (m->vague && reason_from_text(ev->diagnostic, dl, &whole) && whole.strong)
+				*m = whole;
 			return true;
+		}
 		if (reason_from_text(ev->diagnostic, dl, m))
 			return true;
 		/* a diagnostic that names no reason ("550-F=[a@b] T=[c@d]" of a
@@ -1310,7 +1321,7 @@ static enum bw_reason weigh(struct bw_event *ev, const char *text, size_t len, b
 {
 	bool specific = false;
 	enum bw_reason st = status_reason(ev->status, &specific);
-	struct reason_match m = { BW_R_UNDEFINED, false, false, NULL };
+	struct reason_match m = { BW_R_UNDEFINED, false, false, false, NULL };
 	const char *where = "diagnostic";
 	bool have_text = phrase_for(ev, text, len, &m, &where);
 	char cls = code_class(ev);
@@ -1322,6 +1333,8 @@ static enum bw_reason weigh(struct bw_event *ev, const char *text, size_t len, b
 				     ev->diagnostic);
 		return BW_R_MAILERERROR;
 	}
+	if (have_text && m.vague && st != BW_R_UNDEFINED && ev->status[2] == '7')
+		have_text = false;        /* a security or policy code says more than a last-resort word */
 	if (have_text && (!specific || m.strong || st == m.reason)) {
 		*by_code = (specific && st == m.reason) || m.code ||
 			   (m.reason == BW_R_USERUNKNOWN && status_names_address(ev->status));
@@ -1367,7 +1380,10 @@ static enum bw_reason by_stage(const struct bw_event *ev, enum bw_reason r, bool
 	}
 	if (s == STAGE_NONE)
 		return r;
-	if (s == STAGE_MAIL && (r == BW_R_USERUNKNOWN || r == BW_R_HOSTUNKNOWN || r == BW_R_UNDEFINED))
+	bool specific;
+	bool generic_code = status_reason(ev->status, &specific) == r && !specific;
+	if (s == STAGE_MAIL && (r == BW_R_USERUNKNOWN || r == BW_R_HOSTUNKNOWN || r == BW_R_UNDEFINED ||
+				(r == BW_R_SECURITYERROR && generic_code)))
 		out = BW_R_REJECTED;      /* the address (or domain) refused is the sender's */
 	else if ((s == STAGE_CONN || s == STAGE_HELO) && r == BW_R_UNDEFINED)
 		out = BW_R_BLOCKED;       /* refused before any address was given */

@@ -71,7 +71,7 @@ static const struct {
 	{ "6.6", BW_R_CONTENTERROR, false, "Message content not available" },
 	{ "6.7", BW_R_CONTENTERROR, false, "Non-ASCII addresses not permitted" },
 	{ "7.0", BW_R_SECURITYERROR, false, "Other or undefined security status" },
-	{ "7.1", BW_R_REJECTED, false, "Delivery not authorized, message refused" },
+	{ "7.1", BW_R_SECURITYERROR, false, "Delivery not authorized, message refused" },
 	{ "7.2", BW_R_POLICYVIOLATION, false, "Mailing list expansion prohibited" },
 	{ "7.3", BW_R_SECURITYERROR, false, "Security conversion required but not possible" },
 	{ "7.4", BW_R_SECURITYERROR, false, "Security features not supported" },

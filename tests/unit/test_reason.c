@@ -896,6 +896,30 @@ static void test_unconfirmed_unknown_user(void **state)
 	assert_int_equal(ev.reason, BW_R_FILTERED);
 }
 
+/* "rejected" and "denied" alone are last resorts: a security or policy
+ * code (X.7.x) says more; at MAIL FROM they are about the sender. */
+static void test_vague_words(void **state)
+{
+	(void)state;
+	struct bw_event ev = decide("5.7.1", "550", "failed", "550 5.7.1 <a@example.org>... Access denied");
+	assert_int_equal(ev.reason, BW_R_SECURITYERROR);
+	ev = decide("", "550", "", "550 Access denied");
+	assert_int_equal(ev.reason, BW_R_REJECTED);
+	/* another class of code does not outrank the word */
+	ev = decide("5.4.1", "550", "failed", "550 5.4.1 All recipient addresses rejected : Access denied");
+	assert_int_equal(ev.reason, BW_R_REJECTED);
+	/* refused at MAIL FROM: the sender was refused */
+	ev = decide("5.7.1", "550", "failed", "550 5.7.1 Access denied (in reply to MAIL FROM command)");
+	assert_int_equal(ev.reason, BW_R_REJECTED);
+	/* the wrapper's own strong words outrank a vague word in the reply */
+	ev = decide("5.7.1", "550", "failed", "Connected to 192.0.2.1 but sender was rejected. Remote host said: "
+		    "550 5.7.1 <root@example.net>... Access denied");
+	assert_int_equal(ev.reason, BW_R_REJECTED);
+	/* a phrase's security error at MAIL FROM stays one */
+	ev = decide("5.0.0", "550", "failed", "550 Unauthenticated senders not allowed (in reply to MAIL FROM command)");
+	assert_int_equal(ev.reason, BW_R_SECURITYERROR);
+}
+
 /* No diagnostic: the bounce text that names the recipient speaks. */
 static void test_text_without_diagnostic(void **state)
 {
@@ -1013,6 +1037,7 @@ int main(void)
 		cmocka_unit_test(test_sender_side_reasons),
 		cmocka_unit_test(test_smtp_stage),
 		cmocka_unit_test(test_unconfirmed_unknown_user),
+		cmocka_unit_test(test_vague_words),
 		cmocka_unit_test(test_text_without_diagnostic),
 		cmocka_unit_test(test_notice_behind_heading),
 		cmocka_unit_test(test_remote_reply_in_diagnostic),
