@@ -893,6 +893,42 @@ static const struct {
 	{ BW_R_ONHOLD, "0.0" },
 };
 
+/* --- receiving providers whose servers answer in their own way ---------- */
+
+enum {
+	/* the provider's servers look their recipients up themselves: their
+	 * "User unknown" is a verdict, whatever stage it came at */
+	PROV_LOOKUP = 1,
+	/* "Unknown user" after DATA is the recipient's reception filter
+	 * refusing our sender address (it names no missing mailbox) */
+	PROV_DATA_REFUSES_SENDER = 2,
+};
+
+static const struct {
+	const char *domain;     /* the Remote-MTA host is it or ends in "." it */
+	const char *name;
+	unsigned flags;
+} providers[] = {
+	{ "docomo.ne.jp", "NTT docomo", PROV_DATA_REFUSES_SENDER },
+	{ "ezweb.ne.jp", "au (KDDI)", PROV_LOOKUP },
+};
+
+/* The provider of the Remote-MTA ("dns; mx.example.jp (192.0.2.1)" was
+ * read as "mx.example.jp (192.0.2.1)"), or -1. */
+static int provider_of(const char *remote_mta)
+{
+	size_t n = strcspn(remote_mta, " \t([;");
+	while (n > 0 && remote_mta[n - 1] == '.')
+		n--;
+	for (size_t i = 0; i < ARRAY_LEN(providers); i++) {
+		size_t dl = strlen(providers[i].domain);
+		if (n >= dl && bw_prefixcase(remote_mta + n - dl, dl, providers[i].domain) &&
+		    (n == dl || remote_mta[n - dl - 1] == '.'))
+			return (int)i;
+	}
+	return -1;
+}
+
 /* --- the index: the phrase and stage tables as pattern sets ------------- */
 
 #define NPHRASES (sizeof(phrases) / sizeof(phrases[0]))
@@ -1368,6 +1404,19 @@ static enum bw_reason by_stage(const struct bw_event *ev, enum bw_reason r, bool
 	const char *why = NULL;
 	enum smtp_stage s = find_stage(ev, text, len, &why);
 	enum bw_reason out = r;
+	int prov = r == BW_R_USERUNKNOWN && !by_code ? provider_of(ev->remote_mta) : -1;
+	if (prov >= 0 && s == STAGE_DATA && (providers[prov].flags & PROV_DATA_REFUSES_SENDER)) {
+		if (rep)
+			report_trace(rep, "reason rejected: %s says \"unknown user\" after DATA when the "
+				     "recipient's reception settings refuse the sender", providers[prov].name);
+		return BW_R_REJECTED;
+	}
+	if (prov >= 0 && (providers[prov].flags & PROV_LOOKUP)) {
+		if (rep)
+			report_trace(rep, "reason userunknown: %s (%s) looks its recipients up itself",
+				     providers[prov].name, ev->remote_mta);
+		by_code = true;
+	}
 	if (r == BW_R_USERUNKNOWN && !by_code && s != STAGE_RCPT && s != STAGE_MAIL) {
 		/* "no such user" that neither a code nor the RCPT stage confirms:
 		 * a filter may say it of an address that exists (after DATA

@@ -896,6 +896,38 @@ static void test_unconfirmed_unknown_user(void **state)
 	assert_int_equal(ev.reason, BW_R_FILTERED);
 }
 
+/* Receiving providers with answers of their own, told by the Remote-MTA. */
+static void test_provider_servers(void **state)
+{
+	(void)state;
+	static const char data[] = "<a@docomo.example>: host mfsmax.docomo.ne.jp[192.0.2.1] said: 550 Unknown\n"
+				   "    user a@docomo.example (in reply to end of DATA command)\n";
+	static const char rcpt[] = "<a@docomo.example>: host mfsmax.docomo.ne.jp[192.0.2.1] said: 550 Unknown\n"
+				   "    user a@docomo.example (in reply to RCPT TO command)\n";
+	/* NTT docomo: "Unknown user" after DATA is its reception filter
+	 * refusing the sender; at RCPT TO the mailbox is missing */
+	struct bw_event ev = mk("a@docomo.example", "5.0.0", "550", "failed", "550 Unknown user a@docomo.example");
+	snprintf(ev.remote_mta, sizeof(ev.remote_mta), "mfsmax.docomo.ne.jp");
+	reason_decide_in(&ev, data, strlen(data), NULL, NULL);
+	assert_int_equal(ev.reason, BW_R_REJECTED);
+	assert_false(ev.hard);
+	ev = mk("a@docomo.example", "5.0.0", "550", "failed", "550 Unknown user a@docomo.example");
+	snprintf(ev.remote_mta, sizeof(ev.remote_mta), "mfsmax.docomo.ne.jp");
+	reason_decide_in(&ev, rcpt, strlen(rcpt), NULL, NULL);
+	assert_int_equal(ev.reason, BW_R_USERUNKNOWN);
+	/* au (KDDI) looks its recipients up: no stage needed */
+	ev = mk("a@ezweb.example", "5.0.0", "550", "failed", "550 <a@ezweb.example>: User unknown");
+	snprintf(ev.remote_mta, sizeof(ev.remote_mta), "lsean.ezweb.ne.jp. (192.0.2.2, the server for the domain)");
+	reason_decide(&ev, NULL);
+	assert_int_equal(ev.reason, BW_R_USERUNKNOWN);
+	assert_true(ev.hard);
+	/* a host that only ends in the same letters is somebody else */
+	ev = mk("a@ezweb.example", "5.0.0", "550", "failed", "550 <a@ezweb.example>: User unknown");
+	snprintf(ev.remote_mta, sizeof(ev.remote_mta), "mx.notezweb.ne.jp");
+	reason_decide(&ev, NULL);
+	assert_int_equal(ev.reason, BW_R_FILTERED);
+}
+
 /* "rejected" and "denied" alone are last resorts: a security or policy
  * code (X.7.x) says more; at MAIL FROM they are about the sender. */
 static void test_vague_words(void **state)
@@ -1038,6 +1070,7 @@ int main(void)
 		cmocka_unit_test(test_smtp_stage),
 		cmocka_unit_test(test_unconfirmed_unknown_user),
 		cmocka_unit_test(test_vague_words),
+		cmocka_unit_test(test_provider_servers),
 		cmocka_unit_test(test_text_without_diagnostic),
 		cmocka_unit_test(test_notice_behind_heading),
 		cmocka_unit_test(test_remote_reply_in_diagnostic),
