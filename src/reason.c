@@ -1434,8 +1434,8 @@ static enum bw_reason by_stage(const struct bw_event *ev, enum bw_reason r, bool
 	if (s == STAGE_MAIL && (r == BW_R_USERUNKNOWN || r == BW_R_HOSTUNKNOWN || r == BW_R_UNDEFINED ||
 				(r == BW_R_SECURITYERROR && generic_code)))
 		out = BW_R_REJECTED;      /* the address (or domain) refused is the sender's */
-	else if ((s == STAGE_CONN || s == STAGE_HELO) && r == BW_R_UNDEFINED)
-		out = BW_R_BLOCKED;       /* refused before any address was given */
+	else if ((s == STAGE_CONN || s == STAGE_HELO) && (r == BW_R_UNDEFINED || r == BW_R_REJECTED))
+		out = BW_R_BLOCKED;       /* refused before any address was given: our host */
 	if (out != r && rep)
 		report_trace(rep, "reason %s: refused at %s (\"%s\")", bw_reason_name(out), stage_names[s], why);
 	return out;

@@ -813,6 +813,9 @@ static void test_smtp_stage(void **state)
 	/* refused at the greeting, with no other clue: blocked */
 	ev = decide("", "", "", "host mx.example.org refused to talk to me");
 	assert_int_equal(ev.reason, BW_R_BLOCKED);
+	/* a refusal after EHLO is of our host, not of a sender address */
+	ev = decide("5.0.0", "550", "failed", "SMTP error from remote mail server after EHLO mx.example.com: 550 Rejected");
+	assert_int_equal(ev.reason, BW_R_BLOCKED);
 }
 
 /*
