@@ -29,16 +29,23 @@ bool reason_from_text(const char *text, size_t len, struct reason_match *m);
  * explain lines go to rep (may be NULL). */
 void reason_decide(struct bw_event *ev, struct bw_report *rep);
 
+/* Who reported the event, asked only when an "unknown user" needs it. */
+struct reason_lookup {
+	/* The reporting mail system when it looks its recipients up itself
+	 * and says so in its own words (a name for explain), else NULL. */
+	const char *(*mta)(const void *arg, const struct bw_event *ev);
+	const void *arg;      /* borrowed, passed to mta */
+};
+
 /*
  * The same, with the bounce's human-readable text (borrowed, may be NULL):
  * it may say at which SMTP stage the remote refused this recipient (a
  * transcript, "in reply to end of DATA command", ...).  An "unknown user"
  * that neither a status code nor the RCPT TO stage confirms is "filtered"
- * (a filter may say it of an address that exists), unless lookup_mta (may
- * be NULL) names the reporting mail system, one that looks its recipients
- * up itself and says so in its own words.
+ * (a filter may say it of an address that exists), unless lookup (may be
+ * NULL) names a reporting mail system that looks its recipients up itself.
  */
-void reason_decide_in(struct bw_event *ev, const char *text, size_t len, const char *lookup_mta,
+void reason_decide_in(struct bw_event *ev, const char *text, size_t len, const struct reason_lookup *lookup,
 		      struct bw_report *rep);
 
 /* Reasons that are the sender's problem, not the recipient's (SPEC §4). */

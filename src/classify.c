@@ -314,10 +314,16 @@ static void cut_diagnostic(struct bw_event *ev, unsigned max, struct bw_report *
 		     max);
 }
 
+static const char *lookup_mta(const void *arg, const struct bw_event *ev)
+{
+	return det_lookup_mta(arg, ev);
+}
+
 /* After detection: fill, decide, drop what cannot be used. */
 static void finish(struct det_ctx *c)
 {
 	struct bw_report *rep = c->rep;
+	const struct reason_lookup lookup = { lookup_mta, c };
 	struct bw_original orig;
 	bool have_orig = false;
 	int delay = -1;              /* the notice is a warning: not asked yet */
@@ -344,7 +350,7 @@ static void finish(struct det_ctx *c)
 			bw_strlcpy(ev->action, "delayed", sizeof(ev->action));
 			report_trace(rep, "Action delayed: the notice is a warning (%s)", delay_why);
 		}
-		reason_decide_in(ev, c->text, (size_t)(c->text_end - c->text), det_lookup_mta(c, ev), rep);
+		reason_decide_in(ev, c->text, (size_t)(c->text_end - c->text), &lookup, rep);
 		cut_diagnostic(ev, c->conf->limits.max_diagnostic_bytes, rep);
 		if (w != i)
 			rep->events[w] = *ev;

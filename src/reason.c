@@ -1446,7 +1446,7 @@ void reason_decide(struct bw_event *ev, struct bw_report *rep)
 	reason_decide_in(ev, NULL, 0, NULL, rep);
 }
 
-void reason_decide_in(struct bw_event *ev, const char *text, size_t len, const char *lookup_mta,
+void reason_decide_in(struct bw_event *ev, const char *text, size_t len, const struct reason_lookup *lookup,
 		      struct bw_report *rep)
 {
 	enum bw_reason r = ev->reason;
@@ -1467,11 +1467,12 @@ void reason_decide_in(struct bw_event *ev, const char *text, size_t len, const c
 	} else {
 		bool by_code;
 		r = weigh(ev, text, len, &by_code, rep);
-		if (r == BW_R_USERUNKNOWN && !by_code && lookup_mta) {
+		const char *mta;
+		if (r == BW_R_USERUNKNOWN && !by_code && lookup && lookup->mta &&
+		    (mta = lookup->mta(lookup->arg, ev)) != NULL) {
 			by_code = true;
 			if (rep)
-				report_trace(rep, "reason userunknown: %s reports its own lookup of the recipient",
-					     lookup_mta);
+				report_trace(rep, "reason userunknown: %s reports its own lookup of the recipient", mta);
 		}
 		r = by_stage(ev, r, by_code, text, len, rep);
 		if (r == BW_R_HOSTUNKNOWN && cls == '4') {

@@ -825,6 +825,12 @@ static void test_smtp_stage(void **state)
  * or a mail system that looks its recipients up itself.  Without any of
  * them it is "filtered": a filter may say it of an address that exists.
  */
+static const char *imail_lookup(const void *arg, const struct bw_event *ev)
+{
+	(void)arg, (void)ev;
+	return "lhost:imailserver";
+}
+
 static void test_unconfirmed_unknown_user(void **state)
 {
 	(void)state;
@@ -890,8 +896,9 @@ static void test_unconfirmed_unknown_user(void **state)
 		    "Unknown Recipient");
 	assert_int_equal(ev.reason, BW_R_USERUNKNOWN);
 	/* a mail system that looks its recipients up itself */
+	const struct reason_lookup imail = { imail_lookup, NULL };
 	ev = mk("a@example.org", "", "", "", "Unknown user: a@example.org");
-	reason_decide_in(&ev, NULL, 0, "lhost:imailserver", NULL);
+	reason_decide_in(&ev, NULL, 0, &imail, NULL);
 	assert_int_equal(ev.reason, BW_R_USERUNKNOWN);
 	assert_true(ev.hard);
 	ev = mk("a@example.org", "", "", "", "Unknown user: a@example.org");
