@@ -3,11 +3,11 @@
  */
 #include "config.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "date.h"
+#include "json_write.h"
 #include "output.h"
 #include "util.h"
 
@@ -91,237 +91,145 @@ json_t *output_event_json(const struct bw_event *ev)
 	return o;
 }
 
-void output_report_json(FILE *out, const char *file, unsigned index, const struct bw_report *rep)
-{
-	json_t *o = json_object();
-	json_object_set_new(o, "file", text(file));
-	if (index)
-		json_object_set_new(o, "index", json_integer(index));
-	json_object_set_new(o, "message_id", text(rep->message_id));
-	json_object_set_new(o, "verdict", json_string(bw_verdict_name(rep->verdict)));
-	if (rep->error[0])
-		json_object_set_new(o, "error", json_string(rep->error));
-	json_t *evs = json_array();
-	for (unsigned i = 0; i < rep->n_events; i++)
-		json_array_append_new(evs, output_event_json(&rep->events[i]));
-	json_object_set_new(o, "events", evs);
-	char *s = json_dumps(o, JSON_COMPACT);
-	if (s) {
-		fputs(s, out);
-		fputc('\n', out);
-		free(s);
-	}
-	json_decref(o);
-}
-
 /*
- * The reusing writer.  Each event shape (with or without feedback_type and
- * unverified) has a list of prebuilt event objects, one per place in the
- * events array; a report's values are written into them (strings set in
- * place, without jansson's UTF-8 check once we know the text is ASCII) and
- * the whole report is dumped by json_dumpb into a buffer kept across
- * messages.  The result is the same bytes output_report_json writes; a
- * report it cannot mirror exactly (a non-ASCII action, detector or error,
- * which output_report_json may drop) goes through output_report_json.
+ * The JSON lines of reports, written by the streaming writer (json_write.h)
+ * with jansson's rules for each field, as output_event_json builds them:
+ * text() (null when empty; invalid UTF-8 read as Latin-1), code_or_empty()
+ * ("" when absent; null when not UTF-8), str_or_null(), and json_string()
+ * for the rest, whose member jansson leaves out when the value is not UTF-8
+ * (json_object_set_new refuses the NULL json_string returns).  Inline, so
+ * that each key is a literal of known length where it is written.
  */
-enum {
-	EV_RECIPIENT, EV_STATUS, EV_REPLY, EV_ACTION, EV_DIAG, EV_REMOTE, EV_REPORTING,
-	EV_FEEDBACK, EV_OMSGID, EV_OSUBJECT, EV_OFROM, EV_OTO, EV_OCAMPAIGN, EV_DETECTOR,
-	EV_MATCHED, EV_TIME, EV__STR
-};
-enum { RP_FILE, RP_MSGID, RP_ERROR, RP__STR };
-
-/* A key whose value is a string we own (s) or null. */
-struct slot {
-	json_t *obj;   /* borrowed: the object holding the key */
-	const char *key;
-	json_t *s;     /* owned reference */
-	bool is_str;   /* obj[key] is s (else null) */
-};
-
-struct ev_tpl {
-	json_t *o, *orig;            /* owned */
-	json_t *kind, *reason;       /* owned references */
-	struct slot str[EV__STR];
-};
-
-struct bw_json_writer {
-	struct ev_tpl *tpl[4];       /* owned, by shape: feedback_type 1, unverified 2 */
-	size_t n_tpl[4];
-	json_t *rep[4];              /* owned, by shape: index 1, error 2 */
-	json_t *index[4], *verdict[4], *events[4];   /* borrowed from rep[] */
-	struct slot rstr[4][RP__STR];
-	char *buf;                   /* owned */
-	size_t cap;
-};
-
-/* True when s[0..n) is all ASCII (so valid UTF-8). */
-static bool all_ascii(const char *s, size_t n)
+static inline __attribute__((always_inline)) void
+put_text(struct jw *w, const char *key, const char *s)
 {
-	size_t i = 0;
-	uint64_t acc = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-		memcpy(&w, s + i, 8);
-		acc |= w;
-	}
-	for (; i < n; i++)
-		acc |= (unsigned char)s[i];
-	return !(acc & 0x8080808080808080ull);
+	jw_key(w, key);
+	if (s && *s)
+		jw_text(w, s, strlen(s));
+	else
+		jw_null(w);
 }
 
-static void slot_init(struct slot *sl, json_t *obj, const char *key)
+static inline __attribute__((always_inline)) void
+put_code(struct jw *w, const char *key, const char *s)
 {
-	sl->obj = obj;
-	sl->key = key;
-	sl->s = json_string_nocheck("");
-	sl->is_str = false;
-	json_object_set_new_nocheck(obj, key, json_null());
-}
-
-static void slot_null(struct slot *sl)
-{
-	if (sl->is_str) {
-		json_object_set_new_nocheck(sl->obj, sl->key, json_null());
-		sl->is_str = false;
-	}
-}
-
-static void slot_str(struct slot *sl)
-{
-	if (!sl->is_str) {
-		json_object_set_nocheck(sl->obj, sl->key, sl->s);
-		sl->is_str = true;
-	}
-}
-
-/* text(): null for "", the string when it is UTF-8, else its Latin-1 reading. */
-static void slot_text(struct slot *sl, const char *s)
-{
-	if (!s || !*s) {
-		slot_null(sl);
-		return;
-	}
-	size_t n = strlen(s);
-	if (all_ascii(s, n)) {
-		json_string_setn_nocheck(sl->s, s, n);
-	} else if (json_string_setn(sl->s, s, n) != 0) {
-		char *u = malloc(n * 2 + 1), *w = u;
-		if (!u) {
-			slot_null(sl);
-			return;
-		}
-		for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-			if (*p < 0x80) {
-				*w++ = (char)*p;
-			} else {
-				*w++ = (char)(0xc0 | (*p >> 6));
-				*w++ = (char)(0x80 | (*p & 0x3f));
-			}
-		}
-		int rc = json_string_setn_nocheck(sl->s, u, (size_t)(w - u));
-		free(u);
-		if (rc) {
-			slot_null(sl);
-			return;
-		}
-	}
-	slot_str(sl);
-}
-
-/* code_or_empty(): the string, "" for NULL, null when it is not UTF-8. */
-static void slot_code(struct slot *sl, const char *s)
-{
+	jw_key(w, key);
 	if (!s)
 		s = "";
-	size_t n = strlen(s);
-	if (all_ascii(s, n))
-		json_string_setn_nocheck(sl->s, s, n);
-	else if (json_string_setn(sl->s, s, n) != 0) {
-		slot_null(sl);
-		return;
+	if (!jw_string(w, s, strlen(s)))
+		jw_null(w);
+}
+
+static inline __attribute__((always_inline)) void
+put_string(struct jw *w, const char *key, const char *s)
+{
+	if (!s)
+		return;   /* json_string(NULL) is NULL too */
+	struct jw_mark m = jw_mark(w);
+	jw_key(w, key);
+	if (!jw_string(w, s, strlen(s)))
+		jw_rewind(w, m);
+}
+
+static inline __attribute__((always_inline)) void
+put_string_or_null(struct jw *w, const char *key, const char *s)
+{
+	if (s && *s) {
+		put_string(w, key, s);
+	} else {
+		jw_key(w, key);
+		jw_null(w);
 	}
-	slot_str(sl);
 }
 
-/* A string known to be ASCII (checked by the caller), or null for "". */
-static void slot_ascii(struct slot *sl, const char *s)
+static void write_event(struct jw *w, const struct bw_event *ev)
 {
-	if (!s || !*s) {
-		slot_null(sl);
-		return;
+	jw_object_begin(w);
+	put_text(w, "recipient", ev->recipient);
+	put_string(w, "kind", bw_kind_name(ev->kind));
+	put_string(w, "reason", bw_reason_name(ev->reason));
+	jw_key(w, "hard");
+	jw_bool(w, ev->hard);
+	put_code(w, "status", ev->status);
+	put_code(w, "reply_code", ev->reply_code);
+	put_string_or_null(w, "action", ev->action);
+	put_text(w, "diagnostic", ev->diagnostic);
+	put_text(w, "remote_mta", ev->remote_mta);
+	put_text(w, "reporting_mta", ev->reporting_mta);
+	if (ev->feedback_type[0])
+		put_text(w, "feedback_type", ev->feedback_type);
+	jw_key(w, "original");
+	jw_object_begin(w);
+	put_text(w, "message_id", ev->original.message_id);
+	put_text(w, "subject", ev->original.subject);
+	put_text(w, "from", ev->original.from);
+	put_text(w, "to", ev->original.to);
+	put_text(w, "campaign", ev->original.campaign);
+	jw_object_end(w);
+	put_string(w, "detector", ev->detector);
+	put_text(w, "matched", ev->matched);
+	if (ev->time) {
+		char ts[32];
+		bw_format_time(ev->time, ts, sizeof(ts));
+		put_string(w, "time", ts);
+	} else {
+		jw_key(w, "time");
+		jw_null(w);
 	}
-	json_string_setn_nocheck(sl->s, s, strlen(s));
-	slot_str(sl);
+	if (ev->unverified) {
+		jw_key(w, "unverified");
+		jw_bool(w, true);
+	}
+	jw_object_end(w);
 }
 
-static void tpl_init(struct ev_tpl *t, unsigned shape)
+/* One report as a JSON line appended to w. */
+static void write_report(struct jw *w, const char *file, unsigned index, const struct bw_report *rep)
 {
-	json_t *o = t->o = json_object();
-	if (!o)
-		fatal("out of memory (JSON)");
-	slot_init(&t->str[EV_RECIPIENT], o, "recipient");
-	t->kind = json_string_nocheck("");
-	json_object_set_nocheck(o, "kind", t->kind);
-	t->reason = json_string_nocheck("");
-	json_object_set_nocheck(o, "reason", t->reason);
-	json_object_set_new_nocheck(o, "hard", json_false());
-	slot_init(&t->str[EV_STATUS], o, "status");
-	slot_init(&t->str[EV_REPLY], o, "reply_code");
-	slot_init(&t->str[EV_ACTION], o, "action");
-	slot_init(&t->str[EV_DIAG], o, "diagnostic");
-	slot_init(&t->str[EV_REMOTE], o, "remote_mta");
-	slot_init(&t->str[EV_REPORTING], o, "reporting_mta");
-	if (shape & 1)
-		slot_init(&t->str[EV_FEEDBACK], o, "feedback_type");
-	else
-		memset(&t->str[EV_FEEDBACK], 0, sizeof(t->str[EV_FEEDBACK]));
-	t->orig = json_object();
-	if (!t->orig)
-		fatal("out of memory (JSON)");
-	slot_init(&t->str[EV_OMSGID], t->orig, "message_id");
-	slot_init(&t->str[EV_OSUBJECT], t->orig, "subject");
-	slot_init(&t->str[EV_OFROM], t->orig, "from");
-	slot_init(&t->str[EV_OTO], t->orig, "to");
-	slot_init(&t->str[EV_OCAMPAIGN], t->orig, "campaign");
-	json_object_set_nocheck(o, "original", t->orig);
-	slot_init(&t->str[EV_DETECTOR], o, "detector");
-	slot_init(&t->str[EV_MATCHED], o, "matched");
-	slot_init(&t->str[EV_TIME], o, "time");
-	if (shape & 2)
-		json_object_set_new_nocheck(o, "unverified", json_true());
+	jw_object_begin(w);
+	put_text(w, "file", file);
+	if (index) {
+		jw_key(w, "index");
+		jw_int(w, index);
+	}
+	put_text(w, "message_id", rep->message_id);
+	put_string(w, "verdict", bw_verdict_name(rep->verdict));
+	if (rep->error[0])
+		put_string(w, "error", rep->error);
+	jw_key(w, "events");
+	jw_array_begin(w);
+	for (unsigned i = 0; i < rep->n_events; i++)
+		write_event(w, &rep->events[i]);
+	jw_array_end(w);
+	jw_object_end(w);
+	jw_newline(w);
 }
 
-static void tpl_free(struct ev_tpl *t)
+static void write_out(struct jw *w, FILE *out)
 {
-	for (int i = 0; i < EV__STR; i++)
-		json_decref(t->str[i].s);
-	json_decref(t->kind);
-	json_decref(t->reason);
-	json_decref(t->orig);
-	json_decref(t->o);
+	size_t n;
+	const char *s = jw_data(w, &n);
+	fwrite(s, 1, n, out);
 }
+
+void output_report_json(FILE *out, const char *file, unsigned index, const struct bw_report *rep)
+{
+	struct jw *w = jw_new();
+	write_report(w, file, index, rep);
+	write_out(w, out);
+	jw_free(w);
+}
+
+/* The writer of output_json_report keeps its buffer from one report to
+ * the next. */
+struct bw_json_writer {
+	struct jw *jw;   /* owned */
+};
 
 struct bw_json_writer *output_json_new(void)
 {
-	struct bw_json_writer *w = xcalloc(1, sizeof(*w));
-	for (unsigned shape = 0; shape < 4; shape++) {
-		json_t *o = w->rep[shape] = json_object();
-		if (!o)
-			fatal("out of memory (JSON)");
-		slot_init(&w->rstr[shape][RP_FILE], o, "file");
-		if (shape & 1) {
-			w->index[shape] = json_integer(0);
-			json_object_set_nocheck(o, "index", w->index[shape]);
-		}
-		slot_init(&w->rstr[shape][RP_MSGID], o, "message_id");
-		w->verdict[shape] = json_string_nocheck("");
-		json_object_set_nocheck(o, "verdict", w->verdict[shape]);
-		if (shape & 2)
-			slot_init(&w->rstr[shape][RP_ERROR], o, "error");
-		w->events[shape] = json_array();
-		json_object_set_nocheck(o, "events", w->events[shape]);
-	}
+	struct bw_json_writer *w = xmalloc(sizeof(*w));
+	w->jw = jw_new();
 	return w;
 }
 
@@ -329,108 +237,16 @@ void output_json_free(struct bw_json_writer *w)
 {
 	if (!w)
 		return;
-	for (unsigned shape = 0; shape < 4; shape++) {
-		for (size_t i = 0; i < w->n_tpl[shape]; i++)
-			tpl_free(&w->tpl[shape][i]);
-		free(w->tpl[shape]);
-		for (int i = 0; i < RP__STR; i++)
-			json_decref(w->rstr[shape][i].s);
-		json_decref(w->index[shape]);
-		json_decref(w->verdict[shape]);
-		json_decref(w->events[shape]);
-		json_decref(w->rep[shape]);
-	}
-	free(w->buf);
+	jw_free(w->jw);
 	free(w);
-}
-
-/* Can the reusing writer mirror output_report_json for this report? */
-static bool mirrorable(const struct bw_report *rep)
-{
-	if (!all_ascii(rep->error, strlen(rep->error)))
-		return false;
-	for (unsigned i = 0; i < rep->n_events; i++) {
-		const struct bw_event *ev = &rep->events[i];
-		if (!all_ascii(ev->action, strlen(ev->action)) ||
-		    !all_ascii(ev->detector, strlen(ev->detector)))
-			return false;
-	}
-	return true;
-}
-
-static json_t *fill_event(struct bw_json_writer *w, unsigned nth, const struct bw_event *ev)
-{
-	unsigned shape = (ev->feedback_type[0] ? 1u : 0u) | (ev->unverified ? 2u : 0u);
-	while (w->n_tpl[shape] <= nth) {
-		w->tpl[shape] = xrealloc(w->tpl[shape], (w->n_tpl[shape] + 1) * sizeof(struct ev_tpl));
-		tpl_init(&w->tpl[shape][w->n_tpl[shape]++], shape);
-	}
-	struct ev_tpl *t = &w->tpl[shape][nth];
-	slot_text(&t->str[EV_RECIPIENT], ev->recipient);
-	const char *k = bw_kind_name(ev->kind), *r = bw_reason_name(ev->reason);
-	json_string_setn_nocheck(t->kind, k, strlen(k));
-	json_string_setn_nocheck(t->reason, r, strlen(r));
-	json_object_set_new_nocheck(t->o, "hard", json_boolean(ev->hard));
-	slot_code(&t->str[EV_STATUS], ev->status);
-	slot_code(&t->str[EV_REPLY], ev->reply_code);
-	slot_ascii(&t->str[EV_ACTION], ev->action);
-	slot_text(&t->str[EV_DIAG], ev->diagnostic);
-	slot_text(&t->str[EV_REMOTE], ev->remote_mta);
-	slot_text(&t->str[EV_REPORTING], ev->reporting_mta);
-	if (shape & 1)
-		slot_text(&t->str[EV_FEEDBACK], ev->feedback_type);
-	slot_text(&t->str[EV_OMSGID], ev->original.message_id);
-	slot_text(&t->str[EV_OSUBJECT], ev->original.subject);
-	slot_text(&t->str[EV_OFROM], ev->original.from);
-	slot_text(&t->str[EV_OTO], ev->original.to);
-	slot_text(&t->str[EV_OCAMPAIGN], ev->original.campaign);
-	json_string_setn_nocheck(t->str[EV_DETECTOR].s, ev->detector, strlen(ev->detector));
-	slot_str(&t->str[EV_DETECTOR]);
-	slot_text(&t->str[EV_MATCHED], ev->matched);
-	if (ev->time) {
-		char ts[32];
-		bw_format_time(ev->time, ts, sizeof(ts));
-		slot_ascii(&t->str[EV_TIME], ts);
-	} else {
-		slot_null(&t->str[EV_TIME]);
-	}
-	return t->o;
 }
 
 void output_json_report(struct bw_json_writer *w, FILE *out, const char *file, unsigned index,
 			const struct bw_report *rep)
 {
-	if (!mirrorable(rep)) {
-		output_report_json(out, file, index, rep);
-		return;
-	}
-	unsigned shape = (index ? 1u : 0u) | (rep->error[0] ? 2u : 0u);
-	slot_text(&w->rstr[shape][RP_FILE], file);
-	if (index)
-		json_integer_set(w->index[shape], index);
-	slot_text(&w->rstr[shape][RP_MSGID], rep->message_id);
-	const char *v = bw_verdict_name(rep->verdict);
-	json_string_setn_nocheck(w->verdict[shape], v, strlen(v));
-	if (shape & 2) {
-		json_string_setn_nocheck(w->rstr[shape][RP_ERROR].s, rep->error, strlen(rep->error));
-		slot_str(&w->rstr[shape][RP_ERROR]);
-	}
-	json_t *evs = w->events[shape];
-	json_array_clear(evs);
-	for (unsigned i = 0; i < rep->n_events; i++)
-		json_array_append(evs, fill_event(w, i, &rep->events[i]));
-	json_t *o = w->rep[shape];
-	size_t n = json_dumpb(o, w->buf, w->cap, JSON_COMPACT);
-	if (n + 1 > w->cap) {
-		w->cap = n + 1 > 2 * w->cap ? n + 1 : 2 * w->cap;
-		w->buf = xrealloc(w->buf, w->cap);
-		n = json_dumpb(o, w->buf, w->cap, JSON_COMPACT);
-	}
-	if (n == 0)
-		return;   /* output_report_json writes nothing either */
-	w->buf[n++] = '\n';
-	fwrite(w->buf, 1, n, out);
-	json_array_clear(evs);
+	jw_reset(w->jw);
+	write_report(w->jw, file, index, rep);
+	write_out(w->jw, out);
 }
 
 static const char *dash(const char *s)
