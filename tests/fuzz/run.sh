@@ -21,7 +21,7 @@ OUT=${OUT:-$b/fuzz-out}
 export LSAN_OPTIONS="suppressions=$top/tests/fuzz/lsan.supp:print_suppressions=0"
 mkdir -p "$OUT"
 fail=0
-for t in ${FUZZ_TARGETS:-fuzz_mime fuzz_classify fuzz_conf fuzz_template}; do
+for t in ${FUZZ_TARGETS:-fuzz_mime fuzz_classify fuzz_conf fuzz_template fuzz_json_write}; do
 	bin=$b/tests/fuzz/$t
 	[ -x "$bin" ] || { echo "run.sh: $bin not built"; fail=1; continue; }
 	work=$OUT/$t.corpus
@@ -32,12 +32,14 @@ for t in ${FUZZ_TARGETS:-fuzz_mime fuzz_classify fuzz_conf fuzz_template}; do
 		[ -d "$shared/corpus/dev" ] && seeds="$seeds $shared/corpus/dev $shared/corpus/flufl" ;;
 	fuzz_conf) seeds="$top/etc $top/contrib/hooks" ;;
 	fuzz_template) seeds="$top/contrib/hooks" ;;
+	fuzz_json_write) seeds="$top/tests/samples" ;;
 	esac
 	# inputs up to: 95 % of the corpus's bounces are under 8 KB, 97 % under
 	# 16 KB; a hook template and its event fit in 8 KB
 	case $t in
 	fuzz_classify) max_len=16384 ;;
 	fuzz_template) max_len=8192 ;;
+	fuzz_json_write) max_len=4096 ;;   # a field is at most 1 KB
 	*) max_len=65536 ;;
 	esac
 	leaks=
