@@ -369,6 +369,8 @@ static const struct phrase phrases[] = {
 	{ BW_R_FAILEDSTARTTLS, S, "must issue a starttls" },
 	{ BW_R_FAILEDSTARTTLS, S, "encryption required" },
 	{ BW_R_FAILEDSTARTTLS, S, "tls handshake" },
+	{ BW_R_FAILEDSTARTTLS, S, "does not support tls" },   /* Gmail: "Remote server does not support TLS" */
+	{ BW_R_FAILEDSTARTTLS, S, "doesn't support tls" },
 
 	/* --- SMTP authentication required of the sending client --- */
 	{ BW_R_SECURITYERROR, S, "authentication required" },

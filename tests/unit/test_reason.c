@@ -106,6 +106,10 @@ static void test_provider_wordings(void **state)
 		  "setup. gsmtp", BW_R_REQUIREPTR, false },
 		{ "5.2.3", "552", "552-5.2.3 Your message exceeded Google's message size limits. gsmtp",
 		  BW_R_EXCEEDLIMIT, false },
+		/* Gmail's own notice when the next hop lacks the TLS it needed */
+		{ "", "500", "Google tried to deliver your message, but it was rejected by the recipient domain. "
+		  "The error that the other server returned was: 500 Remote server does not support TLS (state 6).",
+		  BW_R_FAILEDSTARTTLS, false },
 		/* Microsoft 365 / Outlook.com */
 		{ "5.1.10", "550", "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP "
 		  "address lookup", BW_R_USERUNKNOWN, true },
