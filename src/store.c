@@ -14,6 +14,8 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <nettle/md5.h>
+
 #include "store.h"
 #include "store_p.h"
 #include "util.h"
@@ -66,6 +68,14 @@ void store_set_error(struct bw_store *st, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(st->err, sizeof st->err, fmt, ap);
 	va_end(ap);
+}
+
+void store_key16(const char *content_key, uint8_t out[BW_KEY16_LEN])
+{
+	struct md5_ctx ctx;
+	md5_init(&ctx);
+	md5_update(&ctx, strlen(content_key), (const uint8_t *)content_key);
+	md5_digest(&ctx, BW_KEY16_LEN, out);
 }
 
 void store_test_fail_after(struct bw_store *st, int n)

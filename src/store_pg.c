@@ -308,6 +308,9 @@ static void *push(void **v, size_t *n, size_t *cap, size_t sz)
 
 /* ---------------------------------------------------------------- schema */
 
+/* store_key16() of the text expression e, in SQL: NULL for "" (no key). */
+#define PG_KEY16(e) "CASE WHEN " e " = '' THEN NULL ELSE decode(md5(" e "), 'hex') END"
+
 /* migrations[i] takes the schema from version i to i + 1 (the same versions
  * and meaning as the SQLite schema). */
 static const char *const migrations[] = {
@@ -382,6 +385,12 @@ static const char *const migrations[] = {
 	"CREATE TABLE leases ("
 	"  account TEXT NOT NULL, folder TEXT NOT NULL, holder TEXT NOT NULL,"
 	"  expires BIGINT NOT NULL, PRIMARY KEY (account, folder));",
+
+	/* 4: the content key is unique through its 16-byte digest (store_key16) */
+	"ALTER TABLE processed ADD COLUMN key16 BYTEA;"
+	"UPDATE processed SET key16 = " PG_KEY16("content_key") " WHERE content_key <> '';"
+	"DROP INDEX processed_key;"
+	"CREATE UNIQUE INDEX processed_key16 ON processed (account, key16);",
 };
 
 static int schema_version(struct bw_store *st, int *version)
@@ -607,7 +616,7 @@ static int pg_is_processed(struct bw_store *st, const char *account, const char 
 {
 	static const char sql[] =
 		"SELECT 1 FROM processed WHERE account = $1 AND ((uid <> 0 AND uid = $4"
-		" AND folder = $2 AND uidvalidity = $3) OR ($5 <> '' AND content_key = $5)) LIMIT 1";
+		" AND folder = $2 AND uidvalidity = $3) OR key16 = " PG_KEY16("$5::text") ") LIMIT 1";
 	struct args a = { 0 };
 	a_text(&a, account);
 	a_text(&a, folder);
@@ -630,8 +639,8 @@ static int pg_mark_processed(struct bw_store *st, const char *account, const cha
 	 * transaction, then do nothing: 1 */
 	static const char sql[] =
 		"INSERT INTO processed (account, folder, uidvalidity, uid, content_key, verdict,"
-		" processed_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING"
-		" RETURNING id";
+		" processed_at, key16) VALUES ($1, $2, $3, $4, $5, $6, $7, " PG_KEY16("$5") ")"
+		" ON CONFLICT DO NOTHING RETURNING id";
 	struct args a = { 0 };
 	a_text(&a, account);
 	a_text(&a, folder);

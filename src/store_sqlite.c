@@ -113,6 +113,13 @@ static const char *const migrations[] = {
 	"CREATE TABLE leases ("
 	"  account TEXT NOT NULL, folder TEXT NOT NULL, holder TEXT NOT NULL,"
 	"  expires INTEGER NOT NULL, PRIMARY KEY (account, folder));",
+
+	/* 4: the content key is unique through its 16-byte digest (store_key16),
+	 * not its text: the text index took a page write per message */
+	"ALTER TABLE processed ADD COLUMN key16 BLOB;"
+	"UPDATE processed SET key16 = bw_key16(content_key) WHERE content_key <> '';"
+	"DROP INDEX processed_key;"
+	"CREATE UNIQUE INDEX processed_key16 ON processed (account, key16);",
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -161,6 +168,18 @@ static void bind_text(sqlite3_stmt *s, int i, const char *v)
 static void bind_int(sqlite3_stmt *s, int i, int64_t v)
 {
 	sqlite3_bind_int64(s, i, v);
+}
+
+/* The index key of content_key (store_key16), NULL for "" (no key); k is
+ * the caller's buffer, not copied (see bind_text). */
+static void bind_key16(sqlite3_stmt *s, int i, const char *content_key, uint8_t k[BW_KEY16_LEN])
+{
+	if (!content_key || !*content_key) {
+		sqlite3_bind_null(s, i);
+		return;
+	}
+	store_key16(content_key, k);
+	sqlite3_bind_blob(s, i, k, BW_KEY16_LEN, SQLITE_STATIC);
 }
 
 /* Step a statement that returns no rows.  Counts writes for fault injection. */
@@ -302,6 +321,19 @@ bad:
 
 static const struct bw_store_ops sq_ops;
 
+/* SQL function bw_key16(text): store_key16() of its argument (migration 4). */
+static void sq_key16_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	uint8_t k[BW_KEY16_LEN];
+	const unsigned char *t = argc == 1 ? sqlite3_value_text(argv[0]) : NULL;
+	if (!t) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	store_key16((const char *)t, k);
+	sqlite3_result_blob(ctx, k, BW_KEY16_LEN, SQLITE_TRANSIENT);
+}
+
 /* Before SQLite's first use in the process: no memory statistics (they
  * take a global mutex on every allocation; nothing here reads them). */
 static void sq_configure(void)
@@ -324,6 +356,12 @@ struct bw_store *store_sqlite_open(const char *spec, int max_version, char *err,
 		return NULL;
 	}
 	sqlite3_busy_timeout(SQ(st)->db, 10000);
+	if (sqlite3_create_function(SQ(st)->db, "bw_key16", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+				    NULL, sq_key16_fn, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errsz, "%s: %s", spec, sqlite3_errmsg(SQ(st)->db));
+		sq_close(st);
+		return NULL;
+	}
 	/* WAL: readers (the CLI) never block the daemon; FULL: a commit is on
 	 * disk before the IMAP post-action deletes or moves the message. */
 	if (exec(st, "PRAGMA journal_mode = WAL", "wal") < 0 ||
@@ -436,7 +474,8 @@ static int sq_is_processed(struct bw_store *st, const char *account, const char 
 {
 	static const char sql[] =
 		"SELECT 1 FROM processed WHERE account = ?1 AND ((uid <> 0 AND uid = ?4"
-		" AND folder = ?2 AND uidvalidity = ?3) OR (?5 <> '' AND content_key = ?5)) LIMIT 1";
+		" AND folder = ?2 AND uidvalidity = ?3) OR key16 = ?5) LIMIT 1";
+	uint8_t k[BW_KEY16_LEN];
 	sqlite3_stmt *s = prep(st, sql);
 	if (!s)
 		return -1;
@@ -444,7 +483,7 @@ static int sq_is_processed(struct bw_store *st, const char *account, const char 
 	bind_text(s, 2, folder);
 	bind_int(s, 3, uidvalidity);
 	bind_int(s, 4, uid);
-	bind_text(s, 5, content_key);
+	bind_key16(s, 5, content_key, k);
 	int r = row(st, s, "processed");
 	if (r == 1)
 		sqlite3_reset(s);
@@ -457,7 +496,8 @@ static int sq_mark_processed(struct bw_store *st, const char *account, const cha
 {
 	static const char sql[] =
 		"INSERT INTO processed (account, folder, uidvalidity, uid, content_key, verdict,"
-		" processed_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+		" processed_at, key16) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+	uint8_t k[BW_KEY16_LEN];
 	sqlite3_stmt *s = prep(st, sql);
 	if (!s)
 		return -1;
@@ -468,6 +508,7 @@ static int sq_mark_processed(struct bw_store *st, const char *account, const cha
 	bind_text(s, 5, content_key);
 	bind_text(s, 6, verdict);
 	bind_int(s, 7, now);
+	bind_key16(s, 8, content_key, k);
 	if (run(st, s, "mark processed") < 0)
 		return -1;
 	if (sqlite3_changes(SQ(st)->db) == 0)

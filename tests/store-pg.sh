@@ -22,7 +22,7 @@ ok=1
 for j in $(jobs -p); do wait "$j" || ok=0; done
 check "six instances opening an empty database at once all succeed" [ "$ok" = 1 ]
 check "and the schema is migrated once" \
-	[ "$(pg_psql together 'SELECT count(*) FROM schema_version')" = 3 ]
+	[ "$(pg_psql together 'SELECT count(*) FROM schema_version')" = 4 ]
 # the password never shows
 out=$("$BOUNCEWATCH" --state "postgresql://bw:hunter2@127.0.0.1:1/x?connect_timeout=2" suppress list 2>&1)
 check "a failed connection names no password" sh -c "! printf '%s' \"\$1\" | grep -q hunter2" _ "$out"

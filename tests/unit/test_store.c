@@ -167,6 +167,66 @@ static void test_migrate_from_v1(void **state)
 	unlink_db(path);
 }
 
+/* Version 4: content keys written at version 3 get their 16-byte index key
+ * (store_key16, computed in SQL by the migration) and still make a second
+ * message with the same key a duplicate; "" is no key. */
+static void test_migrate_content_key(void **state)
+{
+	struct fx *f = *state;
+	char path[600], err[512];
+	if (f->pg) {
+		store_close(f->st);
+		f->st = NULL;
+		pg_reset(f->path);
+		snprintf(path, sizeof path, "%s", f->path);
+	} else {
+		snprintf(path, sizeof path, "%s/v3.db", f->dir);
+	}
+	struct bw_store *st = store_open_version(path, 3, err, sizeof err);
+	assert_non_null(st);
+	static const char ins[] = "INSERT INTO processed (account, folder, uidvalidity, uid,"
+		" content_key, verdict, processed_at) VALUES ('main', 'INBOX', 7, 1,"
+		" '3f1c0de9a5 <old@example.org>', 'bounce', 1), ('main', 'INBOX', 7, 2, '',"
+		" 'unparsed', 1)";
+	assert_int_equal(store_test_exec(st, ins), 0);
+	store_close(st);
+
+	st = store_open(path, err, sizeof err);
+	assert_non_null(st);
+	assert_int_equal(store_schema_version(st), BW_STORE_SCHEMA_VERSION);
+	assert_int_equal(count(st, "SELECT count(*) FROM processed WHERE key16 IS NULL"), 1);
+	/* the SQL of the migration and store_key16() agree */
+	assert_int_equal(store_is_processed(st, "main", "Archive", 9, 1, "3f1c0de9a5 <old@example.org>"), 1);
+	assert_int_equal(store_mark_processed(st, "main", "Archive", 9, 1, "3f1c0de9a5 <old@example.org>",
+					      "bounce", 2, NULL), 1);
+	assert_int_equal(store_is_processed(st, "main", "Archive", 9, 1, "3f1c0de9a5 <new@example.org>"), 0);
+	/* no key matches no key */
+	assert_int_equal(store_is_processed(st, "main", "Archive", 9, 2, ""), 0);
+	assert_int_equal(store_mark_processed(st, "main", "Archive", 9, 2, "", "unparsed", 2, NULL), 0);
+	assert_int_equal(count(st, "SELECT count(*) FROM processed"), 3);
+	if (f->pg) {
+		f->st = st;
+		return;
+	}
+	store_close(st);
+	unlink_db(path);
+}
+
+/* store_key16 is MD5 (RFC 1321's test vectors). */
+static void test_key16(void **state)
+{
+	(void)state;
+	uint8_t k[BW_KEY16_LEN];
+	static const uint8_t empty[] = { 0xd4, 0x1d, 0x8c, 0xd9, 0x8f, 0x00, 0xb2, 0x04,
+					 0xe9, 0x80, 0x09, 0x98, 0xec, 0xf8, 0x42, 0x7e };
+	static const uint8_t abc[] = { 0x90, 0x01, 0x50, 0x98, 0x3c, 0xd2, 0x4f, 0xb0,
+				       0xd6, 0x96, 0x3f, 0x7d, 0x28, 0xe1, 0x7f, 0x72 };
+	store_key16("", k);
+	assert_memory_equal(k, empty, sizeof k);
+	store_key16("abc", k);
+	assert_memory_equal(k, abc, sizeof k);
+}
+
 static void test_newer_schema_refused(void **state)
 {
 	struct fx *f = *state;
@@ -953,6 +1013,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_migrate_empty),
 		T(test_migrate_from_v1),
+		T(test_migrate_content_key),
+		T(test_key16),
 		T(test_newer_schema_refused),
 		T(test_postgres_unreachable),
 		T(test_folders),
