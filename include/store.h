@@ -121,6 +121,11 @@ int store_events_for(struct bw_store *st, const char *address, unsigned max,
 int store_address_get(struct bw_store *st, const char *account, const char *address,
 		      struct bw_address_state *as);
 int store_address_put(struct bw_store *st, const struct bw_address_state *as);
+/* store_address_get() and store_hard_accounts(address, except account) in
+ * one read: what the pipeline asks for every event.  Returns as
+ * store_address_get(). */
+int store_address_load(struct bw_store *st, const char *account, const char *address,
+		       struct bw_address_state *as, unsigned *hard_accounts);
 /* Inside a transaction: serialise on address until commit or rollback, so
  * instances deciding about one address at once decide as one would (the
  * second reads what the first committed).  Lock a message's addresses in
@@ -166,6 +171,12 @@ int store_campaign_touch(struct bw_store *st, const char *account, const char *c
 			 time_t t, struct bw_campaign_stats *cs);
 /* Write back counters and alert flags of (cs->account, cs->campaign). */
 int store_campaign_put(struct bw_store *st, const struct bw_campaign_stats *cs);
+/* store_campaign_touch(), then add delta's hard, soft, block, complaint and
+ * total to the counters, in one write: *cs gets the row after (sent
+ * filled).  Only the alert flags are left for store_campaign_put(). */
+int store_campaign_count(struct bw_store *st, const char *account, const char *campaign,
+			 time_t t, const struct bw_campaign_stats *delta,
+			 struct bw_campaign_stats *cs);
 /* Record a sent count for campaign in account ("" = for every account). */
 int store_campaign_set_sent(struct bw_store *st, const char *campaign, const char *account,
 			    int64_t sent, time_t now);

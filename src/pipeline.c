@@ -314,24 +314,27 @@ static int record_event(struct bw_pipeline *p, struct msg_ctx *m, const struct b
 		return -1;
 	memset(&cs, 0, sizeof cs);
 	if (campaign) {
-		if (store_campaign_touch(st, account, ev->original.campaign, ev->time, &cs) < 0)
+		struct bw_campaign_stats delta;
+		memset(&delta, 0, sizeof delta);
+		campaign_count(&delta, ev->kind);
+		if (store_campaign_count(st, account, ev->original.campaign, ev->time, &delta, &cs) < 0)
 			return -1;
-		campaign_count(&cs, ev->kind);
 	}
 	struct bw_policy_input in = {
 		.ev = ev, .account = account, .time = ev->time, .now = m->now,
 		.campaign_seq = campaign ? cs.seq : 0, .hard_accounts = 0,
 	};
 	memset(&as, 0, sizeof as);
-	if (address && (store_address_get(st, account, ev->recipient, &as) < 0 ||
-			store_hard_accounts(st, ev->recipient, account, &in.hard_accounts) < 0))
+	if (address && store_address_load(st, account, ev->recipient, &as, &in.hard_accounts) < 0)
 		return -1;
 	unsigned n = policy_apply(&p->cfg->policy, &in, &as, dec);
 	if (address && store_address_put(st, &as) < 0)
 		return -1;
 	if (campaign) {
-		n += policy_rates(&p->cfg->policy, &cs, dec + n);
-		if (store_campaign_put(st, &cs) < 0)
+		/* the counters are written: only a new alert changes the row */
+		unsigned alerts = policy_rates(&p->cfg->policy, &cs, dec + n);
+		n += alerts;
+		if (alerts && store_campaign_put(st, &cs) < 0)
 			return -1;
 	}
 	for (unsigned i = 0; i < n; i++) {

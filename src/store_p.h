@@ -64,6 +64,9 @@ struct bw_store {
 	X(int, address_get, (struct bw_store *st, const char *account, const char *address, \
 			     struct bw_address_state *as), (st, account, address, as)) \
 	X(int, address_put, (struct bw_store *st, const struct bw_address_state *as), (st, as)) \
+	X(int, address_load, (struct bw_store *st, const char *account, const char *address, \
+			      struct bw_address_state *as, unsigned *hard_accounts), \
+	  (st, account, address, as, hard_accounts)) \
 	X(int, address_all, (struct bw_store *st, const char *address, \
 			     struct bw_address_state **v, size_t *n), (st, address, v, n)) \
 	X(int, hard_accounts, (struct bw_store *st, const char *address, const char *except, \
@@ -81,6 +84,9 @@ struct bw_store {
 	X(int, campaign_touch, (struct bw_store *st, const char *account, const char *campaign, \
 				time_t t, struct bw_campaign_stats *cs), (st, account, campaign, t, cs)) \
 	X(int, campaign_put, (struct bw_store *st, const struct bw_campaign_stats *cs), (st, cs)) \
+	X(int, campaign_count, (struct bw_store *st, const char *account, const char *campaign, \
+				time_t t, const struct bw_campaign_stats *delta, \
+				struct bw_campaign_stats *cs), (st, account, campaign, t, delta, cs)) \
 	X(int, campaign_set_sent, (struct bw_store *st, const char *campaign, const char *account, \
 				   int64_t sent, time_t now), (st, campaign, account, sent, now)) \
 	X(int, campaign_list, (struct bw_store *st, const char *campaign, \

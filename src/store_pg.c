@@ -905,9 +905,13 @@ static int pg_events_for(struct bw_store *st, const char *address, unsigned max,
 	" campaign_streak, last_campaign_seq, first_soft, last_soft, first_mailboxfull," \
 	" last_success, last_event, events"
 
-static void address_from_row(const PGresult *r, int row, struct bw_address_state *as)
+#define ADDR_COLS_A "a.account, a.address, a.status, a.soft_total, a.hard_total," \
+	" a.nocamp_streak, a.campaign_streak, a.last_campaign_seq, a.first_soft, a.last_soft," \
+	" a.first_mailboxfull, a.last_success, a.last_event, a.events"
+
+/* The ADDR_COLS of a row, from column i on. */
+static void address_from_cols(const PGresult *r, int row, int i, struct bw_address_state *as)
 {
-	int i = 0;
 	c_text(r, row, i++, as->account, sizeof as->account);
 	c_text(r, row, i++, as->address, sizeof as->address);
 	int64_t status = c_int(r, row, i++);
@@ -923,6 +927,11 @@ static void address_from_row(const PGresult *r, int row, struct bw_address_state
 	as->last_success = (time_t)c_int(r, row, i++);
 	as->last_event = (time_t)c_int(r, row, i++);
 	as->events = (unsigned)c_int(r, row, i++);
+}
+
+static void address_from_row(const PGresult *r, int row, struct bw_address_state *as)
+{
+	address_from_cols(r, row, 0, as);
 }
 
 static int address_flags(struct bw_store *st, struct bw_address_state *as)
@@ -968,6 +977,45 @@ static int pg_address_get(struct bw_store *st, const char *account, const char *
 	PQclear(r);
 	if (address_flags(st, as) < 0)
 		return -1;
+	return found ? 0 : 1;
+}
+
+static int pg_address_load(struct bw_store *st, const char *account, const char *address,
+			   struct bw_address_state *as, unsigned *hard_accounts)
+{
+	/* one row whether the address is known or not (a.account NULL) */
+	static const char sql[] = "SELECT a.account IS NOT NULL, " ADDR_COLS_A ","
+		" EXISTS (SELECT 1 FROM suppressions WHERE address = $2 AND account = $1"
+		"  AND scope = 'account'),"
+		" EXISTS (SELECT 1 FROM suppressions WHERE address = $2 AND scope = 'global'),"
+		" EXISTS (SELECT 1 FROM deferrals WHERE address = $2 AND (account = $1"
+		"  OR scope = 'global')),"
+		" (SELECT count(DISTINCT account) FROM addresses WHERE address = $2"
+		"  AND account <> $1 AND hard_total > 0)"
+		" FROM (SELECT 1) k LEFT JOIN addresses a ON a.account = $1 AND a.address = $2";
+	struct args a = { 0 };
+	memset(as, 0, sizeof *as);
+	*hard_accounts = 0;
+	a_text(&a, account);
+	a_text(&a, address);
+	PGresult *r = q(st, sql, &a, "address load");
+	if (!r)
+		return -1;
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		snprintf(st->err, sizeof st->err, "address load: no row");
+		return -1;
+	}
+	bool found = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	if (found)
+		address_from_cols(r, 0, 1, as);
+	bw_strlcpy(as->account, account, sizeof as->account);
+	bw_strlcpy(as->address, address, sizeof as->address);
+	as->suppressed = strcmp(PQgetvalue(r, 0, 15), "t") == 0;
+	as->suppressed_global = strcmp(PQgetvalue(r, 0, 16), "t") == 0;
+	as->deferred = strcmp(PQgetvalue(r, 0, 17), "t") == 0;
+	*hard_accounts = (unsigned)c_int(r, 0, 18);
+	PQclear(r);
 	return found ? 0 : 1;
 }
 
@@ -1146,11 +1194,14 @@ static int pg_defer_list(struct bw_store *st, const char *address,
 
 /* ---------------------------------------------------------------- campaigns */
 
-#define SENT_EXPR "coalesce((SELECT sent FROM campaign_sent s WHERE s.campaign = c.campaign" \
-	" AND s.account = c.account), (SELECT sent FROM campaign_sent s" \
-	" WHERE s.campaign = c.campaign AND s.account = ''), -1)"
-#define CAMPAIGN_COLS "c.account, c.campaign, c.seq, c.first_seen, c.hard, c.soft, c.block," \
-	" c.complaint, c.total, " SENT_EXPR ", c.hard_alerted, c.soft_alerted"
+#define SENT_EXPR(t) "coalesce((SELECT sent FROM campaign_sent s WHERE s.campaign = " t \
+	".campaign AND s.account = " t ".account), (SELECT sent FROM campaign_sent s" \
+	" WHERE s.campaign = " t ".campaign AND s.account = ''), -1)"
+/* The columns campaign_from_row() reads, of table (or alias) t. */
+#define CAMPAIGN_COLS_OF(t) t ".account, " t ".campaign, " t ".seq, " t ".first_seen, " \
+	t ".hard, " t ".soft, " t ".block, " t ".complaint, " t ".total, " SENT_EXPR(t) ", " \
+	t ".hard_alerted, " t ".soft_alerted"
+#define CAMPAIGN_COLS CAMPAIGN_COLS_OF("c")
 
 static void campaign_from_row(const PGresult *r, int row, struct bw_campaign_stats *cs)
 {
@@ -1205,6 +1256,59 @@ static int pg_campaign_touch(struct bw_store *st, const char *account, const cha
 		rc = -1, snprintf(st->err, sizeof st->err, "campaign get: row vanished");
 	PQclear(r);
 	return rc;
+}
+
+static int pg_campaign_count(struct bw_store *st, const char *account, const char *campaign,
+			     time_t t, const struct bw_campaign_stats *delta,
+			     struct bw_campaign_stats *cs)
+{
+	static const char lock[] = "SELECT pg_advisory_xact_lock(1652, hashtext($1))";
+	static const char ins[] = "INSERT INTO campaigns (account, campaign, seq,"
+		" first_seen, hard, soft, block, complaint, total, hard_alerted, soft_alerted)"
+		" VALUES ($1, $2, (SELECT coalesce(max(seq), 0) + 1 FROM campaigns"
+		" WHERE account = $1), $3, 0, 0, 0, 0, 0, 0, 0) ON CONFLICT DO NOTHING";
+	static const char upd[] = "UPDATE campaigns SET hard = hard + $3, soft = soft + $4,"
+		" block = block + $5, complaint = complaint + $6, total = total + $7"
+		" WHERE account = $1 AND campaign = $2 RETURNING " CAMPAIGN_COLS_OF("campaigns");
+	struct args a = { 0 };
+	memset(cs, 0, sizeof *cs);
+	/* the same lock as store_campaign_touch(), after the address locks */
+	a_text(&a, account);
+	PGresult *r = q(st, lock, &a, "campaign lock");
+	if (!r)
+		return -1;
+	PQclear(r);
+	for (int pass = 0; pass < 2; pass++) {
+		if (st->fail_after > 0 && --st->fail_after == 0) {
+			snprintf(st->err, sizeof st->err, "campaign count: injected failure");
+			return -1;
+		}
+		a_text(&a, account);
+		a_text(&a, campaign);
+		a_int(&a, delta->hard);
+		a_int(&a, delta->soft);
+		a_int(&a, delta->block);
+		a_int(&a, delta->complaint);
+		a_int(&a, delta->total);
+		if (!(r = q(st, upd, &a, "campaign count")))
+			return -1;
+		if (PQntuples(r) > 0) {
+			campaign_from_row(r, 0, cs);
+			PQclear(r);
+			return 0;
+		}
+		PQclear(r);
+		/* new: create it (counters 0), then count */
+		a_text(&a, account);
+		a_text(&a, campaign);
+		a_int(&a, t);
+		if (pass == 0 && w(st, ins, &a, "campaign add") < 0)
+			return -1;
+		a_free(&a);
+		a.n = 0;
+	}
+	snprintf(st->err, sizeof st->err, "campaign count: row vanished");
+	return -1;
 }
 
 static int pg_campaign_put(struct bw_store *st, const struct bw_campaign_stats *cs)

@@ -549,6 +549,79 @@ static struct bw_listing listing(const char *addr, const char *scope, const char
 	return l;
 }
 
+/* store_address_load() reads what store_address_get() and
+ * store_hard_accounts() read, in every combination of row, lists and other
+ * accounts. */
+static void check_load(struct bw_store *st, const char *account, const char *address)
+{
+	struct bw_address_state a, b;
+	unsigned ha = 99, hb = 99;
+	int ra = store_address_get(st, account, address, &a);
+	assert_int_equal(store_hard_accounts(st, address, account, &ha), 0);
+	int rb = store_address_load(st, account, address, &b, &hb);
+	assert_int_equal(rb, ra);
+	assert_memory_equal(&a, &b, sizeof a);
+	assert_int_equal(hb, ha);
+}
+
+static void test_address_load(void **state)
+{
+	struct fx *f = *state;
+	struct bw_address_state as;
+	unsigned hard = 99;
+	assert_int_equal(store_address_load(f->st, "main", "a@example.org", &as, &hard), 1);
+	assert_string_equal(as.address, "a@example.org");
+	assert_int_equal(hard, 0);
+	check_load(f->st, "main", "a@example.org");
+	memset(&as, 0, sizeof as);
+	snprintf(as.account, sizeof as.account, "main");
+	snprintf(as.address, sizeof as.address, "a@example.org");
+	as.status = BW_ADDR_SOFT;
+	as.soft_total = 3;
+	as.last_campaign_seq = 4;
+	as.first_soft = 100;
+	as.events = 3;
+	assert_int_equal(store_address_put(f->st, &as), 0);
+	check_load(f->st, "main", "a@example.org");
+	/* hard bounces in two other accounts (and a soft one in a third) */
+	static const char *const others[] = { "b", "c", "d" };
+	for (size_t i = 0; i < 3; i++) {
+		memset(&as, 0, sizeof as);
+		snprintf(as.account, sizeof as.account, "%s", others[i]);
+		snprintf(as.address, sizeof as.address, "a@example.org");
+		as.hard_total = i < 2;
+		assert_int_equal(store_address_put(f->st, &as), 0);
+	}
+	assert_int_equal(store_address_load(f->st, "main", "a@example.org", &as, &hard), 0);
+	assert_int_equal(hard, 2);
+	assert_int_equal(store_address_load(f->st, "b", "a@example.org", &as, &hard), 0);
+	assert_int_equal(hard, 1);
+	assert_int_equal(as.hard_total, 1);
+	check_load(f->st, "b", "a@example.org");
+	check_load(f->st, "e", "a@example.org");       /* unknown there: the others count */
+	/* the lists: this account, another account, global, deferred */
+	struct bw_listing l = listing("a@example.org", "account", "main", "userunknown");
+	assert_int_equal(store_suppress_add(f->st, &l), 0);
+	check_load(f->st, "main", "a@example.org");
+	assert_int_equal(store_address_load(f->st, "main", "a@example.org", &as, &hard), 0);
+	assert_true(as.suppressed);
+	assert_false(as.suppressed_global);
+	assert_int_equal(store_address_load(f->st, "b", "a@example.org", &as, &hard), 0);
+	assert_false(as.suppressed);
+	l = listing("a@example.org", "global", "", "userunknown");
+	assert_int_equal(store_suppress_add(f->st, &l), 0);
+	l = listing("a@example.org", "account", "c", "blocked");
+	assert_int_equal(store_defer_add(f->st, &l), 0);
+	assert_int_equal(store_address_load(f->st, "c", "a@example.org", &as, &hard), 0);
+	assert_true(as.suppressed_global);
+	assert_true(as.deferred);
+	assert_false(as.suppressed);
+	for (size_t i = 0; i < 3; i++)
+		check_load(f->st, others[i], "a@example.org");
+	check_load(f->st, "main", "a@example.org");
+	check_load(f->st, "e", "nobody@example.org");
+}
+
 static void test_suppressions(void **state)
 {
 	struct fx *f = *state;
@@ -666,6 +739,48 @@ static void test_campaigns(void **state)
 	assert_int_equal(store_campaign_list(f->st, "c-b", &v, &n), 0);
 	assert_int_equal(n, 2);
 	free(v);
+}
+
+/* store_campaign_count: touch and add in one write; what it returns is the
+ * row as store_campaign_touch() reads it afterwards. */
+static void test_campaign_count(void **state)
+{
+	struct fx *f = *state;
+	struct bw_campaign_stats cs, after, hard = { .hard = 1, .total = 1 },
+		soft = { .soft = 1, .total = 1 }, other = { .total = 1 };
+	assert_int_equal(store_campaign_count(f->st, "main", "c-a", 100, &hard, &cs), 0);
+	assert_int_equal(cs.seq, 1);
+	assert_int_equal(cs.first_seen, 100);
+	assert_int_equal(cs.hard, 1);
+	assert_int_equal(cs.total, 1);
+	assert_int_equal(cs.sent, -1);
+	assert_string_equal(cs.account, "main");
+	assert_string_equal(cs.campaign, "c-a");
+	assert_int_equal(store_campaign_count(f->st, "main", "c-b", 200, &soft, &cs), 0);
+	assert_int_equal(cs.seq, 2);
+	assert_int_equal(store_campaign_count(f->st, "second", "c-a", 300, &other, &cs), 0);
+	assert_int_equal(cs.seq, 1);
+	assert_int_equal(cs.total, 1);
+	assert_int_equal(cs.hard, 0);
+	assert_int_equal(store_campaign_set_sent(f->st, "c-a", "", 500, 1), 0);
+	assert_int_equal(store_campaign_count(f->st, "main", "c-a", 400, &soft, &cs), 0);
+	assert_int_equal(cs.seq, 1);
+	assert_int_equal(cs.first_seen, 100);          /* the first sight stays */
+	assert_int_equal(cs.hard, 1);
+	assert_int_equal(cs.soft, 1);
+	assert_int_equal(cs.total, 2);
+	assert_int_equal(cs.sent, 500);
+	assert_int_equal(store_campaign_touch(f->st, "main", "c-a", 0, &after), 0);
+	assert_memory_equal(&cs, &after, sizeof cs);
+	/* the alert flags are store_campaign_put()'s, and survive counting */
+	cs.soft_alerted = true;
+	assert_int_equal(store_campaign_put(f->st, &cs), 0);
+	assert_int_equal(store_campaign_count(f->st, "main", "c-a", 500, &hard, &cs), 0);
+	assert_true(cs.soft_alerted);
+	assert_false(cs.hard_alerted);
+	assert_int_equal(cs.hard, 2);
+	assert_int_equal(cs.total, 3);
+	assert_int_equal(count(f->st, "SELECT count(*) FROM campaigns"), 3);
 }
 
 static void test_decisions(void **state)
@@ -1023,9 +1138,11 @@ int main(void)
 		T(test_outbox_rollback),
 		T(test_events),
 		T(test_addresses),
+		T(test_address_load),
 		T(test_suppressions),
 		T(test_deferrals),
 		T(test_campaigns),
+		T(test_campaign_count),
 		T(test_decisions),
 		T(test_report),
 		T(test_rollback_mid_message),
