@@ -114,8 +114,10 @@ static void test_migrate_empty(void **state)
 	assert_int_equal(has_table(f->st, "campaign_sent"), 1);
 	assert_int_equal(has_table(f->st, "outbox"), 1);
 	assert_int_equal(has_table(f->st, "leases"), 1);
-	if (!f->pg)   /* WAL mode */
+	if (!f->pg) {   /* WAL mode, a checkpoint every 4,096 pages */
 		assert_int_equal(count(f->st, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
+		assert_int_equal(count(f->st, "PRAGMA wal_autocheckpoint"), 4096);
+	}
 	assert_string_equal(store_backend(f->st), f->pg ? "postgresql" : "sqlite");
 	assert_int_equal(store_is_shared(f->st), f->pg);
 	/* reopening applies nothing more */
