@@ -35,6 +35,7 @@
 
 #include <libetpan/libetpan.h>
 
+#include "imap_fetch.h"
 #include "log.h"
 #include "source_imap.h"
 #include "tls_verify.h"
@@ -62,6 +63,7 @@ struct imap_session {
 	uint32_t uidvalidity;           /* of the selected folder */
 	char **created;                 /* owned: folders known to exist (move:) */
 	size_t n_created;
+	unsigned tag;                   /* our own commands' tags: "bw<n>" */
 	char err[IMAP_ERR_MAX];
 };
 
@@ -582,29 +584,6 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* UID and BODY[] of one FETCH response item (*data borrowed from it). */
-static void fetched_of(struct mailimap_msg_att *ma, uint32_t *uid, const char **data,
-		       size_t *len)
-{
-	*uid = 0;
-	*data = NULL;
-	*len = 0;
-	for (clistiter *it = clist_begin(ma->att_list); it; it = clist_next(it)) {
-		struct mailimap_msg_att_item *item = clist_content(it);
-		if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC || !item->att_data.att_static)
-			continue;
-		struct mailimap_msg_att_static *sa = item->att_data.att_static;
-		if (sa->att_type == MAILIMAP_MSG_ATT_UID) {
-			*uid = sa->att_data.att_uid;
-		} else if (sa->att_type == MAILIMAP_MSG_ATT_BODY_SECTION &&
-			   sa->att_data.att_body_section &&
-			   sa->att_data.att_body_section->sec_body_part) {
-			*data = sa->att_data.att_body_section->sec_body_part;
-			*len = sa->att_data.att_body_section->sec_length;
-		}
-	}
-}
-
 static uint32_t fetch_cap(const struct imap_session *s)
 {
 	size_t cap = s->acct->fetch_max_bytes;
@@ -615,21 +594,20 @@ static uint32_t fetch_cap(const struct imap_session *s)
 	return (uint32_t)cap;
 }
 
-/* Classify every message of a fetch result (res stays the caller's). */
-static void fetched_prepare(const struct imap_session *s, clist *res, struct fetched_batch *fb)
+/* Classify every message of a fetch reply, releasing each body once it is
+ * classified (res stays the caller's). */
+static void fetched_prepare(const struct imap_session *s, struct imap_fetch_reply *res,
+			    struct fetched_batch *fb)
 {
 	const struct bw_classifier *cl = pipeline_classifier(s->env->pipeline);
 	fb->nf = 0;
-	fb->fx = xcalloc((size_t)clist_count(res) + 1, sizeof *fb->fx);
-	for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
-		struct fetched *f = &fb->fx[fb->nf];
-		const char *data;
-		size_t len;
-		fetched_of(clist_content(it), &f->uid, &data, &len);
-		if (!f->uid || !data)
-			continue;
-		pipeline_prepare(cl, data, len, &f->pm);
-		fb->nf++;
+	fb->fx = xcalloc(res->n + 1, sizeof *fb->fx);
+	for (size_t i = 0; i < res->n; i++) {
+		struct fetched *f = &fb->fx[fb->nf++];
+		f->uid = res->msg[i].uid;
+		pipeline_prepare(cl, res->msg[i].data, res->msg[i].len, &f->pm);
+		free(res->msg[i].data);
+		res->msg[i].data = NULL;
 	}
 	qsort(fb->fx, fb->nf, sizeof *fb->fx, cmp_fetched);
 }
@@ -643,23 +621,60 @@ static void fetched_free(struct fetched_batch *fb)
 	fb->nf = 0;
 }
 
-/* UID FETCH uids (UID BODY.PEEK[]<0.cap>).  *result is libetpan's list. */
-static int fetch_batch(struct imap_session *s, const uint32_t *uids, size_t n, clist **result)
+/* imap_fetch's source: the connection, through libetpan's buffer.  What
+ * the buffer holds, else one read of at most its size (mailstream_read
+ * waits for the rest of a count its buffer cannot fill, or for all of a
+ * count larger than the buffer). */
+static ssize_t stream_read(void *arg, char *buf, size_t max)
 {
-	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
-	struct mailimap_section *sec = mailimap_section_new(NULL);
-	struct mailimap_fetch_att *body =
-		mailimap_fetch_att_new_body_peek_section_partial(sec, 0, fetch_cap(s));
-	if (!ft || !sec || !body ||
-	    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid()) != 0 ||
-	    mailimap_fetch_type_new_fetch_att_list_add(ft, body) != 0)
-		fatal("out of memory (mailimap_fetch)");
-	struct mailimap_set *set = uid_set(uids, n);
-	*result = NULL;
-	int rc = mailimap_uid_fetch(s->im, set, ft, result);
-	mailimap_set_free(set);
-	mailimap_fetch_type_free(ft);
-	return rc;
+	mailstream *st = arg;
+	size_t lim = st->read_buffer_len ? st->read_buffer_len : st->buffer_max_size;
+	return mailstream_read(st, buf, max < lim ? max : lim);
+}
+
+/* Give bytes read past our reply back to libetpan's buffer, in front of what
+ * it still holds (they came from one read of its: they fit).  0, or -1. */
+static int stream_unread(mailstream *st, const char *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (n + st->read_buffer_len > st->buffer_max_size)
+		return -1;
+	memmove(st->read_buffer + n, st->read_buffer, st->read_buffer_len);
+	memcpy(st->read_buffer, p, n);
+	st->read_buffer_len += n;
+	return 0;
+}
+
+/*
+ * UID FETCH uids (UID BODY.PEEK[]<0.cap>), the reply read by imap_fetch
+ * (*res: the bodies and the server's words).  MAILIMAP_NO_ERROR,
+ * MAILIMAP_ERROR_FETCH (NO or BAD), or MAILIMAP_ERROR_STREAM or _PARSE
+ * (the connection is lost).
+ */
+static int fetch_batch(struct imap_session *s, const uint32_t *uids, size_t n,
+		       struct imap_fetch_reply *res)
+{
+	mailstream *st = s->im->imap_stream;
+	char tag[16];
+	snprintf(tag, sizeof tag, "bw%u", ++s->tag);
+	char *cmd = imap_fetch_command(tag, uids, n, fetch_cap(s));
+	size_t len = strlen(cmd);
+	bool sent = mailstream_write(st, cmd, len) == (ssize_t)len && mailstream_flush(st) == 0;
+	free(cmd);
+	memset(res, 0, sizeof *res);
+	if (!sent) {
+		bw_strlcpy(res->text, "the connection failed while sending the command", sizeof res->text);
+		return MAILIMAP_ERROR_STREAM;
+	}
+	struct imap_fetch_src src = { stream_read, st };
+	enum imap_fetch_rc rc = imap_fetch_read(&src, tag, n, fetch_cap(s), res);
+	if (stream_unread(st, res->rest, res->rest_len) < 0 && rc == IMAP_FETCH_OK) {
+		bw_strlcpy(res->text, "the reply does not fit back into the stream", sizeof res->text);
+		rc = IMAP_FETCH_PARSE;
+	}
+	return rc == IMAP_FETCH_OK ? MAILIMAP_NO_ERROR : rc == IMAP_FETCH_NO ? MAILIMAP_ERROR_FETCH :
+		rc == IMAP_FETCH_STREAM ? MAILIMAP_ERROR_STREAM : MAILIMAP_ERROR_PARSE;
 }
 
 /* Every UID in lo..hi (hi 0: no upper bound), ascending, in a malloc'd array. */
@@ -867,7 +882,7 @@ struct slot {
 	const uint32_t *uids;       /* borrowed: the batch's UIDs, uids[0..n) */
 	size_t n, base;             /* base: index of uids[0] in the sync's list */
 	int rc;                     /* of the fetch */
-	clist *res;                 /* owned: libetpan's answer, until classified */
+	struct imap_fetch_reply res; /* owned: the fetched bodies, until classified */
 	struct fetched_batch fb;    /* owned: the classified messages */
 	pthread_t th;
 	bool running;               /* a thread works on the slot */
@@ -883,11 +898,9 @@ static void *slot_fetch_main(void *arg)
 static void *slot_classify_main(void *arg)
 {
 	struct slot *sl = arg;
-	if (sl->rc == MAILIMAP_NO_ERROR && sl->res)
-		fetched_prepare(sl->s, sl->res, &sl->fb);
-	if (sl->res)
-		mailimap_fetch_list_free(sl->res);
-	sl->res = NULL;
+	if (sl->rc == MAILIMAP_NO_ERROR)
+		fetched_prepare(sl->s, &sl->res, &sl->fb);
+	imap_fetch_reply_free(&sl->res);
 	return NULL;
 }
 
@@ -919,7 +932,7 @@ static void slot_join(struct slot *sl)
 static void slot_plan(struct slot *sl, struct imap_session *s, const uint32_t *uids, size_t n,
 		      size_t base)
 {
-	assert(!sl->running && !sl->res && !sl->fb.fx);
+	assert(!sl->running && !sl->res.msg && !sl->fb.fx);
 	sl->s = s;
 	sl->uids = uids;
 	sl->n = n;
@@ -932,9 +945,7 @@ static void slot_plan(struct slot *sl, struct imap_session *s, const uint32_t *u
 static void slot_drop(struct slot *sl)
 {
 	slot_join(sl);
-	if (sl->res)
-		mailimap_fetch_list_free(sl->res);
-	sl->res = NULL;
+	imap_fetch_reply_free(&sl->res);
 	fetched_free(&sl->fb);
 }
 
@@ -1122,6 +1133,15 @@ static void plan_next(struct imap_session *s, struct slot *sl, const uint32_t *u
 	(*planned)++;
 }
 
+/* The fetch of sl failed: the server's words (NO, BAD) or what broke. */
+static enum imap_rc fetch_failed(struct imap_session *s, const struct slot *sl)
+{
+	if (sl->rc == MAILIMAP_ERROR_FETCH)
+		return fail(s, IMAP_FAIL_TEMP, "UID FETCH failed: %s", sl->res.text);
+	return fail(s, IMAP_FAIL_WAIT, "UID FETCH: connection to %s:%u lost: %s", s->url.host,
+		    s->url.port, sl->res.text);
+}
+
 /* Every batch of uids[0..n), through the three stages (struct slot). */
 static enum imap_rc run_batches(struct imap_session *s, const char *folder, const uint32_t *uids,
 				size_t n, struct bw_folder_state *fs, struct imap_stats *st,
@@ -1159,7 +1179,7 @@ static enum imap_rc run_batches(struct imap_session *s, const char *folder, cons
 		if (cur->rc != MAILIMAP_NO_ERROR) {
 			slot_join(next1);
 			slot_join(next2);
-			r = fail_rc(s, cur->rc, "UID FETCH");
+			r = fetch_failed(s, cur);
 			break;
 		}
 		bool more2 = b + 2 < planned;
