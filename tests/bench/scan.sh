@@ -3,7 +3,8 @@
 # s_client, STARTTLS) that logs in to the same loopback Dovecot, SELECTs the
 # folder and fetches the same messages with `UID FETCH 1:* BODY.PEEK[]`,
 # doing nothing else (the output is counted afterwards, outside the timing).
-# Prints both times, the ratio, and bouncewatch's peak RSS, at each size.
+# Prints both times, the ratio, and bouncewatch's peak RSS, at each size: the
+# best of BENCH_RUNS runs, then the medians of the same runs.
 # (curl is no floor: it takes the FETCH response for headers and gives up
 # after 300 KB, i.e. after ~150 messages.)
 #   tests/bench/scan.sh BOUNCEWATCH [SIZES...]        (default 10000 100000)
@@ -84,6 +85,8 @@ bw_scan() { # ON_BOUNCE N -> "seconds maxrss_kb"; fails unless N were processed
 now() { date +%s.%N; }
 # min A B: the smaller number
 min() { echo "if ($1 < $2) $1 else $2" | bc -l; }
+# median X...: the middle one (the mean of the two middle ones)
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (v[int((NR + 1) / 2)] + v[int(NR / 2) + 1]) / 2}'; }
 
 runs=${BENCH_RUNS:-1}        # each figure is the best of this many runs
 echo "scan: loopback Dovecot $(dovecot --version | cut -d' ' -f1), IMAP with STARTTLS on 127.0.0.1 (both clients: openssl s_client and bouncewatch), messages from tests/samples, best of $runs"
@@ -91,15 +94,23 @@ for n in $sizes; do
 	seed "$n"
 	raw_fetch "$n"              # warm Dovecot's index and the page cache
 	floor=999999 t_none=999999 t_seen=999999 rss_none=0 rss_seen=0
+	all_raw=() all_none=() all_seen=()
 	for _ in $(seq "$runs"); do
 		t0=$(now); raw_fetch "$n"; t1=$(now)
-		floor=$(min "$floor" "$(echo "$t1 - $t0" | bc -l)")
+		all_raw+=("$(echo "$t1 - $t0" | bc -l)")
+		floor=$(min "$floor" "${all_raw[-1]}")
 		read -r t rss <<< "$(bw_scan none "$n")" || exit 1
+		all_none+=("$t")
 		t_none=$(min "$t_none" "$t"); [ "$rss" -gt "$rss_none" ] && rss_none=$rss
 		read -r t rss <<< "$(bw_scan seen "$n")" || exit 1
+		all_seen+=("$t")
 		t_seen=$(min "$t_seen" "$t"); [ "$rss" -gt "$rss_seen" ] && rss_seen=$rss
 	done
 	printf 'n=%-7d raw fetch %6.2f s | bouncewatch scan %6.2f s (%.2fx), peak RSS %5.1f MB | with on_bounce=seen %6.2f s (%.2fx), peak RSS %5.1f MB\n' \
 		"$n" "$floor" "$t_none" "$(echo "$t_none / $floor" | bc -l)" "$(echo "$rss_none / 1024" | bc -l)" \
 		"$t_seen" "$(echo "$t_seen / $floor" | bc -l)" "$(echo "$rss_seen / 1024" | bc -l)"
+	# the same runs' medians: how much the machine moved
+	m_raw=$(median "${all_raw[@]}") m_none=$(median "${all_none[@]}") m_seen=$(median "${all_seen[@]}")
+	printf '          median: raw fetch %6.2f s | bouncewatch scan %6.2f s (%.2fx) | with on_bounce=seen %6.2f s (%.2fx)\n' \
+		"$m_raw" "$m_none" "$(echo "$m_none / $m_raw" | bc -l)" "$m_seen" "$(echo "$m_seen / $m_raw" | bc -l)"
 done
