@@ -21,7 +21,7 @@ OUT=${OUT:-$b/fuzz-out}
 export LSAN_OPTIONS="suppressions=$top/tests/fuzz/lsan.supp:print_suppressions=0"
 mkdir -p "$OUT"
 fail=0
-for t in ${FUZZ_TARGETS:-fuzz_mime fuzz_classify fuzz_conf fuzz_template fuzz_json_write}; do
+for t in ${FUZZ_TARGETS:-fuzz_mime fuzz_classify fuzz_conf fuzz_template fuzz_json_write fuzz_imap_fetch}; do
 	bin=$b/tests/fuzz/$t
 	[ -x "$bin" ] || { echo "run.sh: $bin not built"; fail=1; continue; }
 	work=$OUT/$t.corpus
@@ -33,6 +33,7 @@ for t in ${FUZZ_TARGETS:-fuzz_mime fuzz_classify fuzz_conf fuzz_template fuzz_js
 	fuzz_conf) seeds="$top/etc $top/contrib/hooks" ;;
 	fuzz_template) seeds="$top/contrib/hooks" ;;
 	fuzz_json_write) seeds="$top/tests/samples" ;;
+	fuzz_imap_fetch) seeds="$top/tests/fuzz/imap" ;;
 	esac
 	# inputs up to: 95 % of the corpus's bounces are under 8 KB, 97 % under
 	# 16 KB; a hook template and its event fit in 8 KB
