@@ -266,25 +266,35 @@ bool bw_prefixcase(const char *hay, size_t len, const char *word)
  * A trie of the patterns (folded).  The first two bytes of a candidate are
  * one load from a dense table of byte pairs, so the common case (no pattern
  * starts with these two bytes) costs a few instructions per position of the
- * text; deeper nodes keep their children as a short list sorted by byte.
+ * text.  Deeper nodes live in a double array (Aoe's): the child of node n
+ * by byte c is slot base[n] + c when that slot's check names n, one step a
+ * byte with no list to search.  Each node also knows the lowest pattern in
+ * its subtree, so a walk for the best pattern stops where nothing below can
+ * beat the best one found so far.
  */
 #define PSET_NONE UINT16_MAX
-#define PSET_MAX_NODES 65535u
+#define PSET_MAX_SLOTS 65000u     /* slot numbers stay below PSET_NONE, base + 255 too */
 #define PSET_BIGRAMS 16
+
+/* One slot of the double array: a node, or free (check PSET_NONE). */
+struct pset_slot {
+	uint16_t base;            /* its children are at base + byte */
+	uint16_t check;           /* the parent's slot; PSET_NONE when free */
+	uint16_t pat;             /* lowest pattern ending here, PSET_NONE if none */
+	uint16_t low;             /* lowest pattern ending here or below */
+};
 
 struct bw_pset {
 	bool blanks;              /* BW_PSET_BLANKS */
 	bool has_one;             /* some pattern is one byte long */
 	unsigned char fold[256];  /* a text byte as the trie reads it */
 	uint16_t one[256];        /* pattern that is this one byte, or PSET_NONE */
-	uint16_t *two;            /* owned: [b0 << 8 | b1] -> node two bytes deep, 0 none */
-	uint16_t *pat;            /* owned: node -> lowest pattern ending there */
-	uint32_t *efirst;         /* owned: node -> its first edge */
-	uint16_t *en;             /* owned: node -> its number of edges */
-	unsigned char *ebyte;     /* owned: edge -> byte (sorted per node) */
-	uint16_t *echild;         /* owned: edge -> child node */
+	uint16_t *two;            /* owned: [b0 << 8 | b1] -> slot of the node two bytes deep, 0 none */
+	struct pset_slot *slot;   /* owned: the double array; slot 0 is the root */
+	size_t n_slots;           /* allocated (every base + 255 lies below it) */
 	/* The distinct first two bytes of the patterns, OR 0x20, when there are
-	 * few: a vector filter finds the positions worth a walk. */
+	 * few: a vector filter finds the positions worth a walk.  The list is
+	 * padded to a multiple of 4 by repeating its last pair. */
 	unsigned n_big;
 	unsigned char big[PSET_BIGRAMS][2];
 	/* The skip (a window of skip_len bytes moved by the shift of its last
@@ -308,8 +318,8 @@ struct pset_tmp {
 
 static unsigned pset_tmp_node(struct pset_tmp *t, unsigned char b)
 {
-	if (t->n >= PSET_MAX_NODES)
-		fatal("pattern set: more than %u trie nodes", PSET_MAX_NODES);
+	if (t->n >= PSET_MAX_SLOTS)
+		fatal("pattern set: more than %u trie nodes", PSET_MAX_SLOTS);
 	if (t->n == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 256;
 		t->byte = xrealloc(t->byte, t->cap);
@@ -343,6 +353,137 @@ static unsigned pset_tmp_insert(struct pset_tmp *t, const unsigned char *fold, c
 	return node;
 }
 
+/* Make room for slots below n; new slots are free. */
+static void pset_grow(struct bw_pset *s, size_t n)
+{
+	if (n <= s->n_slots)
+		return;
+	size_t cap = s->n_slots ? s->n_slots : 1024;
+	while (cap < n)
+		cap *= 2;
+	s->slot = xrealloc(s->slot, cap * sizeof(*s->slot));
+	for (size_t i = s->n_slots; i < cap; i++)
+		s->slot[i] = (struct pset_slot){ 0, PSET_NONE, PSET_NONE, PSET_NONE };
+	s->n_slots = cap;
+}
+
+/* The lowest pattern at node u of the tmp trie or below it. */
+static uint16_t pset_tmp_low(const struct pset_tmp *t, uint16_t *low, unsigned u)
+{
+	uint16_t m = t->pat[u];
+	for (unsigned c = t->child[u]; c; c = t->sib[c]) {
+		uint16_t x = pset_tmp_low(t, low, c);
+		if (x < m)
+			m = x;
+	}
+	low[u] = m;
+	return m;
+}
+
+/*
+ * The double array from the tmp trie, breadth first: each node's children
+ * go to the first base at which all their slots are free (first fit: the
+ * lowest child on each free slot in turn, the free slots kept in a list so
+ * that the search passes only those).
+ * slot_of gets every tmp node's slot.
+ */
+#define PSET_END UINT32_MAX        /* the free list's end */
+struct pset_free {
+	uint32_t *next, *prev;    /* the free slots, in order */
+	uint32_t head, tail;      /* the first and the last, PSET_END when none */
+	size_t cap;               /* slots the list covers */
+};
+
+/* Grow the array (and the free list with it) to n slots or more. */
+static void pset_free_grow(struct bw_pset *s, struct pset_free *f, size_t n)
+{
+	size_t old = f->cap;
+	pset_grow(s, n);
+	if (s->n_slots == old)
+		return;
+	f->next = xrealloc(f->next, s->n_slots * sizeof(*f->next));
+	f->prev = xrealloc(f->prev, s->n_slots * sizeof(*f->prev));
+	for (size_t i = old; i < s->n_slots; i++) {
+		f->prev[i] = i == old ? f->tail : (uint32_t)(i - 1);
+		f->next[i] = i + 1 < s->n_slots ? (uint32_t)(i + 1) : PSET_END;
+	}
+	if (f->tail == PSET_END)
+		f->head = (uint32_t)old;
+	else
+		f->next[f->tail] = (uint32_t)old;
+	f->tail = (uint32_t)(s->n_slots - 1);
+	f->cap = s->n_slots;
+}
+
+static void pset_free_take(struct pset_free *f, uint32_t x)
+{
+	uint32_t p = f->prev[x], n = f->next[x];
+	if (p == PSET_END)
+		f->head = n;
+	else
+		f->next[p] = n;
+	if (n == PSET_END)
+		f->tail = p;
+	else
+		f->prev[n] = p;
+}
+
+static void pset_place(struct bw_pset *s, const struct pset_tmp *t, uint16_t *slot_of)
+{
+	uint16_t *low = xmalloc(t->n * sizeof(*low));
+	pset_tmp_low(t, low, 0);
+	uint16_t *queue = xmalloc(t->n * sizeof(*queue));
+	size_t qh = 0, qt = 0;
+	struct pset_free f = { NULL, NULL, PSET_END, PSET_END, 0 };
+	pset_free_grow(s, &f, 1024);
+	/* slot 0 is the root; 1..255 stay free: a child byte c lands on a
+	 * slot x >= 256 with base x - c >= 1 always, and the search for a
+	 * base does not pass the low slots again for every node */
+	for (uint32_t x = 0; x < 256; x++)
+		pset_free_take(&f, x);
+	s->slot[0] = (struct pset_slot){ 0, PSET_NONE, t->pat[0], low[0] };
+	slot_of[0] = 0;
+	queue[qt++] = 0;
+	while (qh < qt) {
+		unsigned u = queue[qh++], su = slot_of[u];
+		unsigned char bytes[256];
+		unsigned nb = 0, lo = 255;
+		for (unsigned c = t->child[u]; c; c = t->sib[c]) {
+			bytes[nb++] = t->byte[c];
+			if (t->byte[c] < lo)
+				lo = t->byte[c];
+		}
+		if (!nb)
+			continue;                    /* a leaf: no slot names it as parent */
+		/* the lowest child byte on a free slot, the others where they fall */
+		size_t b = 0;
+		for (uint32_t x = f.head;; x = f.next[x]) {
+			if (x + 256 > f.cap)
+				pset_free_grow(s, &f, x + 256);   /* x is never the last */
+			b = x - lo;
+			unsigned k = 0;
+			while (k < nb && s->slot[b + bytes[k]].check == PSET_NONE)
+				k++;
+			if (k == nb)
+				break;
+		}
+		if (b + 255 >= PSET_MAX_SLOTS)
+			fatal("pattern set: more than %u trie slots", PSET_MAX_SLOTS);
+		s->slot[su].base = (uint16_t)b;
+		for (unsigned c = t->child[u]; c; c = t->sib[c]) {
+			size_t x = b + t->byte[c];
+			s->slot[x] = (struct pset_slot){ 0, (uint16_t)su, t->pat[c], low[c] };
+			pset_free_take(&f, (uint32_t)x);
+			slot_of[c] = (uint16_t)x;
+			queue[qt++] = (uint16_t)c;
+		}
+	}
+	free(f.next);
+	free(f.prev);
+	free(queue);
+	free(low);
+}
+
 /*
  * The skip (Wu and Manber's).  The window is text[i..i + m), m no longer
  * than any pattern's fixed part (the bytes that match one text byte each:
@@ -354,9 +495,9 @@ static unsigned pset_tmp_insert(struct pset_tmp *t, const unsigned char *fold, c
  * window moves d bytes with no occurrence passed, and a shift of 0 is the
  * one place a pattern may begin at i (the walk decides).  The pair is
  * hashed into PSET_SKIP_SLOTS slots; pairs that share a slot keep the
- * least shift, which is only slower.  Short windows do not pay: with m = 3
- * (the reason phrases) the skip cut instructions but its branches cost
- * more time than the pair table or the vector filter.
+ * least shift, which is only slower.  Short windows do not pay: with m = 3 (the reason phrases)
+ * the skip cut instructions but its branches cost more time than the pair
+ * table or the vector filter.
  */
 #define PSET_SKIP_MIN 6
 #define PSET_SKIP_MAXLEN 32
@@ -434,7 +575,9 @@ static void pset_tri_build(struct bw_pset *s, const char *const *pats, size_t n)
  * The filter's byte pairs.  (t | 0x20) == (b | 0x20) holds for every text
  * byte t that folds to b, except blanks folded to a space: a set whose
  * first two bytes hold a space, or a pattern one byte long, or more than
- * PSET_BIGRAMS pairs, goes without the filter (n_big stays 0).
+ * PSET_BIGRAMS pairs, goes without the filter (n_big stays 0).  The list is
+ * padded to a multiple of 4 with its last pair, so that the filter tests
+ * four pairs a step.
  */
 static void pset_bigrams(struct bw_pset *s, const struct pset_tmp *t)
 {
@@ -461,6 +604,11 @@ static void pset_bigrams(struct bw_pset *s, const struct pset_tmp *t)
 			s->n_big++;
 		}
 	}
+	while (s->n_big % 4) {
+		s->big[s->n_big][0] = s->big[s->n_big - 1][0];
+		s->big[s->n_big][1] = s->big[s->n_big - 1][1];
+		s->n_big++;
+	}
 }
 
 struct bw_pset *bw_pset_new(const char *const *pats, size_t n, unsigned flags)
@@ -486,38 +634,19 @@ struct bw_pset *bw_pset_new(const char *const *pats, size_t n, unsigned flags)
 		if (t.pat[node] == PSET_NONE)
 			t.pat[node] = (uint16_t)k;      /* the same pattern twice: the first */
 	}
-	size_t nodes = t.n;
+	uint16_t *slot_of = xmalloc(t.n * sizeof(*slot_of));
+	pset_place(s, &t, slot_of);
 	s->two = xcalloc(65536, sizeof(*s->two));
-	s->pat = xmalloc(nodes * sizeof(*s->pat));
-	s->efirst = xcalloc(nodes, sizeof(*s->efirst));
-	s->en = xcalloc(nodes, sizeof(*s->en));
-	s->ebyte = xmalloc(nodes);
-	s->echild = xmalloc(nodes * sizeof(*s->echild));
-	memcpy(s->pat, t.pat, nodes * sizeof(*s->pat));
 	for (unsigned d1 = t.child[0]; d1; d1 = t.sib[d1]) {
 		s->one[t.byte[d1]] = t.pat[d1];
 		s->has_one = s->has_one || t.pat[d1] != PSET_NONE;
 		for (unsigned d2 = t.child[d1]; d2; d2 = t.sib[d2])
-			s->two[(unsigned)t.byte[d1] << 8 | t.byte[d2]] = (uint16_t)d2;
+			s->two[(unsigned)t.byte[d1] << 8 | t.byte[d2]] = slot_of[d2];
 	}
 	pset_bigrams(s, &t);
 	pset_skip(s, pats, n);
 	pset_tri_build(s, pats, n);
-	uint32_t edges = 0;
-	for (size_t i = 0; i < nodes; i++) {
-		s->efirst[i] = edges;
-		for (unsigned c = t.child[i]; c; c = t.sib[c]) {
-			uint32_t e = edges++;           /* insertion sort by byte */
-			while (e > s->efirst[i] && s->ebyte[e - 1] > t.byte[c]) {
-				s->ebyte[e] = s->ebyte[e - 1];
-				s->echild[e] = s->echild[e - 1];
-				e--;
-			}
-			s->ebyte[e] = t.byte[c];
-			s->echild[e] = (uint16_t)c;
-		}
-		s->en[i] = (uint16_t)(edges - s->efirst[i]);
-	}
+	free(slot_of);
 	free(t.byte);
 	free(t.child);
 	free(t.sib);
@@ -530,22 +659,10 @@ void bw_pset_free(struct bw_pset *s)
 	if (!s)
 		return;
 	free(s->two);
-	free(s->pat);
-	free(s->efirst);
-	free(s->en);
-	free(s->ebyte);
-	free(s->echild);
+	free(s->slot);
 	free(s->shift);
 	free(s->tri);
 	free(s);
-}
-
-static inline unsigned pset_child(const struct bw_pset *s, unsigned n, unsigned c)
-{
-	for (uint32_t e = s->efirst[n], end = e + s->en[n]; e < end && s->ebyte[e] <= c; e++)
-		if (s->ebyte[e] == c)
-			return s->echild[e];
-	return 0;
 }
 
 /* Past the rest of a run of blanks a pattern's space stood for. */
@@ -558,7 +675,7 @@ static inline size_t pset_skip_blanks(const char *t, size_t len, size_t j)
 
 /*
  * pset_at - the walk from position i (i + 1 < len).  Every pattern found
- * lowers *best.
+ * lowers *best; the walk ends where no pattern below the node could.
  */
 static inline __attribute__((always_inline)) void
 pset_at(const struct bw_pset *s, const char *text, size_t len, size_t i, unsigned *best)
@@ -566,105 +683,180 @@ pset_at(const struct bw_pset *s, const char *text, size_t len, size_t i, unsigne
 	unsigned c = s->fold[(unsigned char)text[i + 1]];
 	unsigned n = s->two[(unsigned)s->fold[(unsigned char)text[i]] << 8 | c];
 	size_t j = i + 2;
-	while (n) {
+	while (n && s->slot[n].low < *best) {
 		if (s->blanks && c == ' ')
 			j = pset_skip_blanks(text, len, j);
-		unsigned k = s->pat[n];
+		unsigned k = s->slot[n].pat;
 		if (k < *best)
 			*best = k;
 		if (j >= len)
 			break;
 		c = s->fold[(unsigned char)text[j++]];
-		n = pset_child(s, n, c);
+		unsigned x = s->slot[n].base + c;
+		n = s->slot[x].check == n ? x : 0;
 	}
 }
 
-/*
- * pset_scan - the walks from every position of the text, in order.  The scan
- * for *best stops at 0, or, with at_hit, after the first position where any
- * pattern begins; it returns that position (SIZE_MAX when it ran to the end).
- * Inlined into its callers, so each gets its own loop.
- */
-static inline __attribute__((always_inline)) size_t
-pset_scan(const struct bw_pset *s, const char *text, size_t len, unsigned *best, bool at_hit)
-{
-#define PSET_STOP() (*best == 0 || (at_hit && *best != PSET_NONE))
-	size_t i = 0;
-	if (s->has_one) {
-		for (; i < len; i++) {
-			unsigned k = s->one[s->fold[(unsigned char)text[i]]];
-			if (k < *best)
-				*best = k;
-			if (i + 1 < len)
-				pset_at(s, text, len, i, best);
-			if (PSET_STOP())
-				return i;
-		}
-		return SIZE_MAX;
-	}
-	if (s->skip_len) {
-		const size_t m = s->skip_len;
-		while (i + m <= len) {
-			unsigned d = s->shift[pset_pair(s->fold[(unsigned char)text[i + m - 2]],
-							s->fold[(unsigned char)text[i + m - 1]])];
-			if (d) {
-				i += d;
-				continue;
-			}
-			pset_at(s, text, len, i, best);
-			if (PSET_STOP())
-				return i;
-			i++;
-		}
-		return SIZE_MAX;        /* no pattern fits in the bytes left */
-	}
-	if (s->tri && !s->n_big) {
-		if (len < 3)
-			return SIZE_MAX;
-		uint32_t x = (uint32_t)s->fold[(unsigned char)text[0]] << 8 | s->fold[(unsigned char)text[1]];
-		for (; i + 2 < len; i++) {
-			x = (x << 8 | s->fold[(unsigned char)text[i + 2]]) & 0xffffff;
-			uint32_t h = pset_tri(x);
-			if (!(s->tri[h / 32] >> (h % 32) & 1))
-				continue;
-			pset_at(s, text, len, i, best);
-			if (PSET_STOP())
-				return i;
-		}
-		return SIZE_MAX;
-	}
 #ifdef __SSE2__
-	if (s->n_big) {
-		__m128i va[PSET_BIGRAMS], vb[PSET_BIGRAMS];
-		const __m128i fold = _mm_set1_epi8(0x20);
-		for (unsigned k = 0; k < s->n_big; k++) {
-			va[k] = _mm_set1_epi8((char)s->big[k][0]);
-			vb[k] = _mm_set1_epi8((char)s->big[k][1]);
-		}
-		for (; i + 17 <= len; i += 16) {
-			__m128i a = _mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)(text + i)), fold);
-			__m128i b = _mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)(text + i + 1)), fold);
-			__m128i hit = _mm_setzero_si128();
-			for (unsigned k = 0; k < s->n_big; k++)
-				hit = _mm_or_si128(hit, _mm_and_si128(_mm_cmpeq_epi8(a, va[k]), _mm_cmpeq_epi8(b, vb[k])));
-			unsigned mask = (unsigned)_mm_movemask_epi8(hit);
-			while (mask) {
-				size_t at = i + (unsigned)__builtin_ctz(mask);
-				pset_at(s, text, len, at, best);
-				if (PSET_STOP())
-					return at;
-				mask &= mask - 1;
-			}
-		}
+/* The positions x..x+15 whose two bytes (OR 0x20) are one of the filter's
+ * pairs, as a bit mask (text[x..x+16] readable). */
+static inline unsigned pset_big_block(const char *text, size_t x, const __m128i *va, const __m128i *vb, unsigned nb)
+{
+	const __m128i fold = _mm_set1_epi8(0x20);
+	__m128i a = _mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)(text + x)), fold);
+	__m128i b = _mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)(text + x + 1)), fold);
+	__m128i hit = _mm_setzero_si128();
+	for (unsigned k = 0; k < nb; k += 4) {
+		__m128i h0 = _mm_and_si128(_mm_cmpeq_epi8(a, va[k]), _mm_cmpeq_epi8(b, vb[k]));
+		__m128i h1 = _mm_and_si128(_mm_cmpeq_epi8(a, va[k + 1]), _mm_cmpeq_epi8(b, vb[k + 1]));
+		__m128i h2 = _mm_and_si128(_mm_cmpeq_epi8(a, va[k + 2]), _mm_cmpeq_epi8(b, vb[k + 2]));
+		__m128i h3 = _mm_and_si128(_mm_cmpeq_epi8(a, va[k + 3]), _mm_cmpeq_epi8(b, vb[k + 3]));
+		hit = _mm_or_si128(hit, _mm_or_si128(_mm_or_si128(h0, h1), _mm_or_si128(h2, h3)));
 	}
+	return (unsigned)_mm_movemask_epi8(hit);
+}
 #endif
-	for (; i + 1 < len; i++) {
+
+/*
+ * The scans: the walks from every position of the text, in order, each
+ * path (one-byte patterns, skip, three-byte filter, pair filter, plain) its
+ * own function.  The scan for *best stops at 0, or, with at_hit, after the
+ * first position where any pattern begins; it returns that position
+ * (SIZE_MAX when it ran to the end).
+ */
+#define PSET_STOP() (*best == 0 || (at_hit && *best != PSET_NONE))
+
+static inline __attribute__((always_inline)) size_t
+pset_scan_one(const struct bw_pset *s, const char *text, size_t len, unsigned *best, bool at_hit)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned k = s->one[s->fold[(unsigned char)text[i]]];
+		if (k < *best)
+			*best = k;
+		if (i + 1 < len)
+			pset_at(s, text, len, i, best);
+		if (PSET_STOP())
+			return i;
+	}
+	return SIZE_MAX;
+}
+
+static inline __attribute__((always_inline)) size_t
+pset_scan_skip(const struct bw_pset *s, const char *text, size_t len, unsigned *best, bool at_hit)
+{
+	const size_t m = s->skip_len;
+	size_t i = 0;
+	while (i + m <= len) {
+		unsigned d = s->shift[pset_pair(s->fold[(unsigned char)text[i + m - 2]],
+						s->fold[(unsigned char)text[i + m - 1]])];
+		if (d) {
+			i += d;
+			continue;
+		}
+		pset_at(s, text, len, i, best);
+		if (PSET_STOP())
+			return i;
+		i++;
+	}
+	return SIZE_MAX;        /* no pattern fits in the bytes left */
+}
+
+static inline __attribute__((always_inline)) size_t
+pset_scan_tri(const struct bw_pset *s, const char *text, size_t len, unsigned *best, bool at_hit)
+{
+	if (len < 3)
+		return SIZE_MAX;
+	uint32_t x = (uint32_t)s->fold[(unsigned char)text[0]] << 8 | s->fold[(unsigned char)text[1]];
+	for (size_t i = 0; i + 2 < len; i++) {
+		x = (x << 8 | s->fold[(unsigned char)text[i + 2]]) & 0xffffff;
+		uint32_t h = pset_tri(x);
+		if (!(s->tri[h / 32] >> (h % 32) & 1))
+			continue;
 		pset_at(s, text, len, i, best);
 		if (PSET_STOP())
 			return i;
 	}
 	return SIZE_MAX;
+}
+
+static inline __attribute__((always_inline)) size_t
+pset_scan_plain(const struct bw_pset *s, const char *text, size_t len, unsigned *best, bool at_hit)
+{
+	for (size_t i = 0; i + 1 < len; i++) {
+		pset_at(s, text, len, i, best);
+		if (PSET_STOP())
+			return i;
+	}
+	return SIZE_MAX;
+}
+
+static inline __attribute__((always_inline)) size_t
+pset_scan_big(const struct bw_pset *s, const char *text, size_t len, unsigned *best, bool at_hit)
+{
+#ifdef __SSE2__
+	if (len >= 17) {
+		__m128i va[PSET_BIGRAMS], vb[PSET_BIGRAMS];
+		for (unsigned k = 0; k < s->n_big; k++) {
+			va[k] = _mm_set1_epi8((char)s->big[k][0]);
+			vb[k] = _mm_set1_epi8((char)s->big[k][1]);
+		}
+		/* blocks of 16 positions, then one block that ends at the last
+		 * position with a pair (len - 2), without those already looked at */
+		for (size_t x = 0;; x += 16) {
+			bool last = x + 17 > len;
+			size_t at0 = last ? len - 17 : x;
+			unsigned mask = pset_big_block(text, at0, va, vb, s->n_big);
+			if (last)
+				mask &= ~0u << (x - at0);
+			while (mask) {
+				size_t at = at0 + (unsigned)__builtin_ctz(mask);
+				pset_at(s, text, len, at, best);
+				if (PSET_STOP())
+					return at;
+				mask &= mask - 1;
+			}
+			if (last)
+				return SIZE_MAX;
+		}
+	}
+#endif
+	return pset_scan_plain(s, text, len, best, at_hit);
+}
+
+/* One function per path and mode. */
+#define PSET_PATH(name)                                                                                      \
+	static __attribute__((noinline)) SCAN_NO_COVERAGE size_t name##_best(const struct bw_pset *s,          \
+									    const char *text, size_t len,      \
+									    unsigned *best)                    \
+	{                                                                                                    \
+		return name(s, text, len, best, false);                                                      \
+	}                                                                                                    \
+	static __attribute__((noinline)) SCAN_NO_COVERAGE size_t name##_hit(const struct bw_pset *s,           \
+									   const char *text, size_t len,       \
+									   unsigned *best)                     \
+	{                                                                                                    \
+		return name(s, text, len, best, true);                                                       \
+	}
+PSET_PATH(pset_scan_one)
+PSET_PATH(pset_scan_skip)
+PSET_PATH(pset_scan_tri)
+PSET_PATH(pset_scan_big)
+PSET_PATH(pset_scan_plain)
+#undef PSET_PATH
 #undef PSET_STOP
+
+/* The path a set takes, as pset_scan once chose it inline. */
+static size_t pset_scan(const struct bw_pset *s, const char *text, size_t len, unsigned *best, bool at_hit)
+{
+	if (s->has_one)
+		return at_hit ? pset_scan_one_hit(s, text, len, best) : pset_scan_one_best(s, text, len, best);
+	if (s->skip_len)
+		return at_hit ? pset_scan_skip_hit(s, text, len, best) : pset_scan_skip_best(s, text, len, best);
+	if (s->tri && !s->n_big)
+		return at_hit ? pset_scan_tri_hit(s, text, len, best) : pset_scan_tri_best(s, text, len, best);
+	if (s->n_big)
+		return at_hit ? pset_scan_big_hit(s, text, len, best) : pset_scan_big_best(s, text, len, best);
+	return at_hit ? pset_scan_plain_hit(s, text, len, best) : pset_scan_plain_best(s, text, len, best);
 }
 
 SCAN_NO_COVERAGE int bw_pset_best(const struct bw_pset *s, const char *text, size_t len)

@@ -239,6 +239,56 @@ static void test_pset_skip_random(void **state)
 	}
 }
 
+/* Large sets (hundreds of patterns, as the phrase table: the double array
+ * with many nodes and dense fan-outs, high bytes among them) and texts of
+ * up to 700 bytes (many 16-byte blocks, every length around the last
+ * block), best and earliest against the reference. */
+static void test_pset_large_random(void **state)
+{
+	(void)state;
+	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyzABC -.@:\n\t\xc3\xa9\xe3\x81\x82";
+	const size_t na = sizeof(alphabet) - 1;
+	static char pats[400][24];
+	const char *pp[400];
+	static char text[700];
+	srand(777);
+	for (int round = 0; round < 12; round++) {
+		size_t npats = 50 + (size_t)(rand() % 350);
+		bool blanks = round % 3 == 2;
+		size_t minfixed = round % 4 == 1 ? 6 : round % 4 == 3 ? 3 : 0;
+		for (size_t k = 0; k < npats; k++) {
+			do
+				random_word(pats[k], sizeof(pats[0]), alphabet, round % 2 ? 12 : na, blanks);
+			while (ref_fixed_len(pats[k], blanks) < minfixed || (minfixed && ref_fixed_len(pats[k], blanks) < 2));
+			pp[k] = pats[k];
+		}
+		struct bw_pset *s = bw_pset_new(pp, npats, blanks ? BW_PSET_BLANKS : 0);
+		for (int t = 0; t < 40; t++) {
+			size_t len = (size_t)(rand() % (int)sizeof(text));
+			for (size_t i = 0; i < len; i++)
+				text[i] = alphabet[rand() % (int)(round % 2 ? 12 : na)];
+			for (int plant = rand() % 4; plant > 0; plant--) {
+				const char *w = pats[rand() % (int)npats];
+				size_t wl = strlen(w);
+				if (len > wl)
+					memcpy(text + (size_t)rand() % (len - wl + 1), w, wl);
+			}
+			int best = -1;
+			size_t earliest = SIZE_MAX;
+			for (size_t k = 0; k < npats; k++) {
+				size_t at = ref_first(text, len, pats[k], blanks);
+				if (at != SIZE_MAX && best < 0)
+					best = (int)k;
+				if (at < earliest)
+					earliest = at;
+			}
+			assert_int_equal(bw_pset_best(s, text, len), best);
+			assert_int_equal(bw_pset_earliest(s, text, len), earliest);
+		}
+		bw_pset_free(s);
+	}
+}
+
 /* bw_memmem against memmem, needles of 1 to 40 bytes from a small alphabet
  * (many near misses), hays up to 300 bytes. */
 static void test_memmem_random(void **state)
@@ -371,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_pset_examples),
 		cmocka_unit_test(test_pset_random),
 		cmocka_unit_test(test_pset_skip_random),
+		cmocka_unit_test(test_pset_large_random),
 		cmocka_unit_test(test_memmem_random),
 		cmocka_unit_test(test_eol_random),
 		cmocka_unit_test(test_find2_random),
