@@ -139,9 +139,18 @@ static inline void index_line(struct mime_hdrs *h, const char *q)
 	}
 }
 
+/* first[] past the lines indexed, up to the next multiple of 16, is zero:
+ * the lookups read it 16 bytes at a time. */
+static inline void index_pad(struct mime_hdrs *h)
+{
+	size_t pad = MIME_HDRS_LINES - h->n < 16 ? MIME_HDRS_LINES - h->n : 16;
+	memset(h->first + h->n, 0, pad);
+}
+
 /* The index of the block p..p+hl whose lines index_line() recorded. */
 static size_t index_done(struct mime_hdrs *h, size_t hl)
 {
+	index_pad(h);
 	h->len = hl;
 	if (h->n < MIME_HDRS_LINES || !h->rest)
 		h->rest = hl;
@@ -223,29 +232,68 @@ static inline bool fold_blank(char c)
 	return c == '\n' || c == '\t' || c == ' ';
 }
 
+#ifdef __SSE2__
+/* The lanes of x that are '\n' or '\t' (bad) and ' ' (*sp), as bit masks. */
+static inline unsigned blank_lanes(__m128i x, unsigned *sp)
+{
+	*sp = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')));
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n')),
+							 _mm_cmpeq_epi8(x, _mm_set1_epi8('\t'))));
+}
+#endif
+
 /* Is v[0..n) free of line ends, tabs and two blanks in a row (so already
- * unfolded)?  16 bytes at a time where SSE2 is there. */
+ * unfolded)?  16 bytes at a time where SSE2 is there, the last ones as one
+ * block that overlaps bytes already looked at (or, under 16 bytes, as two
+ * overlapping 8-byte halves): every pair of neighbours lies inside one
+ * block, so two spaces in a row are seen within it. */
 static bool plain_value(const char *v, size_t n)
 {
 	size_t i = 0;
 #ifdef __SSE2__
-	unsigned carry = 0;        /* the previous block ended in a space */
-	const __m128i sp = _mm_set1_epi8(' '), nl = _mm_set1_epi8('\n'), tab = _mm_set1_epi8('\t');
-	for (; i + 16 <= n; i += 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(v + i));
-		unsigned bad = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, nl), _mm_cmpeq_epi8(x, tab)));
-		unsigned s = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, sp));
-		if (bad || (s & ((s << 1) | carry)))
-			return false;
-		carry = s >> 15;
+	unsigned sp;
+	if (n >= 16) {
+		for (; i + 16 <= n; i += 16) {
+			unsigned bad = blank_lanes(_mm_loadu_si128((const __m128i *)(const void *)(v + i)), &sp);
+			if (bad || (sp & (sp << 1)))
+				return false;
+			/* a pair across two blocks: the last block below, or the next */
+			if (i + 16 < n && (sp >> 15) && v[i + 16] == ' ')
+				return false;
+		}
+		if (i == n)
+			return true;
+		unsigned bad = blank_lanes(_mm_loadu_si128((const __m128i *)(const void *)(v + n - 16)), &sp);
+		return !bad && !(sp & (sp << 1));
 	}
-	if (carry && i < n && v[i] == ' ')
-		return false;
+	if (n >= 8) {
+		__m128i x = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)v),
+					       _mm_loadl_epi64((const __m128i *)(const void *)(v + n - 8)));
+		unsigned bad = blank_lanes(x, &sp);
+		/* lane 8 (v[n - 8]) does not follow lane 7 in v; its pair with
+		 * v[n - 9] lies inside the first half (n - 9 <= 6) */
+		return !bad && !(sp & (sp << 1) & ~(1u << 8));
+	}
 #endif
 	for (; i < n; i++)
 		if (v[i] == '\n' || v[i] == '\t' || (v[i] == ' ' && i > 0 && v[i - 1] == ' '))
 			return false;
 	return true;
+}
+
+/* The first blank (' ', '\t', '\n') in v[i..n), or n. */
+static inline size_t next_fold_blank(const char *v, size_t i, size_t n)
+{
+#ifdef __SSE2__
+	for (; i + 16 <= n; i += 16) {
+		unsigned sp, bad = blank_lanes(_mm_loadu_si128((const __m128i *)(const void *)(v + i)), &sp);
+		if (bad | sp)
+			return i + (unsigned)__builtin_ctz(bad | sp);
+	}
+#endif
+	while (i < n && !fold_blank(v[i]))
+		i++;
+	return i;
 }
 
 /* Copy a raw header value into out (outsz > 0), unfolded: runs of blanks
@@ -278,9 +326,7 @@ static void unfold_value(const char *v, size_t vlen, char *out, size_t outsz)
 			if (o + 1 >= outsz)
 				break;
 		}
-		size_t j = i;
-		while (j < vlen && !fold_blank(v[j]))
-			j++;
+		size_t j = next_fold_blank(v, i, vlen);
 		size_t n = j - i < outsz - 1 - o ? j - i : outsz - 1 - o;
 		memcpy(out + o, v + i, n);
 		o += n;
@@ -318,6 +364,7 @@ void mime_hdrs_init(struct mime_hdrs *h, const char *hdr, size_t len)
 		p = e < end ? e + 1 : end;
 	}
 	h->rest = (size_t)(p - hdr);
+	index_pad(h);
 }
 
 /* Is p[0..nl) the name (nl bytes), ignoring ASCII case?  Most mail writes a
@@ -327,25 +374,45 @@ static inline bool name_at(const char *p, const char *name, size_t nl)
 	return memcmp(p, name, nl) == 0 || bw_prefixcase(p, nl, name);
 }
 
+/* The indexed lines k0..k0+15 whose first byte is first, as a bit mask
+ * (lines past h->n left out).  first[] is MIME_HDRS_LINES bytes whatever
+ * h->n is, so the block may read past the lines indexed. */
+static inline unsigned first_block(const struct mime_hdrs *h, size_t k0, unsigned char first)
+{
+	unsigned m;
+#ifdef __SSE2__
+	_Static_assert(MIME_HDRS_LINES % 16 == 0, "first[] is read 16 bytes at a time");
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(h->first + k0));
+	m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8((char)first)));
+#else
+	m = 0;
+	for (unsigned i = 0; i < 16; i++)
+		m |= (unsigned)(h->first[k0 + i] == first) << i;
+#endif
+	if (h->n - k0 < 16)
+		m &= (1u << (h->n - k0)) - 1;
+	return m;
+}
+
 /* The same walk as mime_header_raw, over the indexed lines first: only the
- * lines whose first byte is the name's are looked at. */
+ * lines whose first byte is the name's are looked at, found 16 lines at a
+ * time. */
 const char *mime_hdrs_rawn(const struct mime_hdrs *h, const char *name, size_t nl, size_t *vlen)
 {
 	if (!h->hdr)
 		return NULL;
 	const unsigned char first = (unsigned char)bw_lower((unsigned char)name[0]);
 	const char *end = h->hdr + h->len;
-	for (size_t k = 0; k < h->n; k++) {
-		const unsigned char *hit = memchr(h->first + k, first, h->n - k);
-		if (!hit)
-			break;
-		k = (size_t)(hit - h->first);
-		const char *p = h->hdr + h->line[k];
-		const char *e = h->hdr + (k + 1 < h->n ? h->line[k + 1] : h->rest);
-		if (e > p && e[-1] == '\n')
-			e--;                      /* the line ends at its LF */
-		if ((size_t)(e - p) > nl && p[nl] == ':' && name_at(p, name, nl))
-			return header_value(p + nl + 1, end, vlen);
+	for (size_t k0 = 0; k0 < h->n; k0 += 16) {
+		for (unsigned m = first_block(h, k0, first); m; m &= m - 1) {
+			size_t k = k0 + (unsigned)__builtin_ctz(m);
+			const char *p = h->hdr + h->line[k];
+			const char *e = h->hdr + (k + 1 < h->n ? h->line[k + 1] : h->rest);
+			if (e > p && e[-1] == '\n')
+				e--;                      /* the line ends at its LF */
+			if ((size_t)(e - p) > nl && p[nl] == ':' && name_at(p, name, nl))
+				return header_value(p + nl + 1, end, vlen);
+		}
 	}
 	if (h->rest >= h->len)
 		return NULL;

@@ -208,6 +208,36 @@ static void test_hdrs_index_equals_plain(void **state)
 	}
 }
 
+/* Values that are nearly unfolded already (single spaces, now and then one
+ * tab, line end or second space at any place, of every length around the
+ * 8- and 16-byte steps) against the plain rule. */
+static void test_unfold_random(void **state)
+{
+	(void)state;
+	char block[120], v[100], want[100];
+	srand(4711);
+	for (int round = 0; round < 200000; round++) {
+		size_t n = (size_t)(rand() % 60), o = 0;
+		o += (size_t)snprintf(block, sizeof(block), "X-Long-Name:%s", rand() % 2 ? " " : "");
+		size_t vstart = o;
+		for (size_t i = 0; i < n; i++)
+			block[o++] = rand() % 4 ? "abAB.<@>"[rand() % 8] : ' ';
+		if (n && rand() % 2) {
+			/* a tab, a second space, or a fold (a line end and a blank) */
+			size_t at = vstart + (size_t)rand() % n;
+			int k = rand() % 3;
+			block[at] = k == 0 ? '\t' : k == 1 || at + 1 >= o ? ' ' : '\n';
+			if (block[at] == '\n')
+				block[at + 1] = ' ';
+		}
+		block[o++] = '\n';
+		size_t outsz = 1 + (size_t)(rand() % (round % 2 ? 80 : 12));
+		assert_true(mime_header(block, o, "x-long-name", v, outsz));
+		ref_unfold(block + vstart, o - vstart, want, outsz);
+		assert_string_equal(v, want);
+	}
+}
+
 static void test_hdrs_examples(void **state)
 {
 	(void)state;
@@ -429,6 +459,7 @@ int main(void)
 		cmocka_unit_test(test_header_unfold_and_case),
 		cmocka_unit_test(test_hdrs_examples),
 		cmocka_unit_test(test_hdrs_index_equals_plain),
+		cmocka_unit_test(test_unfold_random),
 		cmocka_unit_test(test_decoders),
 		cmocka_unit_test(test_base64_part_decoded),
 		cmocka_unit_test(test_missing_closing_boundary),
