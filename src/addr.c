@@ -179,6 +179,43 @@ bool addr_utf8_field(const char *v, char *out, size_t outsz)
 	return true;
 }
 
+/* "smtp=" or "smtp:" (the letters in either case) at p: Exchange's X.400
+ * forms of an address. */
+static inline bool smtp_prefix(const char *p)
+{
+	return (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'm' && (p[2] | 0x20) == 't' && (p[3] | 0x20) == 'p' &&
+	       (p[4] == '=' || p[4] == ':');
+}
+
+/*
+ * addr_valid() of an address addr_extract_at() cut out: a[0..n), its last
+ * '@' at a[k] (0 < k < n - 1), a domain of domain bytes that ends in neither
+ * '.' nor '-', and, when a[0] is not a quote, a local part of local bytes.
+ * Only the tests those facts leave open are made.
+ */
+static bool extracted_valid(const char *a, size_t n, size_t k)
+{
+	const char *d = a + k + 1, *end = a + n;
+	if (!memchr(d, '.', (size_t)(end - d)) && !((size_t)(end - d) == 9 && memcmp(d, "localhost", 9) == 0))
+		return false;
+	if (a[0] == '"') {
+		if (!quoted_local_valid(a, a + k))
+			return false;
+	} else {
+		if (a[0] == '.' || a[k - 1] == '.')
+			return false;
+		for (size_t i = 0; i + 1 < k; i++)
+			if (a[i] == '.' && a[i + 1] == '.')
+				return false;
+	}
+	if (d[0] == '.')
+		return false;
+	for (const char *p = d; p + 1 < end; p++)
+		if (p[0] == '.' && p[1] == '.')
+			return false;
+	return true;
+}
+
 const char *addr_extract_at(const char *s, size_t len, char *out, size_t outsz, const char **start)
 {
 	const char *end = s + len;
@@ -204,23 +241,22 @@ const char *addr_extract_at(const char *s, size_t len, char *out, size_t outsz, 
 			/* 'a@b' in single quotes; Exchange's X.400 "SMTP=a@b", "smtp:a@b" */
 			if (b < at && *b == '\'')
 				b++;
-			if (at - b > 5 && (bw_prefixcase(b, 5, "smtp=") || bw_prefixcase(b, 5, "smtp:")))
+			if (at - b > 5 && smtp_prefix(b))
 				b += 5;
 		}
 		while (e < end && is_domain_char((unsigned char)*e))
 			e++;
 		while (e > at + 1 && (e[-1] == '.' || e[-1] == '-'))
 			e--;
-		size_t n = (size_t)(e - b);
-		if (b < at && e > at + 1 && n < outsz) {
+		size_t n = (size_t)(e - b), k = (size_t)(at - b);
+		if (b < at && e > at + 1 && n < outsz && extracted_valid(b, n, k)) {
 			memcpy(out, b, n);
 			out[n] = '\0';
-			if (addr_valid(out)) {
-				addr_normalise(out);
-				if (start)
-					*start = b;
-				return e;
-			}
+			for (size_t i = k + 1; i < n; i++)      /* addr_normalise */
+				out[i] = (char)bw_lower((unsigned char)out[i]);
+			if (start)
+				*start = b;
+			return e;
 		}
 		p = at;
 	}
