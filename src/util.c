@@ -266,7 +266,10 @@ bool bw_prefixcase(const char *hay, size_t len, const char *word)
  * A trie of the patterns (folded).  The first two bytes of a candidate are
  * one load from a dense table of byte pairs, so the common case (no pattern
  * starts with these two bytes) costs a few instructions per position of the
- * text.  Deeper nodes live in a double array (Aoe's): the child of node n
+ * text.  The table is indexed by byte classes (the bytes that begin a
+ * pattern, the bytes that stand second in one; all others class 0), so it
+ * holds a few kilobytes where a table of all 65,536 pairs took 128 KB, a
+ * quarter of a core's L2 cache for the four sets of the classifier.  Deeper nodes live in a double array (Aoe's): the child of node n
  * by byte c is slot base[n] + c when that slot's check names n, one step a
  * byte with no list to search.  Each node also knows the lowest pattern in
  * its subtree, so a walk for the best pattern stops where nothing below can
@@ -289,7 +292,10 @@ struct bw_pset {
 	bool has_one;             /* some pattern is one byte long */
 	unsigned char fold[256];  /* a text byte as the trie reads it */
 	uint16_t one[256];        /* pattern that is this one byte, or PSET_NONE */
-	uint16_t *two;            /* owned: [b0 << 8 | b1] -> slot of the node two bytes deep, 0 none */
+	uint16_t cls1[256];       /* a text byte's class as a pattern's first byte, 0 none */
+	uint16_t cls2[256];       /* ... as a pattern's second byte, 0 none */
+	unsigned n_cls2;          /* classes of second bytes, with 0 */
+	uint16_t *two;            /* owned: [cls1 * n_cls2 + cls2] -> slot of the node two bytes deep, 0 none */
 	struct pset_slot *slot;   /* owned: the double array; slot 0 is the root */
 	size_t n_slots;           /* allocated (every base + 255 lies below it) */
 	/* The distinct first two bytes of the patterns, OR 0x20, when there are
@@ -611,6 +617,32 @@ static void pset_bigrams(struct bw_pset *s, const struct pset_tmp *t)
 	}
 }
 
+/* The pair table and its byte classes, from the first two levels of the
+ * trie; one[] from the first. */
+static void pset_two(struct bw_pset *s, const struct pset_tmp *t, const uint16_t *slot_of)
+{
+	uint16_t c1[256] = { 0 }, c2[256] = { 0 };     /* folded byte -> class */
+	unsigned n1 = 1, n2 = 1;
+	for (unsigned d1 = t->child[0]; d1; d1 = t->sib[d1]) {
+		c1[t->byte[d1]] = (uint16_t)n1++;
+		for (unsigned d2 = t->child[d1]; d2; d2 = t->sib[d2])
+			if (!c2[t->byte[d2]])
+				c2[t->byte[d2]] = (uint16_t)n2++;
+	}
+	for (unsigned c = 0; c < 256; c++) {
+		s->cls1[c] = c1[s->fold[c]];
+		s->cls2[c] = c2[s->fold[c]];
+	}
+	s->n_cls2 = n2;
+	s->two = xcalloc((size_t)n1 * n2, sizeof(*s->two));
+	for (unsigned d1 = t->child[0]; d1; d1 = t->sib[d1]) {
+		s->one[t->byte[d1]] = t->pat[d1];
+		s->has_one = s->has_one || t->pat[d1] != PSET_NONE;
+		for (unsigned d2 = t->child[d1]; d2; d2 = t->sib[d2])
+			s->two[(size_t)c1[t->byte[d1]] * n2 + c2[t->byte[d2]]] = slot_of[d2];
+	}
+}
+
 struct bw_pset *bw_pset_new(const char *const *pats, size_t n, unsigned flags)
 {
 	if (n >= PSET_NONE)
@@ -636,13 +668,7 @@ struct bw_pset *bw_pset_new(const char *const *pats, size_t n, unsigned flags)
 	}
 	uint16_t *slot_of = xmalloc(t.n * sizeof(*slot_of));
 	pset_place(s, &t, slot_of);
-	s->two = xcalloc(65536, sizeof(*s->two));
-	for (unsigned d1 = t.child[0]; d1; d1 = t.sib[d1]) {
-		s->one[t.byte[d1]] = t.pat[d1];
-		s->has_one = s->has_one || t.pat[d1] != PSET_NONE;
-		for (unsigned d2 = t.child[d1]; d2; d2 = t.sib[d2])
-			s->two[(unsigned)t.byte[d1] << 8 | t.byte[d2]] = slot_of[d2];
-	}
+	pset_two(s, &t, slot_of);
 	pset_bigrams(s, &t);
 	pset_skip(s, pats, n);
 	pset_tri_build(s, pats, n);
@@ -681,7 +707,7 @@ static inline __attribute__((always_inline)) void
 pset_at(const struct bw_pset *s, const char *text, size_t len, size_t i, unsigned *best)
 {
 	unsigned c = s->fold[(unsigned char)text[i + 1]];
-	unsigned n = s->two[(unsigned)s->fold[(unsigned char)text[i]] << 8 | c];
+	unsigned n = s->two[s->cls1[(unsigned char)text[i]] * s->n_cls2 + s->cls2[(unsigned char)text[i + 1]]];
 	size_t j = i + 2;
 	while (n && s->slot[n].low < *best) {
 		if (s->blanks && c == ' ')
