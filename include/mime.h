@@ -82,6 +82,10 @@ struct mime {
 	enum mime_error error;
 	char *text;              /* owned: the normalised copy */
 	struct mime_hdrs top_hdrs; /* the top part's header block, indexed */
+	/* The header block of the first message part after the top (a
+	 * message/rfc822's headers, non-empty), indexed by the walk; hdr is
+	 * NULL when there is none.  What mime_hdrs_init() would make of it. */
+	struct mime_hdrs msg_hdrs;
 	size_t text_len;
 	/* private: decoded bodies */
 	char **chunks;

@@ -82,7 +82,7 @@ static void complaint_from(struct det_ctx *c, const struct mime_part *fb)
 	if (hdr && mime_header(hdr, hl, "Removal-Recipient", v, sizeof(v)) &&
 	    addr_extract(v, strlen(v), addr, sizeof(addr))) {
 		snprintf(ev->matched, sizeof(ev->matched), "Removal-Recipient: %s", v);
-	} else if (c->orig_hdr && mime_hdrs_get(&c->orig_h, "To", v, sizeof(v)) &&
+	} else if (c->orig_hdr && mime_hdrs_get(c->orig_h, "To", v, sizeof(v)) &&
 		   addr_extract(v, strlen(v), addr, sizeof(addr))) {
 		snprintf(ev->matched, sizeof(ev->matched), "To: %s (returned message)", v);
 	}

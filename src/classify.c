@@ -85,7 +85,7 @@ bool det_part_header(const struct det_ctx *c, const struct mime_part *pt, const 
 	if (pt == c->top)
 		return mime_hdrs_get(c->top_h, name, out, outsz);
 	if (pt->hdr == c->orig_hdr && pt->hdr_len == c->orig_hdr_len)
-		return mime_hdrs_get(&c->orig_h, name, out, outsz);
+		return mime_hdrs_get(c->orig_h, name, out, outsz);
 	return mime_header(pt->hdr, pt->hdr_len, name, out, outsz);
 }
 
@@ -107,11 +107,11 @@ static void original_fields(const struct det_ctx *c, struct bw_original *o)
 	memset(o, 0, sizeof(*o));
 	if (!c->orig_hdr)
 		return;
-	if (mime_hdrs_get(&c->orig_h, "Message-ID", v, sizeof(v)))
+	if (mime_hdrs_get(c->orig_h, "Message-ID", v, sizeof(v)))
 		bw_strlcpy(o->message_id, v, sizeof(o->message_id));
-	if (mime_hdrs_get(&c->orig_h, "Subject", o->subject, sizeof(o->subject)))
+	if (mime_hdrs_get(c->orig_h, "Subject", o->subject, sizeof(o->subject)))
 		mime_decode_words(o->subject);
-	if (mime_hdrs_get(&c->orig_h, "From", v, sizeof(v))) {
+	if (mime_hdrs_get(c->orig_h, "From", v, sizeof(v))) {
 		/* a From that fits v whole is the one original_sender() read
 		 * (into a larger buffer) and put through addr_extract into
 		 * c->orig_from the same way: take its result */
@@ -123,10 +123,10 @@ static void original_fields(const struct det_ctx *c, struct bw_original *o)
 		else
 			addr_extract(v, vl, o->from, sizeof(o->from));
 	}
-	if (mime_hdrs_get(&c->orig_h, "To", v, sizeof(v)))
+	if (mime_hdrs_get(c->orig_h, "To", v, sizeof(v)))
 		addr_extract(v, strlen(v), o->to, sizeof(o->to));
 	for (size_t i = 0; i < c->conf->n_campaign_headers; i++)
-		if (mime_hdrs_get(&c->orig_h, c->conf->campaign_headers[i], o->campaign, sizeof(o->campaign)))
+		if (mime_hdrs_get(c->orig_h, c->conf->campaign_headers[i], o->campaign, sizeof(o->campaign)))
 			break;
 }
 
@@ -182,8 +182,8 @@ static void original_sender(struct det_ctx *c)
 	char v[SENDER_VALUE_MAX];
 	if (!c->orig_hdr)
 		return;
-	if ((mime_hdrs_get(&c->orig_h, "From", v, sizeof(v)) ||
-	     mime_hdrs_get(&c->orig_h, "Return-Path", v, sizeof(v))))
+	if ((mime_hdrs_get(c->orig_h, "From", v, sizeof(v)) ||
+	     mime_hdrs_get(c->orig_h, "Return-Path", v, sizeof(v))))
 		addr_extract(v, strlen(v), c->orig_from, sizeof(c->orig_from));
 }
 
@@ -383,7 +383,12 @@ void classify_message(const struct bw_classifier *cl, const char *raw, size_t le
 	find_text(&c);
 	c.text_end = det_report_end(c.text, c.text + c.text_len);
 	find_original(&c);
-	mime_hdrs_init(&c.orig_h, c.orig_hdr, c.orig_hdr_len);
+	if (c.orig_hdr && c.orig_hdr == m.msg_hdrs.hdr && c.orig_hdr_len == m.msg_hdrs.len) {
+		c.orig_h = &m.msg_hdrs;          /* indexed by the walk already */
+	} else {
+		mime_hdrs_init(&c.orig_own, c.orig_hdr, c.orig_hdr_len);
+		c.orig_h = &c.orig_own;
+	}
 	original_sender(&c);
 	report_trace(rep, "message: %u MIME part%s, top type %s, From %s, Subject \"%s\"", m.n_parts,
 		     m.n_parts == 1 ? "" : "s", c.top->type, c.from[0] ? c.from : "(none)", c.subject);

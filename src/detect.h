@@ -28,7 +28,10 @@ struct det_ctx {
 	/* The returned message's headers, if the bounce quotes them. */
 	const char *orig_hdr;
 	size_t orig_hdr_len;
-	struct mime_hdrs orig_h;                 /* the same block, indexed (empty if none) */
+	const struct mime_hdrs *orig_h;          /* the same block, indexed (empty if none):
+						  * the walk's index of it (borrowed from mime)
+						  * or orig_own */
+	struct mime_hdrs orig_own;               /* the index when the walk has none */
 	/* The human-readable text: the first text/plain part outside the
 	 * returned message (else text/html, else the top body). */
 	const char *text;

@@ -699,7 +699,7 @@ static bool complete_local(const struct det_ctx *c, const char *t, size_t tl, ch
 	have[0] = mime_hdrs_get(c->top_h, "X-Failed-Recipients", v, sizeof(v));
 	src[0] = v;
 	char w[BW_DIAG_MAX];
-	have[1] = c->orig_hdr && mime_hdrs_get(&c->orig_h, "To", w, sizeof(w));
+	have[1] = c->orig_hdr && mime_hdrs_get(c->orig_h, "To", w, sizeof(w));
 	src[1] = w;
 	for (int i = 0; i < 2; i++) {
 		const char *q = src[i];
@@ -956,9 +956,9 @@ unsigned det_failed_header(struct det_ctx *c, const char *detector)
 static bool original_is_list_post(const struct det_ctx *c)
 {
 	size_t vl;
-	return mime_hdrs_raw(&c->orig_h, "List-Id", &vl) ||
-	       mime_hdrs_raw(&c->orig_h, "List-Post", &vl) ||
-	       mime_hdrs_raw(&c->orig_h, "X-BeenThere", &vl);
+	return mime_hdrs_raw(c->orig_h, "List-Id", &vl) ||
+	       mime_hdrs_raw(c->orig_h, "List-Post", &vl) ||
+	       mime_hdrs_raw(c->orig_h, "X-BeenThere", &vl);
 }
 
 /* Nothing in the text: the returned message's single recipient failed. */
@@ -966,7 +966,7 @@ unsigned det_original_to(struct det_ctx *c, const char *detector)
 {
 	char v[BW_ADDR_MAX * 2], a[BW_ADDR_MAX + 1];
 	bool have = c->orig_hdr && !original_is_list_post(c) &&
-		    mime_hdrs_get(&c->orig_h, "To", v, sizeof(v));
+		    mime_hdrs_get(c->orig_h, "To", v, sizeof(v));
 	if (!have && !c->orig_hdr) {
 		/* a summary of the returned message in the text ("Original Message:
 		 * From: ... To: a@b"): its To line */

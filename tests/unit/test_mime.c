@@ -368,6 +368,63 @@ static bool looks_like_header_ref(const char *p, size_t len)
 	return i > 0 && i < len && p[i] == ':';
 }
 
+/* Two indexes of one block: the same lines, the same lookups. */
+static void assert_same_index(const struct mime_hdrs *a, const struct mime_hdrs *b)
+{
+	assert_ptr_equal(a->hdr, b->hdr);
+	assert_int_equal(a->len, b->len);
+	assert_int_equal(a->n, b->n);
+	assert_int_equal(a->rest, b->rest);
+	for (size_t k = 0; k < a->n; k++) {
+		assert_int_equal(a->line[k], b->line[k]);
+		assert_int_equal(a->first[k], b->first[k]);
+	}
+	for (size_t k = 0; k < ARRAY_LEN(hdr_names); k++) {
+		size_t l1 = 0, l2 = 0;
+		const char *r1 = mime_hdrs_raw(a, hdr_names[k], &l1), *r2 = mime_hdrs_raw(b, hdr_names[k], &l2);
+		assert_ptr_equal(r1, r2);
+		assert_int_equal(l1, l2);
+	}
+}
+
+/* The walk's index of the returned message's headers (mime.msg_hdrs) is
+ * mime_hdrs_init's of the first message part with headers: random header
+ * blocks (folded, unindented "name=" lines, up to 300 lines), an empty
+ * first returned message now and then. */
+static void test_msg_hdrs_random(void **state)
+{
+	(void)state;
+	static char msg[80 * 1024], block[64 * 1024];
+	srand(31);
+	for (int round = 0; round < 400; round++) {
+		size_t bl = random_block(block, sizeof(block));
+		size_t o = (size_t)snprintf(msg, sizeof(msg),
+					    "From: a@b.example\nContent-Type: multipart/report; boundary=\"b\"\n\n"
+					    "--b\nContent-Type: text/plain\n\nnotice\n");
+		if (round % 5 == 0)
+			o += (size_t)snprintf(msg + o, sizeof(msg) - o,
+					      "--b\nContent-Type: message/rfc822\n\n\nno headers\n");
+		o += (size_t)snprintf(msg + o, sizeof(msg) - o, "--b\nContent-Type: message/rfc822\n\n");
+		memcpy(msg + o, block, bl);
+		o += bl;
+		o += (size_t)snprintf(msg + o, sizeof(msg) - o, "\nbody\n--b--\n");
+		struct mime m;
+		mime_parse(&m, msg, o, &lim);
+		const struct mime_part *first = NULL;
+		for (unsigned i = 1; i < m.n_parts && !first; i++)
+			if (m.parts[i].is_message && m.parts[i].hdr_len)
+				first = &m.parts[i];
+		if (!first) {
+			assert_null(m.msg_hdrs.hdr);
+		} else {
+			struct mime_hdrs h;
+			mime_hdrs_init(&h, first->hdr, first->hdr_len);
+			assert_same_index(&m.msg_hdrs, &h);
+		}
+		mime_free(&m);
+	}
+}
+
 static void test_looks_like_header_random(void **state)
 {
 	(void)state;
@@ -460,6 +517,7 @@ int main(void)
 		cmocka_unit_test(test_hdrs_examples),
 		cmocka_unit_test(test_hdrs_index_equals_plain),
 		cmocka_unit_test(test_unfold_random),
+		cmocka_unit_test(test_msg_hdrs_random),
 		cmocka_unit_test(test_decoders),
 		cmocka_unit_test(test_base64_part_decoded),
 		cmocka_unit_test(test_missing_closing_boundary),
