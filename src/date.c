@@ -59,10 +59,24 @@ static int zone_offset(const char *p)
 		{ "MST", -420 }, { "MDT", -360 }, { "PST", -480 }, { "PDT", -420 },
 		{ "JST", 540 }, { "CET", 60 }, { "CEST", 120 },
 	};
+	if (!bw_isalpha((unsigned char)*p))
+		return 0;                 /* every name begins with a letter */
+	size_t n = strlen(p);
 	for (size_t i = 0; i < ARRAY_LEN(zones); i++)
-		if (bw_prefixcase(p, strlen(p), zones[i].n))
+		if (bw_prefixcase(p, n, zones[i].n))
 			return zones[i].off;
 	return 0;
+}
+
+/* The month whose name p begins with (its first three letters, either
+ * case), 1..12; -1 for none. */
+static int month_of(const char *p)
+{
+	for (int i = 0; i < 12; i++)
+		if (bw_lower((unsigned char)p[0]) == months[i][0] && bw_lower((unsigned char)p[1]) == months[i][1] &&
+		    bw_lower((unsigned char)p[2]) == months[i][2])
+			return i + 1;
+	return -1;
 }
 
 time_t bw_parse_date(const char *s)
@@ -81,9 +95,7 @@ time_t bw_parse_date(const char *s)
 	p = skip_ws(p);
 	if (*p == '-')
 		p++;
-	for (int i = 0; i < 12; i++)
-		if (bw_prefixcase(p, 3, months[i]))
-			mon = i + 1;
+	mon = month_of(p);
 	if (mon < 0)
 		return 0;
 	while (bw_isalpha((unsigned char)*p))

@@ -13,6 +13,7 @@
 #include "classify.h"
 #include "conf.h"
 #include "date.h"
+#include "util.h"
 
 #include "fixture_classify.h"
 
@@ -204,6 +205,135 @@ static void test_dates(void **state)
 	assert_string_equal(buf, "2013-10-16T05:15:35Z");
 }
 
+/* --- bw_parse_date against the reading it replaced ---------------------- */
+
+static const char *ref_skip_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == ',')
+		p++;
+	return p;
+}
+
+static const char *ref_num(const char *p, int maxdigits, int *out)
+{
+	int v = 0, n = 0;
+	while (bw_isdigit((unsigned char)*p) && n < maxdigits)
+		v = v * 10 + (*p++ - '0'), n++;
+	*out = n ? v : -1;
+	return p;
+}
+
+static long ref_days(int y, int m, int d)
+{
+	y -= m <= 2;
+	long era = (y >= 0 ? y : y - 399) / 400;
+	long yoe = y - era * 400;
+	long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+/* Every month and zone name tried in turn with bw_prefixcase, as at first. */
+static time_t ref_parse_date(const char *s)
+{
+	static const char *const mons[12] = { "jan", "feb", "mar", "apr", "may", "jun",
+					      "jul", "aug", "sep", "oct", "nov", "dec" };
+	static const struct { const char *n; int off; } zones[] = {
+		{ "UT", 0 }, { "GMT", 0 }, { "UTC", 0 }, { "Z", 0 }, { "EST", -300 }, { "EDT", -240 },
+		{ "CST", -360 }, { "CDT", -300 }, { "MST", -420 }, { "MDT", -360 }, { "PST", -480 },
+		{ "PDT", -420 }, { "JST", 540 }, { "CET", 60 }, { "CEST", 120 },
+	};
+	const char *p = ref_skip_ws(s);
+	if (bw_isalpha((unsigned char)*p)) {
+		while (bw_isalpha((unsigned char)*p))
+			p++;
+		p = ref_skip_ws(p);
+	}
+	int day, mon = -1, year, hh, mm, ss = 0;
+	p = ref_num(p, 2, &day);
+	if (day < 1 || day > 31)
+		return 0;
+	p = ref_skip_ws(p);
+	if (*p == '-')
+		p++;
+	for (int i = 0; i < 12; i++)
+		if (bw_prefixcase(p, 3, mons[i]))
+			mon = i + 1;
+	if (mon < 0)
+		return 0;
+	while (bw_isalpha((unsigned char)*p))
+		p++;
+	if (*p == '-')
+		p++;
+	p = ref_skip_ws(p);
+	p = ref_num(p, 4, &year);
+	if (year < 0)
+		return 0;
+	year += year < 50 ? 2000 : year < 1000 ? 1900 : 0;
+	p = ref_skip_ws(p);
+	p = ref_num(p, 2, &hh);
+	if (hh < 0 || *p != ':')
+		return 0;
+	p = ref_num(p + 1, 2, &mm);
+	if (mm < 0)
+		return 0;
+	if (*p == ':')
+		p = ref_num(p + 1, 2, &ss);
+	if (ss < 0)
+		ss = 0;
+	p = ref_skip_ws(p);
+	if (hh > 23 || mm > 59 || ss > 60)
+		return 0;
+	long long t = (long long)ref_days(year, mon, day) * 86400 + hh * 3600 + mm * 60 + ss;
+	int off = 0;
+	if (*p == '+' || *p == '-') {
+		int v;
+		ref_num(p + 1, 4, &v);
+		off = v < 0 ? 0 : (*p == '-' ? -1 : 1) * ((v / 100) * 60 + v % 100);
+	} else {
+		for (size_t i = 0; i < ARRAY_LEN(zones); i++)
+			if (bw_prefixcase(p, strlen(p), zones[i].n)) {
+				off = zones[i].off;
+				break;
+			}
+	}
+	t -= (long long)off * 60;
+	return t > 0 ? (time_t)t : 0;
+}
+
+/* Dates made of the pieces mail writes (day names, months in any case, two-
+ * and four-digit years, zones by name and number, stray commas and dashes)
+ * and of near misses. */
+static void test_parse_date_random(void **state)
+{
+	(void)state;
+	static const char *const pieces[] = {
+		"Wed", "wed,", " ", "  ", ",", "-", "16", "3", "32", "0", "Oct", "oCT", "Dec", "Ju", "Jun",
+		"jul", "Febr", "2013", "13", "99", "1999", "14:15", ":35", ":7", "25:00", "+0900", "-0500",
+		"+09", "GMT", "gmt", "UT", "Z", "CEST", "CE", "est", "\t", "x", "(UTC)",
+	};
+	char d[200];
+	srand(1970);
+	for (int round = 0; round < 300000; round++) {
+		size_t o = 0;
+		int n = rand() % 12;
+		for (int i = 0; i < n; i++) {
+			const char *pc = pieces[rand() % (int)ARRAY_LEN(pieces)];
+			size_t pl = strlen(pc);
+			if (o + pl + 1 >= sizeof(d))
+				break;
+			memcpy(d + o, pc, pl);
+			o += pl;
+			if (rand() % 3)
+				d[o++] = ' ';
+		}
+		d[o] = '\0';
+		assert_int_equal(bw_parse_date(d), ref_parse_date(d));
+	}
+	/* the shapes the corpus writes, each in full */
+	assert_int_equal(bw_parse_date("Thu, 1 Jan 2026 00:00:00 -0000"), ref_parse_date("Thu, 1 Jan 2026 00:00:00 -0000"));
+	assert_int_equal(bw_parse_date("16-oct-2013 14:15:35 JST"), ref_parse_date("16-oct-2013 14:15:35 JST"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_diagnostic_cut),
 		cmocka_unit_test(test_crlf_same_verdict),
 		cmocka_unit_test(test_dates),
+		cmocka_unit_test(test_parse_date_random),
 	};
 	return cmocka_run_group_tests_name("classify", tests, setup, teardown);
 }
