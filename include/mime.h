@@ -30,10 +30,30 @@ enum mime_error {
 	MIME_EMPTY,
 };
 
+/* What a part's type is, as bits (several hold: text/plain is MIME_K_TEXT
+ * and MIME_K_PLAIN): the walk classifies each type once, the detectors
+ * test bits instead of comparing type strings part after part. */
+enum {
+	MIME_K_TEXT = 1 << 0,            /* text/... */
+	MIME_K_PLAIN = 1 << 1,           /* text/plain */
+	MIME_K_HTML = 1 << 2,            /* text/html */
+	MIME_K_RFC822_HEADERS = 1 << 3,  /* text/rfc822-headers */
+	MIME_K_MULTIPART = 1 << 4,       /* multipart/... */
+	MIME_K_REPORT = 1 << 5,          /* multipart/report */
+	MIME_K_MESSAGE = 1 << 6,         /* message/... */
+	MIME_K_RFC822 = 1 << 7,          /* message/rfc822, message/global */
+	MIME_K_DSN = 1 << 8,             /* message/delivery-status, message/global-delivery-status */
+	MIME_K_FEEDBACK = 1 << 9,        /* message/feedback-report */
+	MIME_K_OCTET = 1 << 10,          /* application/octet-stream */
+};
+/* The MIME_K_* bits of a lower-case "type/subtype". */
+unsigned mime_type_kind(const char *type);
+
 struct mime_part {
 	int parent;              /* index of the enclosing part, -1 for the top */
 	unsigned depth;          /* 0 for the top-level message */
 	char type[64];           /* lower-case "type/subtype"; "text/plain" by default */
+	unsigned kind;           /* mime_type_kind(type) */
 	char charset[32];        /* lower-case, "" when none */
 	char report_type[40];    /* multipart/report's report-type, lower-case */
 	char encoding[24];       /* Content-Transfer-Encoding, lower-case */

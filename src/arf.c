@@ -144,7 +144,7 @@ bool det_arf(struct det_ctx *c)
 	const struct mime *m = c->mime;
 	for (unsigned i = 0; i < m->n_parts; i++) {
 		const struct mime_part *pt = &m->parts[i];
-		if (strcmp(pt->type, "message/feedback-report") == 0) {
+		if (pt->kind & MIME_K_FEEDBACK) {
 			report_trace(c->rep, "arf: message/feedback-report part %u", i);
 			complaint_from(c, pt);
 			return true;

@@ -142,7 +142,7 @@ static void find_original(struct det_ctx *c)
 			c->orig_hdr_len = pt->hdr_len;
 			return;
 		}
-		if (strcmp(pt->type, "text/rfc822-headers") == 0) {
+		if (pt->kind & MIME_K_RFC822_HEADERS) {
 			c->orig_hdr = pt->body;
 			c->orig_hdr_len = pt->body_len;
 			return;
@@ -269,12 +269,12 @@ static void find_text(struct det_ctx *c)
 			continue;
 		if (pt->multipart)
 			continue;
-		if (strcmp(pt->type, "text/plain") == 0 && pt->body_len) {
+		if ((pt->kind & MIME_K_PLAIN) && pt->body_len) {
 			c->text = pt->body;
 			c->text_len = pt->body_len;
 			return;
 		}
-		if (!html && strcmp(pt->type, "text/html") == 0)
+		if (!html && (pt->kind & MIME_K_HTML))
 			html = pt;
 	}
 	const struct mime_part *pt = html ? html : &m->parts[0];

@@ -473,8 +473,7 @@ bool det_dsn(struct det_ctx *c)
 	bool had_part = false;
 	for (unsigned i = 0; i < m->n_parts; i++) {
 		const struct mime_part *pt = &m->parts[i];
-		if (strcmp(pt->type, "message/delivery-status") != 0 &&
-		    strcmp(pt->type, "message/global-delivery-status") != 0)
+		if (!(pt->kind & MIME_K_DSN))
 			continue;
 		had_part = true;
 		report_trace(c->rep, "rfc3464: %s part %u", pt->type, i);
@@ -484,8 +483,7 @@ bool det_dsn(struct det_ctx *c)
 		/* a text part that carries the DSN fields inline */
 		for (unsigned i = 0; i < m->n_parts && !found; i++) {
 			const struct mime_part *pt = &m->parts[i];
-			if (strncmp(pt->type, "text/", 5) != 0 || strcmp(pt->type, "text/rfc822-headers") == 0 ||
-			    strcmp(pt->type, "text/html") == 0)
+			if (!(pt->kind & MIME_K_TEXT) || (pt->kind & (MIME_K_RFC822_HEADERS | MIME_K_HTML)))
 				continue;
 			const char *fr = bw_memcasemem(pt->body, pt->body_len, "\nFinal-Recipient:");
 			if (!fr)

@@ -132,7 +132,7 @@ bool det_looks_like_bounce(const struct det_ctx *c, const char **why)
 		*why = "a delivery-failure subject";
 		return true;
 	}
-	if (strcmp(c->top->type, "multipart/report") == 0) {
+	if (c->top->kind & MIME_K_REPORT) {
 		*why = "a multipart/report";
 		return true;
 	}

@@ -631,17 +631,47 @@ void mime_decode_words(char *s)
 	*w = '\0';
 }
 
-static bool needs_decoding(const char *type)
+/* The subtypes a detector looks for, by type. */
+static const struct {
+	const char *type;            /* "text/" ... */
+	size_t tl;
+	unsigned kind;               /* of every subtype */
+	struct { const char *sub; unsigned kind; } subs[5];
+} type_kinds[] = {
+	{ "text/", 5, MIME_K_TEXT,
+	  { { "plain", MIME_K_PLAIN }, { "html", MIME_K_HTML }, { "rfc822-headers", MIME_K_RFC822_HEADERS } } },
+	{ "multipart/", 10, MIME_K_MULTIPART, { { "report", MIME_K_REPORT } } },
+	{ "message/", 8, MIME_K_MESSAGE,
+	  { { "rfc822", MIME_K_RFC822 }, { "global", MIME_K_RFC822 }, { "delivery-status", MIME_K_DSN },
+	    { "global-delivery-status", MIME_K_DSN }, { "feedback-report", MIME_K_FEEDBACK } } },
+	{ "application/", 12, 0, { { "octet-stream", MIME_K_OCTET } } },
+};
+
+unsigned mime_type_kind(const char *type)
 {
-	return strncmp(type, "text/", 5) == 0 || strncmp(type, "message/", 8) == 0 ||
-	       strncmp(type, "multipart/", 10) == 0;
+	for (size_t i = 0; i < ARRAY_LEN(type_kinds); i++) {
+		if (strncmp(type, type_kinds[i].type, type_kinds[i].tl) != 0)
+			continue;
+		const char *sub = type + type_kinds[i].tl;
+		unsigned k = type_kinds[i].kind;
+		for (size_t j = 0; j < ARRAY_LEN(type_kinds[i].subs) && type_kinds[i].subs[j].sub; j++)
+			if (strcmp(sub, type_kinds[i].subs[j].sub) == 0)
+				return k | type_kinds[i].subs[j].kind;
+		return k;
+	}
+	return 0;
+}
+
+static bool needs_decoding(unsigned kind)
+{
+	return (kind & (MIME_K_TEXT | MIME_K_MESSAGE | MIME_K_MULTIPART)) != 0;
 }
 
 static void decode_body(struct mime *m, struct mime_part *pt, const char *b, size_t blen)
 {
 	pt->body = b;
 	pt->body_len = blen;
-	if (!needs_decoding(pt->type) && strcmp(pt->type, "application/octet-stream") != 0)
+	if (!needs_decoding(pt->kind) && !(pt->kind & MIME_K_OCTET))
 		return;
 	if (strcmp(pt->encoding, "base64") == 0) {
 		char *out = chunk_new(m, blen);
@@ -713,6 +743,7 @@ static __attribute__((noinline)) struct mime_part *read_part(struct walk *w, con
 	pt->hdr_len = hl;
 	strcpy(pt->type, "text/plain");
 	parse_content_type(pt, hx, boundary, bsz);
+	pt->kind = mime_type_kind(pt->type);
 	if (mime_hdrs_get(hx, "Content-Transfer-Encoding", pt->encoding, sizeof(pt->encoding)))
 		lower_str(pt->encoding);
 	return pt;
@@ -785,7 +816,7 @@ static void walk_entity(struct walk *w, const char *p, const char *end, int pare
 	int self = (int)(pt - m->parts);
 	pt->is_message = is_message;
 
-	if (strncmp(pt->type, "multipart/", 10) == 0 && boundary[0]) {
+	if ((pt->kind & MIME_K_MULTIPART) && boundary[0]) {
 		size_t pre;
 		pt->multipart = true;
 		pt->body = body;
@@ -797,11 +828,12 @@ static void walk_entity(struct walk *w, const char *p, const char *end, int pare
 			pt = &m->parts[self];
 			pt->multipart = false;       /* no delimiter at all: treat as text */
 			strcpy(pt->type, "text/plain");
+			pt->kind = MIME_K_TEXT | MIME_K_PLAIN;
 		}
 		return;
 	}
 	decode_body(m, pt, body, (size_t)(end - body));
-	if (strcmp(pt->type, "message/rfc822") == 0 || strcmp(pt->type, "message/global") == 0) {
+	if (pt->kind & MIME_K_RFC822) {
 		const char *ib = pt->body, *ie = pt->body + pt->body_len;
 		walk_entity(w, ib, ie, self, depth + 1, true);
 	}

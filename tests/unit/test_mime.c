@@ -425,6 +425,62 @@ static void test_msg_hdrs_random(void **state)
 	}
 }
 
+/* mime_type_kind against the string comparisons it stands for, on types
+ * put together from the pieces the detectors look for and near misses. */
+static void test_type_kind_random(void **state)
+{
+	(void)state;
+	static const char *const pieces[] = {
+		"text/", "plain", "html", "rfc822-headers", "message/", "rfc822", "global", "delivery-status",
+		"global-delivery-status", "feedback-report", "multipart/", "report", "application/",
+		"octet-stream", "x", "", "text", "/", "-",
+	};
+	char t[80];
+	srand(822);
+	for (int round = 0; round < 100000; round++) {
+		size_t o = 0;
+		for (int i = rand() % 3 + 1; i > 0; i--) {
+			const char *pc = pieces[rand() % (int)ARRAY_LEN(pieces)];
+			size_t pl = strlen(pc);
+			if (o + pl >= sizeof(t))
+				break;
+			memcpy(t + o, pc, pl);
+			o += pl;
+		}
+		t[o] = '\0';
+		unsigned k = mime_type_kind(t);
+		assert_int_equal(!!(k & MIME_K_TEXT), strncmp(t, "text/", 5) == 0);
+		assert_int_equal(!!(k & MIME_K_PLAIN), strcmp(t, "text/plain") == 0);
+		assert_int_equal(!!(k & MIME_K_HTML), strcmp(t, "text/html") == 0);
+		assert_int_equal(!!(k & MIME_K_RFC822_HEADERS), strcmp(t, "text/rfc822-headers") == 0);
+		assert_int_equal(!!(k & MIME_K_MULTIPART), strncmp(t, "multipart/", 10) == 0);
+		assert_int_equal(!!(k & MIME_K_REPORT), strcmp(t, "multipart/report") == 0);
+		assert_int_equal(!!(k & MIME_K_MESSAGE), strncmp(t, "message/", 8) == 0);
+		assert_int_equal(!!(k & MIME_K_RFC822), strcmp(t, "message/rfc822") == 0 || strcmp(t, "message/global") == 0);
+		assert_int_equal(!!(k & MIME_K_DSN), strcmp(t, "message/delivery-status") == 0 ||
+						    strcmp(t, "message/global-delivery-status") == 0);
+		assert_int_equal(!!(k & MIME_K_FEEDBACK), strcmp(t, "message/feedback-report") == 0);
+		assert_int_equal(!!(k & MIME_K_OCTET), strcmp(t, "application/octet-stream") == 0);
+	}
+}
+
+/* Every part the walk makes carries its type's kind. */
+static void test_part_kinds(void **state)
+{
+	(void)state;
+	struct mime m;
+	assert_int_equal(mime_parse(&m, report_msg, strlen(report_msg), &lim), MIME_OK);
+	for (unsigned i = 0; i < m.n_parts; i++)
+		assert_int_equal(m.parts[i].kind, mime_type_kind(m.parts[i].type));
+	mime_free(&m);
+	/* a multipart without a delimiter is text/plain, kind and all */
+	const char *msg = "Content-Type: multipart/mixed; boundary=\"zz\"\n\nno delimiter here\n";
+	assert_int_equal(mime_parse(&m, msg, strlen(msg), &lim), MIME_OK);
+	assert_string_equal(m.parts[0].type, "text/plain");
+	assert_int_equal(m.parts[0].kind, MIME_K_TEXT | MIME_K_PLAIN);
+	mime_free(&m);
+}
+
 static void test_looks_like_header_random(void **state)
 {
 	(void)state;
@@ -518,6 +574,8 @@ int main(void)
 		cmocka_unit_test(test_hdrs_index_equals_plain),
 		cmocka_unit_test(test_unfold_random),
 		cmocka_unit_test(test_msg_hdrs_random),
+		cmocka_unit_test(test_type_kind_random),
+		cmocka_unit_test(test_part_kinds),
 		cmocka_unit_test(test_decoders),
 		cmocka_unit_test(test_base64_part_decoded),
 		cmocka_unit_test(test_missing_closing_boundary),
