@@ -249,14 +249,18 @@ const char *addr_extract_at(const char *s, size_t len, char *out, size_t outsz, 
 		while (e > at + 1 && (e[-1] == '.' || e[-1] == '-'))
 			e--;
 		size_t n = (size_t)(e - b), k = (size_t)(at - b);
-		if (b < at && e > at + 1 && n < outsz && extracted_valid(b, n, k)) {
+		if (b < at && e > at + 1 && n < outsz) {
+			/* out holds every candidate tried, as it always has (callers
+			 * that ignore the result see the last one) */
 			memcpy(out, b, n);
 			out[n] = '\0';
-			for (size_t i = k + 1; i < n; i++)      /* addr_normalise */
-				out[i] = (char)bw_lower((unsigned char)out[i]);
-			if (start)
-				*start = b;
-			return e;
+			if (extracted_valid(b, n, k)) {
+				for (size_t i = k + 1; i < n; i++)      /* addr_normalise */
+					out[i] = (char)bw_lower((unsigned char)out[i]);
+				if (start)
+					*start = b;
+				return e;
+			}
 		}
 		p = at;
 	}
