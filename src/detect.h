@@ -75,6 +75,10 @@ unsigned det_scan(struct det_ctx *c, const char *s, const char *e, const char *d
 unsigned det_failed_header(struct det_ctx *c, const char *detector);
 /* An event for the returned message's To when nothing else names one. */
 unsigned det_original_to(struct det_ctx *c, const char *detector);
+/* Past the first line of p..e (p a line start) that ends with ':' (blanks
+ * and CR after it aside): where the line after it begins, e when it is the
+ * last; NULL when no line does.  Headings introduce lists of recipients. */
+const char *det_past_heading(const char *p, const char *e);
 /* Where the report part of s..e ends (the returned message begins). */
 const char *det_report_end(const char *s, const char *e);
 bool det_looks_like_bounce(const struct det_ctx *c, const char **why);

@@ -715,6 +715,20 @@ static bool complete_local(const struct det_ctx *c, const char *t, size_t tl, ch
 	return false;
 }
 
+const char *det_past_heading(const char *p, const char *e)
+{
+	for (const char *x = p; x < e && (x = memchr(x, ':', (size_t)(e - x))) != NULL; x++) {
+		const char *q = x + 1;
+		while (q < e && (*q == ' ' || *q == '\t' || *q == '\r'))
+			q++;
+		if (q >= e)
+			return e;
+		if (*q == '\n')
+			return q + 1;
+	}
+	return NULL;
+}
+
 /*
  * Recipients named by their local part only, as a list under a heading
  * ("...could not be delivered ...:" then "\tname"): the address is the
@@ -730,6 +744,15 @@ static unsigned scan_bare(struct det_ctx *c, const char *s, const char *e, const
 	unsigned added = 0;
 	bool heading = false;
 	for (const char *p = s; p < e;) {
+		if (!heading) {
+			/* the lines before the next heading leave heading false:
+			 * on to the line after it */
+			p = det_past_heading(p, e);
+			if (!p)
+				break;
+			heading = true;
+			continue;
+		}
 		const char *nl = memchr(p, '\n', (size_t)(e - p));
 		const char *le = nl ? nl : e;
 		const char *ts;
@@ -783,13 +806,19 @@ unsigned det_scan(struct det_ctx *c, const char *s, const char *e, const char *d
 	struct cand cv[MAX_CANDS];
 	char addrs[MAX_CANDS][BW_ADDR_MAX + 1];
 	unsigned n = 0, uniq = 0;
-	const char *prev = NULL, *prev_end = NULL;
 
-	for (const char *p = s; p < e && n < MAX_CANDS;) {
-		const char *nl = memchr(p, '\n', (size_t)(e - p));
+	/* only a line with an '@' can name an address: from one such line to
+	 * the next (most lines of a report hold none) */
+	for (const char *from = s; from < e && n < MAX_CANDS;) {
+		const char *at = memchr(from, '@', (size_t)(e - from));
+		if (!at)
+			break;
+		const char *p = memrchr(from, '\n', (size_t)(at - from));
+		p = p ? p + 1 : from;                 /* the line's start */
+		const char *nl = memchr(at, '\n', (size_t)(e - at));
 		const char *le = nl ? nl : e;
-		/* the '@' first: most lines hold none, and both tests only read */
-		if (memchr(p, '@', (size_t)(le - p)) && !quoted_header_line(p, le)) {
+		from = nl ? nl + 1 : e;
+		if (!quoted_header_line(p, le)) {
 			bool fail = det_failure_line(p, (size_t)(le - p));
 			const char *q = p;
 			char a[BW_ADDR_MAX + 1];
@@ -834,14 +863,7 @@ unsigned det_scan(struct det_ctx *c, const char *s, const char *e, const char *d
 				n++;
 			}
 		}
-		if (!is_blank(p, le)) {
-			prev = p;
-			prev_end = le;
-		}
-		p = nl ? nl + 1 : e;
 	}
-	(void)prev;
-	(void)prev_end;
 
 	unsigned added = scan_bare(c, s, e, detector);
 	unsigned before = c->rep->n_events;

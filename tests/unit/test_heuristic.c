@@ -13,6 +13,7 @@
 
 #include "classify.h"
 #include "conf.h"
+#include "../../src/detect.h"
 
 #include "fixture_classify.h"
 
@@ -277,9 +278,40 @@ static void test_transcript_entries(void **state)
 	report_free(&rep);
 }
 
+/* det_past_heading against a line-by-line reading: each line trimmed of
+ * blanks and CR at its end, the first that ends in ':'. */
+static const char *ref_past_heading(const char *p, const char *e)
+{
+	while (p < e) {
+		const char *nl = memchr(p, '\n', (size_t)(e - p));
+		const char *le = nl ? nl : e, *t = le;
+		while (t > p && (t[-1] == ' ' || t[-1] == '\t' || t[-1] == '\r'))
+			t--;
+		if (t > p && t[-1] == ':')
+			return nl ? nl + 1 : e;
+		p = nl ? nl + 1 : e;
+	}
+	return NULL;
+}
+
+static void test_past_heading_random(void **state)
+{
+	(void)state;
+	static const char alphabet[] = "ab:: \t\r\n\n";
+	char text[120];
+	srand(1234);
+	for (int round = 0; round < 200000; round++) {
+		size_t len = (size_t)(rand() % (int)sizeof(text));
+		for (size_t i = 0; i < len; i++)
+			text[i] = alphabet[rand() % (int)(sizeof(alphabet) - 1)];
+		assert_ptr_equal(det_past_heading(text, text + len), ref_past_heading(text, text + len));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_past_heading_random),
 		cmocka_unit_test(test_list_item),
 		cmocka_unit_test(test_label),
 		cmocka_unit_test(test_own_addresses),
