@@ -68,7 +68,8 @@ struct mime_part {
 /*
  * A header block with its line starts indexed, for many lookups in one
  * block: the index is one pass, each lookup then finds the lines that begin
- * with the name's first byte with one memchr over the lines' first bytes.
+ * with the name's first byte by comparing the lines' first bytes 16 at a
+ * time.
  * mime_hdrs_get/_raw answer exactly as mime_header/_raw on the same block.
  * Lines past MIME_HDRS_LINES are searched the plain way.  The block is
  * borrowed; the struct is a value (no allocation).
