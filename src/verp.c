@@ -137,11 +137,22 @@ static bool find_verp(const struct det_ctx *c, char *rcpt, size_t rsz, char tag[
 		      const char **hdr)
 {
 	char v[BW_ADDR_MAX * 2], a[BW_ADDR_MAX + 1];
+	const char *pre, *mid, *suf;
+	size_t prel, midl;
+	/* a format verp_decode() cannot use decodes nothing */
+	if (!format_parts(c->conf->verp.format, &pre, &prel, &mid, &midl, &suf))
+		return false;
 	for (size_t i = 0; i < ARRAY_LEN(envelope_headers); i++) {
 		if (!mime_hdrs_get(c->top_h, envelope_headers[i], v, sizeof(v)))
 			continue;
+		size_t vl = strlen(v);
+		/* verp_decode() takes an address that opens with the format's
+		 * prefix (either case): a value without it holds none (most
+		 * envelopes are the list's or the user's own address) */
+		if (prel && !bw_memcasemem_n(v, vl, pre, prel))
+			continue;
 		/* addr_extract lower-cases only the domain; VERP local parts keep case */
-		if (!addr_extract(v, strlen(v), a, sizeof(a)))
+		if (!addr_extract(v, vl, a, sizeof(a)))
 			continue;
 		if (verp_decode(c->conf->verp.format, a, rcpt, rsz, tag)) {
 			*hdr = envelope_headers[i];

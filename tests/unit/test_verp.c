@@ -100,6 +100,39 @@ static void test_require_signed(void **state)
 	cfg.classify.verp.require_signed = was;
 }
 
+/* The envelope headers in turn, the format's prefix in either case, and a
+ * format with no prefix at all. */
+static void test_envelope_headers(void **state)
+{
+	(void)state;
+	struct bw_report rep;
+	classify("From: MAILER-DAEMON@mx.example.net\nTo: news@shop.example.com\n"
+		 "Delivered-To: \"Bounces\" <BOUNCES+Mia=Example.NET@bounce.shop.example.com>\n"
+		 "Subject: Undeliverable message\n\nYour message could not be delivered: 550 no such user.\n", &rep);
+	assert_int_equal(rep.n_events, 1);
+	assert_string_equal(rep.events[0].recipient, "Mia@example.net");
+	assert_string_equal(rep.events[0].detector, "verp");
+	report_free(&rep);
+	/* the prefix stands in the value, but its first address is another */
+	classify("From: MAILER-DAEMON@mx.example.net\nTo: news@shop.example.com, bounces+mia=example.net@b.example.com\n"
+		 "Subject: Undeliverable message\n\nYour message could not be delivered: 550 no such user.\n", &rep);
+	assert_int_equal(rep.n_events, 0);
+	report_free(&rep);
+	/* no prefix: every envelope address is tried */
+	char *fmt = cfg.classify.verp.format;
+	cfg.classify.verp.format = (char *)"{local}={domain}@";
+	struct bw_classifier *bare = classifier_new(&cfg.classify, NULL);
+	const char *msg = "From: MAILER-DAEMON@mx.example.net\nTo: mia=example.net@bounce.shop.example.com\n"
+			  "Subject: Undeliverable message\n\nYour message could not be delivered: 550 no such user.\n";
+	memset(&rep, 0, sizeof(rep));
+	classify_message(bare, msg, strlen(msg), &rep);
+	assert_int_equal(rep.n_events, 1);
+	assert_string_equal(rep.events[0].recipient, "mia@example.net");
+	report_free(&rep);
+	classifier_free(bare);
+	cfg.classify.verp.format = fmt;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -108,6 +141,7 @@ int main(void)
 		cmocka_unit_test(test_event_from_return_path),
 		cmocka_unit_test(test_no_bounce_no_event),
 		cmocka_unit_test(test_require_signed),
+		cmocka_unit_test(test_envelope_headers),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
