@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
+#include <unistd.h>
+
 #include "source_file.h"
 
 #define MAXMSG 8
@@ -139,6 +142,115 @@ static void test_edges(void **state)
 	release(&g);
 }
 
+/* --- the streamed split against the split of the whole buffer ---------- */
+
+/* Every message as one record: index, length, bytes; appended to a
+ * growing buffer, so two runs compare as two byte strings. */
+struct trail {
+	char *data;
+	size_t len, cap;
+	unsigned msgs, stop_after;
+};
+
+static void trail_add(struct trail *t, const void *p, size_t n)
+{
+	if (t->len + n > t->cap) {
+		t->cap = (t->len + n) * 2;
+		t->data = realloc(t->data, t->cap);
+		assert_non_null(t->data);
+	}
+	memcpy(t->data + t->len, p, n);
+	t->len += n;
+}
+
+static int record(void *arg, const char *name, unsigned index, const char *raw, size_t len)
+{
+	struct trail *t = arg;
+	assert_string_equal(name, "box");
+	trail_add(t, &index, sizeof(index));
+	trail_add(t, &len, sizeof(len));
+	trail_add(t, raw, len);
+	t->msgs++;
+	return t->stop_after && t->msgs == t->stop_after ? 7 : 0;
+}
+
+/* Random mboxes from the lines that decide a split (From_ lines after a
+ * blank line or none, strict and loose ones, ">From", CRLF, lines that
+ * begin with 'F', empty messages, no final line end), read through chunks
+ * of 1 to 200 bytes, against source_mbox_split on the whole. */
+static void test_stream_random(void **state)
+{
+	(void)state;
+	static const char *const lines[] = {
+		"From a@example.org Thu Jan  1 00:00:00 2026\n", "From b@x Mon Feb  2 10:00:00 2026\r\n",
+		"From prose, not a separator\n", "From  Tue\n", "From x\tWed Jan\n", ">From quoted\n", "\n", "\r\n",
+		"Subject: hi\n", "Fine.\n", "F\n", "Fr", "body text that runs on for a while and a while\n",
+		"From ", "From c@d Sun Mar  3 03:03:03 2026\n\n", "\nFrom e@f Sat Apr  4 04:04:04 2026\n",
+	};
+	static char box[20000];
+	srand(2026);
+	for (int round = 0; round < 3000; round++) {
+		size_t n = (size_t)snprintf(box, sizeof(box), "From first@example.org Thu Jan  1 00:00:00 2026\n");
+		int k = rand() % 60;
+		for (int i = 0; i < k; i++) {
+			const char *l = lines[rand() % (int)(sizeof(lines) / sizeof(lines[0]))];
+			size_t ll = strlen(l);
+			if (n + ll >= sizeof(box))
+				break;
+			memcpy(box + n, l, ll);
+			n += ll;
+		}
+		if (rand() % 3 == 0)
+			while (n > 0 && (box[n - 1] == '\n' || box[n - 1] == '\r'))
+				n--;
+		struct trail want = { 0 }, got = { 0 };
+		want.stop_after = got.stop_after = rand() % 4 == 0 ? 1 + (unsigned)(rand() % 3) : 0;
+		int rw = source_mbox_split("box", box, n, record, &want);
+		FILE *f = tmpfile();
+		assert_non_null(f);
+		assert_int_equal(fwrite(box, 1, n, f), n);
+		fflush(f);
+		rewind(f);
+		int error = -1;
+		int rg = source_mbox_stream("box", fileno(f), 1 + (size_t)(rand() % 200), record, &got, &error);
+		fclose(f);
+		if (!memchr(box, '\n', n)) {
+			/* one line with no LF: the caller maps such a file */
+			assert_int_equal(error, EINVAL);
+			assert_int_equal(got.msgs, 0);
+			free(want.data);
+			continue;
+		}
+		assert_int_equal(error, 0);
+		assert_int_equal(rg, rw);
+		assert_int_equal(got.msgs, want.msgs);
+		assert_int_equal(got.len, want.len);
+		assert_memory_equal(got.data, want.data, want.len);
+		free(want.data);
+		free(got.data);
+	}
+}
+
+/* What the stream does not take: no mbox, no LF in the first chunk. */
+static void test_stream_refuses(void **state)
+{
+	(void)state;
+	static const char *const texts[] = { "Subject: not an mbox\n\nhi\n", "From x Mon\rSubject: cr\r\rhi\r", "Fro" };
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		FILE *f = tmpfile();
+		assert_non_null(f);
+		fputs(texts[i], f);
+		fflush(f);
+		rewind(f);
+		struct trail got = { 0 };
+		int error = 0;
+		assert_int_equal(source_mbox_stream("box", fileno(f), 64, record, &got, &error), 0);
+		assert_int_equal(error, EINVAL);
+		assert_int_equal(got.msgs, 0);
+		fclose(f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +259,8 @@ int main(void)
 		cmocka_unit_test(test_strict_from_without_blank),
 		cmocka_unit_test(test_line_ends),
 		cmocka_unit_test(test_edges),
+		cmocka_unit_test(test_stream_random),
+		cmocka_unit_test(test_stream_refuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
